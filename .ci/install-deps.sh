@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what tapeflow needs on Debian 12, as root. Idempotent: does nothing when all is there.
+#   bash .ci/install-deps.sh          build + test dependencies
+#   bash .ci/install-deps.sh --bench  also libtorch and Google Benchmark for bench/
+set -euo pipefail
+pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
+      xtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
+      libboost-serialization-dev doctest-dev)
+[ "${1:-}" = "--bench" ] && pkgs+=(libtorch-dev libbenchmark-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
