@@ -97,7 +97,8 @@ Variable prod_axis(const Variable& x, std::size_t axis) {
           if (av.n) last.data()[(o * av.n + av.n - 1) * av.inner + i] = 1.f;
         }
       Variable before = scan(Variable(std::move(first)), x, axis, false);
-      Variable after = scan(Variable(std::move(last)), x, axis, true);
+      // Suffix products link k to k+1 through x_(k+1), prefix products through x_k.
+      Variable after = scan(Variable(std::move(last)), shift(x, axis, true), axis, true);
       return std::vector<Variable>{mul(broadcast_to(g, xs), mul(before, after))};
     });
   return y;
