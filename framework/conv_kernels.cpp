@@ -1,0 +1,390 @@
+#include "framework/conv_kernels.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <sstream>
+
+#include "framework/gemm.hpp"
+#include "framework/tensor.hpp"
+
+namespace tapeflow::kernels {
+
+namespace {
+
+std::atomic<std::size_t> workspace_limit{8u << 20};
+std::atomic<std::size_t> workspace_live{0};
+std::atomic<std::size_t> workspace_peak{0};
+
+// An uninitialized float buffer whose size counts towards the workspace peak while alive.
+// Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run
+// with beta = 0, so zeroing would be a wasted pass over several MB.
+class Workspace {
+ public:
+  explicit Workspace(std::size_t floats)
+      : data_(new float[floats]), bytes_(floats * sizeof(float)) {
+    std::size_t live = workspace_live += bytes_;
+    std::size_t peak = workspace_peak.load();
+    while (live > peak && !workspace_peak.compare_exchange_weak(peak, live)) {
+    }
+  }
+  ~Workspace() { workspace_live -= bytes_; }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  float* get() { return data_.get(); }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  std::size_t bytes_;
+};
+
+// Grid positions per slab: as many as fit the budget, at least one.
+std::size_t slab_rows(const ConvGeometry& g) {
+  std::size_t row_bytes = std::max<std::size_t>(1, g.col_width() * sizeof(float));
+  std::size_t rows = std::max<std::size_t>(1, workspace_limit.load() / row_bytes);
+  return std::min(rows, std::max<std::size_t>(1, g.grid_positions()));
+}
+
+// Taps t in [lo, hi) with 0 <= base + t * d < size.
+inline void tap_range(long base, long size, long k, long d, long& lo, long& hi) {
+  lo = base >= 0 ? 0 : (-base + d - 1) / d;
+  long lim = size - base;
+  hi = lim <= 0 ? 0 : std::min(k, (lim + d - 1) / d);
+  if (hi < lo) hi = lo;
+}
+
+inline void add_to(float* __restrict dst, const float* __restrict src, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+// The 3-D loop shared by vol2col and col2vol: for every grid position of [p0, p1) and every
+// in-bounds tap row, calls `row(col_row, image_row, lx, hx)` where both point at tap x = 0 of
+// that row (image_row at the image position of tap 0, possibly before the row start; only
+// taps [lx, hx) are valid) and `skip(col, n)` for the column entries no image position
+// backs.
+template <class F, class Row, class Skip>
+void for_each_row(const ConvGeometry& g, std::size_t p0, std::size_t p1, F* cols_base,
+                  Row&& row, Skip&& skip) {
+  const long I0 = long(g.image[0]), I1 = long(g.image[1]), I2 = long(g.image[2]);
+  const long G0 = long(g.grid[0]), G1 = long(g.grid[1]), G2 = long(g.grid[2]);
+  const long K0 = long(g.kernel[0]), K1 = long(g.kernel[1]), K2 = long(g.kernel[2]);
+  const long S0 = long(g.stride[0]), S1 = long(g.stride[1]), S2 = long(g.stride[2]);
+  const long D0 = long(g.dilation[0]), D1 = long(g.dilation[1]), D2 = long(g.dilation[2]);
+  const long P0 = g.pad_before[0], P1 = g.pad_before[1], P2 = g.pad_before[2];
+  const std::size_t C = g.image_channels;
+  const std::size_t W = g.col_width();
+  const std::size_t rowlen = std::size_t(K2) * C;
+  const std::size_t plane = std::size_t(K1) * rowlen;
+
+  long x = long(p0 % std::size_t(G2));
+  std::size_t rest = p0 / std::size_t(G2);
+  long y = long(rest % std::size_t(G1));
+  rest /= std::size_t(G1);
+  long z = long(rest % std::size_t(G0));
+  long n = long(rest / std::size_t(G0));
+
+  for (std::size_t p = p0; p < p1; ++p) {
+    F* col = cols_base + (p - p0) * W;
+    const long bz = z * S0 - P0, by = y * S1 - P1, bx = x * S2 - P2;
+    long lz, hz, ly, hy, lx, hx;
+    tap_range(bz, I0, K0, D0, lz, hz);
+    tap_range(by, I1, K1, D1, ly, hy);
+    tap_range(bx, I2, K2, D2, lx, hx);
+    if (lz > 0) skip(col, std::size_t(lz) * plane);
+    for (long tz = lz; tz < hz; ++tz) {
+      F* cz = col + std::size_t(tz) * plane;
+      const long iz = bz + tz * D0;
+      if (ly > 0) skip(cz, std::size_t(ly) * rowlen);
+      for (long ty = ly; ty < hy; ++ty) {
+        const long iy = by + ty * D1;
+        // Offset of tap x = 0 (may lie before the row; only [lx, hx) is dereferenced).
+        const long img = ((n * I0 + iz) * I1 + iy) * I2 + bx;
+        row(cz + std::size_t(ty) * rowlen, img, lx, hx);
+      }
+      if (hy < K1) skip(cz + std::size_t(hy) * rowlen, std::size_t(K1 - hy) * rowlen);
+    }
+    if (hz < K0) skip(col + std::size_t(hz) * plane, std::size_t(K0 - hz) * plane);
+    if (++x == G2) {
+      x = 0;
+      if (++y == G1) {
+        y = 0;
+        if (++z == G0) {
+          z = 0;
+          ++n;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// ---- geometry ---------------------------------------------------------------------------------
+
+namespace {
+template <class T>
+void place(std::array<T, 3>& dst, const std::vector<T>& src, std::size_t rank, const char* what,
+           const std::string& where) {
+  if (src.size() != rank)
+    fail(where, std::string(what) + " has " + std::to_string(src.size()) +
+                    " values but the convolution has " + std::to_string(rank) + " spatial axes");
+  for (std::size_t i = 0; i < rank; ++i) dst[3 - rank + i] = src[i];
+}
+}  // namespace
+
+ConvGeometry ConvGeometry::forward(std::size_t rank, std::size_t batch,
+                                   const std::vector<std::size_t>& image,
+                                   std::size_t image_channels, std::size_t grid_channels,
+                                   const std::vector<std::size_t>& kernel,
+                                   const std::vector<std::size_t>& stride,
+                                   const std::vector<std::size_t>& dilation,
+                                   const std::vector<long>& pad_before,
+                                   const std::vector<long>& pad_after, const std::string& where) {
+  if (rank < 1 || rank > 3)
+    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
+  ConvGeometry g;
+  g.rank = rank;
+  g.batch = batch;
+  g.image_channels = image_channels;
+  g.grid_channels = grid_channels;
+  place(g.image, image, rank, "image size", where);
+  place(g.kernel, kernel, rank, "kernel size", where);
+  place(g.stride, stride, rank, "strides", where);
+  place(g.dilation, dilation, rank, "dilation", where);
+  place(g.pad_before, pad_before, rank, "pad_before", where);
+  std::array<long, 3> after{0, 0, 0};
+  place(after, pad_after, rank, "pad_after", where);
+  g.validate(where);
+  for (std::size_t a = 3 - rank; a < 3; ++a) {
+    long span = long(g.image[a]) + g.pad_before[a] + after[a] - long(g.dilated_kernel(a));
+    if (span < 0)
+      fail(where, "spatial axis " + std::to_string(a - (3 - rank)) + ": the padded input (" +
+                      std::to_string(g.image[a]) + " + " + std::to_string(g.pad_before[a]) +
+                      " + " + std::to_string(after[a]) + ") is smaller than the dilated kernel (" +
+                      std::to_string(g.dilated_kernel(a)) + ")");
+    g.grid[a] = std::size_t(span) / g.stride[a] + 1;
+  }
+  return g;
+}
+
+ConvGeometry ConvGeometry::explicit_sizes(std::size_t rank, std::size_t batch,
+                                          const std::vector<std::size_t>& image,
+                                          std::size_t image_channels,
+                                          const std::vector<std::size_t>& grid,
+                                          std::size_t grid_channels,
+                                          const std::vector<std::size_t>& kernel,
+                                          const std::vector<std::size_t>& stride,
+                                          const std::vector<std::size_t>& dilation,
+                                          const std::vector<long>& pad_before,
+                                          const std::string& where) {
+  if (rank < 1 || rank > 3)
+    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
+  ConvGeometry g;
+  g.rank = rank;
+  g.batch = batch;
+  g.image_channels = image_channels;
+  g.grid_channels = grid_channels;
+  place(g.image, image, rank, "output size", where);
+  place(g.grid, grid, rank, "input size", where);
+  place(g.kernel, kernel, rank, "kernel size", where);
+  place(g.stride, stride, rank, "strides", where);
+  place(g.dilation, dilation, rank, "dilation", where);
+  place(g.pad_before, pad_before, rank, "pad_before", where);
+  g.validate(where);
+  return g;
+}
+
+long ConvGeometry::pad_after(std::size_t axis) const {
+  return (long(grid[axis]) - 1) * long(stride[axis]) + long(dilated_kernel(axis)) -
+         pad_before[axis] - long(image[axis]);
+}
+
+bool ConvGeometry::identity_cols() const {
+  for (std::size_t a = 0; a < 3; ++a)
+    if (kernel[a] != 1 || stride[a] != 1 || pad_before[a] != 0 || image[a] != grid[a])
+      return false;
+  return true;
+}
+
+void ConvGeometry::validate(const std::string& where) const {
+  if (rank < 1 || rank > 3)
+    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
+  auto positive = [&](const std::array<std::size_t, 3>& v, const char* what) {
+    for (std::size_t a = 0; a < 3; ++a)
+      if (v[a] == 0)
+        fail(where, std::string(what) + " must be positive on every axis, got " + shape_str(v) +
+                        " (" + str() + ")");
+  };
+  positive(kernel, "kernel size");
+  positive(stride, "strides");
+  positive(dilation, "dilation");
+  positive(image, "image size");
+  positive(grid, "grid size");
+}
+
+std::string ConvGeometry::str() const {
+  std::ostringstream os;
+  auto tail = [&](const auto& v) {
+    std::vector<long> out;
+    for (std::size_t a = 3 - std::min<std::size_t>(rank, 3); a < 3; ++a) out.push_back(long(v[a]));
+    return shape_str(out);
+  };
+  os << "rank=" << rank << " batch=" << batch << " image=" << tail(image) << "x" << image_channels
+     << " grid=" << tail(grid) << "x" << grid_channels << " kernel=" << tail(kernel)
+     << " strides=" << tail(stride) << " dilation=" << tail(dilation)
+     << " pad_before=" << tail(pad_before);
+  return os.str();
+}
+
+// ---- vol2col / col2vol ------------------------------------------------------------------------
+
+void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::size_t p1,
+             float* cols) {
+  const std::size_t C = g.image_channels;
+  const long D2 = long(g.dilation[2]);
+  const long K2 = long(g.kernel[2]);
+  for_each_row(
+      g, p0, p1, cols,
+      [&](float* col, long img, long lx, long hx) {
+        if (lx > 0) std::memset(col, 0, std::size_t(lx) * C * sizeof(float));
+        if (D2 == 1) {
+          // Unit dilation: the whole tap row is one contiguous stretch of the image row.
+          if (hx > lx)
+            std::memcpy(col + std::size_t(lx) * C, image + std::size_t(img + lx) * C,
+                        std::size_t(hx - lx) * C * sizeof(float));
+        } else {
+          for (long tx = lx; tx < hx; ++tx)
+            std::memcpy(col + std::size_t(tx) * C, image + std::size_t(img + tx * D2) * C,
+                        C * sizeof(float));
+        }
+        if (hx < K2)
+          std::memset(col + std::size_t(hx) * C, 0, std::size_t(K2 - hx) * C * sizeof(float));
+      },
+      [](float* col, std::size_t n) { std::memset(col, 0, n * sizeof(float)); });
+}
+
+void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
+             float* image) {
+  const std::size_t C = g.image_channels;
+  const long D2 = long(g.dilation[2]);
+  for_each_row(
+      g, p0, p1, cols,
+      [&](const float* col, long img, long lx, long hx) {
+        if (D2 == 1) {
+          if (hx > lx)
+            add_to(image + std::size_t(img + lx) * C, col + std::size_t(lx) * C,
+                   std::size_t(hx - lx) * C);
+        } else {
+          for (long tx = lx; tx < hx; ++tx)
+            add_to(image + std::size_t(img + tx * D2) * C, col + std::size_t(tx) * C, C);
+        }
+      },
+      [](const float*, std::size_t) {});
+}
+
+// ---- convolutions -----------------------------------------------------------------------------
+
+void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid) {
+  const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
+  if (P == 0 || Cg == 0) return;
+  if (g.identity_cols()) {
+    gemm::sgemm(false, false, P, Cg, W, 1.f, image, W, kernel, Cg, 0.f, grid, Cg);
+    return;
+  }
+  const std::size_t rows = slab_rows(g);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    vol2col(g, image, p0, p1, ws.get());
+    gemm::sgemm(false, false, p1 - p0, Cg, W, 1.f, ws.get(), W, kernel, Cg, 0.f, grid + p0 * Cg,
+                Cg);
+  }
+}
+
+void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
+                            float* image) {
+  const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
+  if (g.identity_cols()) {
+    if (Cg == 0)
+      std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
+    else
+      gemm::sgemm(false, true, P, W, Cg, 1.f, grid, Cg, kernel, Cg, 0.f, image, W);
+    return;
+  }
+  std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
+  if (P == 0 || W == 0) return;
+  const std::size_t rows = slab_rows(g);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    if (Cg == 0)
+      std::memset(ws.get(), 0, (p1 - p0) * W * sizeof(float));
+    else
+      gemm::sgemm(false, true, p1 - p0, W, Cg, 1.f, grid + p0 * Cg, Cg, kernel, Cg, 0.f, ws.get(),
+                  W);
+    col2vol(g, ws.get(), p0, p1, image);
+  }
+}
+
+void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid,
+                      float* gkernel, bool accumulate) {
+  const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
+  if (W == 0 || Cg == 0) return;
+  if (P == 0) {
+    if (!accumulate) std::memset(gkernel, 0, W * Cg * sizeof(float));
+    return;
+  }
+  if (g.identity_cols()) {
+    gemm::sgemm(true, false, W, Cg, P, 1.f, image, W, grid, Cg, accumulate ? 1.f : 0.f, gkernel,
+                Cg);
+    return;
+  }
+  const std::size_t rows = slab_rows(g);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    vol2col(g, image, p0, p1, ws.get());
+    const float beta = (p0 == 0 && !accumulate) ? 0.f : 1.f;
+    gemm::sgemm(true, false, W, Cg, p1 - p0, 1.f, ws.get(), W, grid + p0 * Cg, Cg, beta, gkernel,
+                Cg);
+  }
+}
+
+void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, const float* kernel,
+                                  float* grid_out, const float* grid_in, float* gkernel) {
+  if (!gkernel) {
+    if (grid_out) conv_forward(g, image, kernel, grid_out);
+    return;
+  }
+  if (!grid_out || g.identity_cols()) {
+    if (grid_out) conv_forward(g, image, kernel, grid_out);
+    conv_kernel_grad(g, image, grid_in, gkernel, false);
+    return;
+  }
+  const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
+  if (W == 0 || Cg == 0) return;
+  if (P == 0) {
+    std::memset(gkernel, 0, W * Cg * sizeof(float));
+    return;
+  }
+  const std::size_t rows = slab_rows(g);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    vol2col(g, image, p0, p1, ws.get());
+    gemm::sgemm(false, false, p1 - p0, Cg, W, 1.f, ws.get(), W, kernel, Cg, 0.f,
+                grid_out + p0 * Cg, Cg);
+    gemm::sgemm(true, false, W, Cg, p1 - p0, 1.f, ws.get(), W, grid_in + p0 * Cg, Cg,
+                p0 == 0 ? 0.f : 1.f, gkernel, Cg);
+  }
+}
+
+// ---- workspace accounting ---------------------------------------------------------------------
+
+void set_conv_workspace_limit(std::size_t bytes) { workspace_limit = bytes; }
+std::size_t conv_workspace_limit() { return workspace_limit.load(); }
+std::size_t conv_workspace_peak_bytes() { return workspace_peak.load(); }
+void reset_conv_workspace_peak() { workspace_peak = workspace_live.load(); }
+
+}  // namespace tapeflow::kernels
