@@ -59,8 +59,8 @@ Variable matmul(const Variable& a, const Variable& b, bool transpose_a, bool tra
   if (rb == 2 && ra > 2 && !transpose_a) {
     std::size_t rows = 1;
     for (std::size_t i = 0; i + 1 < ra; ++i) rows *= as[i];
-    Variable y2 = matmul(reshape(a, {static_cast<long>(rows), static_cast<long>(k)}), b, false,
-                         transpose_b);
+    Variable y2 =
+        matmul(reshape(a, {static_cast<long>(rows), static_cast<long>(k)}), b, false, transpose_b);
     std::vector<long> out(as.begin(), as.end() - 1);
     out.push_back(static_cast<long>(n));
     return reshape(y2, out);

@@ -3,7 +3,6 @@
 // as TF does, since the selection itself has no gradient.
 #include <cmath>
 #include <string>
-
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
@@ -30,14 +29,16 @@ Variable exp(const Variable& x) {
   Variable y = result(Tensor(xt::exp(x.value())));
   if (detail::recording({&x}))
     // d exp(x) = exp(x): reuse the output instead of recomputing it.
-    detail::record("exp", {x}, y, [y](const Variable& g) { return std::vector<Variable>{mul(g, y)}; });
+    detail::record("exp", {x}, y,
+                   [y](const Variable& g) { return std::vector<Variable>{mul(g, y)}; });
   return y;
 }
 
 Variable log(const Variable& x) {
   Variable y = result(Tensor(xt::log(x.value())));
   if (detail::recording({&x}))
-    detail::record("log", {x}, y, [x](const Variable& g) { return std::vector<Variable>{div(g, x)}; });
+    detail::record("log", {x}, y,
+                   [x](const Variable& g) { return std::vector<Variable>{div(g, x)}; });
   return y;
 }
 
@@ -72,9 +73,8 @@ Variable square(const Variable& x) {
 Variable abs(const Variable& x) {
   Variable y = result(Tensor(xt::abs(x.value())));
   if (detail::recording({&x}))
-    detail::record("abs", {x}, y, [x](const Variable& g) {
-      return std::vector<Variable>{mul(g, sign(x))};
-    });
+    detail::record("abs", {x}, y,
+                   [x](const Variable& g) { return std::vector<Variable>{mul(g, sign(x))}; });
   return y;
 }
 
@@ -113,13 +113,13 @@ Variable extremum(const char* op, const Variable& a, const Variable& b, bool is_
   if (detail::recording({&a, &b})) {
     Tensor first = is_max ? to_mask(xt::broadcast(a.value() >= b.value(), out))
                           : to_mask(xt::broadcast(a.value() <= b.value(), out));
-    detail::record(op, {a, b}, y,
-                   [m = mask(std::move(first)), sa = a.shape(), sb = b.shape()](const Variable& g) {
-                     Variable ga = where(m, g, scalar(0.f));
-                     Variable gb = where(m, scalar(0.f), g);
-                     return std::vector<Variable>{detail::unbroadcast(ga, sa),
-                                                  detail::unbroadcast(gb, sb)};
-                   });
+    detail::record(
+        op, {a, b}, y,
+        [m = mask(std::move(first)), sa = a.shape(), sb = b.shape()](const Variable& g) {
+          Variable ga = where(m, g, scalar(0.f));
+          Variable gb = where(m, scalar(0.f), g);
+          return std::vector<Variable>{detail::unbroadcast(ga, sa), detail::unbroadcast(gb, sb)};
+        });
   }
   return y;
 }

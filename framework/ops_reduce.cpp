@@ -6,7 +6,6 @@
 // the other way, so the construction is closed under differentiation: gradients of any order
 // stay exact with zeros in the input.
 #include <string>
-
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 #include <xtensor/xreducer.hpp>
@@ -109,8 +108,10 @@ Shape reduced_shape(const Shape& xs, const std::vector<std::size_t>& ax, bool ke
   for (std::size_t i = 0, j = 0; i < xs.size(); ++i) {
     bool r = j < ax.size() && ax[j] == i;
     if (r) ++j;
-    if (!r) out.push_back(xs[i]);
-    else if (keepdims) out.push_back(1);
+    if (!r)
+      out.push_back(xs[i]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }
@@ -118,8 +119,7 @@ Shape reduced_shape(const Shape& xs, const std::vector<std::size_t>& ax, bool ke
 std::vector<long> as_long(const Shape& s) { return std::vector<long>(s.begin(), s.end()); }
 
 // max and min: the gradient is shared equally among the elements equal to the result (TF).
-Variable extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims,
-                  bool is_max) {
+Variable extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, bool is_max) {
   auto ax = detail::normalize_axes(op, axes, x.dim());
   Shape xs = x.shape();
   for (auto a : ax)

@@ -65,8 +65,9 @@ TEST_CASE("max and min: values, ties share the gradient equally") {
   // TF divides the gradient among tied extrema.
   TF_CHECK_CLOSE(grad_of([](auto& v) { return max(v); }, Tensor{3.f, 1.f, 3.f}),
                  (Tensor{0.5f, 0.f, 0.5f}));
-  TF_CHECK_CLOSE(grad_of([](auto& v) { return min(v, {1}); }, Tensor{{2.f, 2.f, 2.f}, {1.f, 5.f, 0.f}}),
-                 (Tensor{{1.f / 3, 1.f / 3, 1.f / 3}, {0.f, 0.f, 1.f}}));
+  TF_CHECK_CLOSE(
+      grad_of([](auto& v) { return min(v, {1}); }, Tensor{{2.f, 2.f, 2.f}, {1.f, 5.f, 0.f}}),
+      (Tensor{{1.f / 3, 1.f / 3, 1.f / 3}, {0.f, 0.f, 1.f}}));
   TF_GRADCHECK([](auto& in) { return max(in[0], {1}); }, {distinct_tensor({3, 4, 2}, 3)});
   TF_GRADCHECK([](auto& in) { return min(in[0], {0, 2}, true); }, {distinct_tensor({3, 4, 2}, 4)});
   TF_GRADCHECK([](auto& in) { return max(in[0]); }, {distinct_tensor({5}, 5)});
@@ -118,7 +119,7 @@ TEST_CASE("prod: second derivatives are exact with a zero in the input") {
   z(0, 2) = 0.f;
   z(1, 0) = 0.f;
   z(1, 3) = 0.f;
-  TF_GRADCHECK([](auto& in) { return inner_grad([](const Variable& v) { return prod(v, {1}); },
-                                                in[0]); },
-               {z});
+  TF_GRADCHECK(
+      [](auto& in) { return inner_grad([](const Variable& v) { return prod(v, {1}); }, in[0]); },
+      {z});
 }
