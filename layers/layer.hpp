@@ -77,11 +77,12 @@ class LayerOptionsBase {
 
 /// What a layer accepts (Keras `InputSpec`), checked by `Layer::operator()` before `build` and
 /// on every call: `ndim` exact rank, `min_ndim` minimum rank, `axes` `{axis: size}` (negative
-/// axes count from the end).
+/// axes count from the end). Example: `set_input_spec({.ndim = 5, .axes = {{-1, 16}}});`
 struct InputSpec {
-  std::optional<std::size_t> ndim;
-  std::optional<std::size_t> min_ndim;
-  std::map<int, std::size_t> axes;
+  // Default member initializers let `InputSpec{.ndim = 5}` compile warning-free.
+  std::optional<std::size_t> ndim = std::nullopt;
+  std::optional<std::size_t> min_ndim = std::nullopt;
+  std::map<int, std::size_t> axes = {};
 };
 
 /// Base of every layer. Not copyable or movable (weights and graph entries belong to one
@@ -146,25 +147,27 @@ class Layer {
   bool trainable() const { return trainable_; }
   /// Freezes or unfreezes the layer: updates each weight's trainable flag (weights created
   /// with `trainable=false` stay frozen) and its membership in TRAINABLE_VARIABLES.
-  void set_trainable(bool trainable);
+  virtual void set_trainable(bool trainable);
 
   // ---- weights ---------------------------------------------------------------------------
+  // The weight and loss accessors below are virtual so that containers of layers (Sequential)
+  // can report their sublayers' weights through a `Layer&`.
   /// All weights, in creation order (Keras `weights`).
-  std::vector<Variable> variables() const;
+  virtual std::vector<Variable> variables() const;
   std::vector<Variable> weights() const { return variables(); }
-  std::vector<Variable> trainable_variables() const;
-  std::vector<Variable> non_trainable_variables() const;
+  virtual std::vector<Variable> trainable_variables() const;
+  virtual std::vector<Variable> non_trainable_variables() const;
   /// Weight values, in creation order (Keras `get_weights`).
-  std::vector<Tensor> get_weights() const;
+  virtual std::vector<Tensor> get_weights() const;
   /// Assigns weight values in creation order; count and shapes must match (Error otherwise).
-  void set_weights(const std::vector<Tensor>& values);
+  virtual void set_weights(const std::vector<Tensor>& values);
   /// Total number of weight elements; an Error naming the layer if it is not built.
-  std::size_t count_params() const;
+  virtual std::size_t count_params() const;
 
   // ---- losses ----------------------------------------------------------------------------
   /// Weight regularizer losses (evaluated now, on current values: recorded on active tapes)
   /// in weight creation order, then the activity losses of the latest call.
-  std::vector<Variable> losses() const;
+  virtual std::vector<Variable> losses() const;
 
   // ---- description -----------------------------------------------------------------------
   /// `name`, `trainable`, `activity_regularizer` (when set, as its repr) plus the subclass
@@ -204,6 +207,9 @@ class Layer {
   void check_input_compatible(const Shape& shape, int channel_axis = -1) const;
 
   const Regularizer& activity_regularizer() const { return activity_regularizer_; }
+  /// True while `build` runs from the first `operator()` (lets a public `build` override tell
+  /// that call from a user's).
+  bool building() const { return building_; }
 
  private:
   struct WeightEntry {
