@@ -1,0 +1,267 @@
+#include "layers/layer.hpp"
+
+#include <sstream>
+
+#include "framework/ops.hpp"
+
+namespace tapeflow::layers {
+
+namespace {
+// Nesting depth of Layer::operator() on this thread and the id of the current top-level call:
+// activity losses from an older top-level call are stale and get replaced.
+thread_local int call_depth = 0;
+thread_local std::uint64_t top_level_call = 0;
+
+struct DepthGuard {
+  DepthGuard() {
+    if (call_depth++ == 0) ++top_level_call;
+  }
+  ~DepthGuard() { --call_depth; }
+};
+}  // namespace
+
+Layer::Layer(const std::string& default_name, const LayerOptions& options)
+    : graph_(get_default_graph()),
+      trainable_(options.trainable),
+      activity_regularizer_(options.activity_regularizer),
+      activity_losses_(std::make_shared<std::vector<Variable>>()) {
+  const std::string& base = options.name.empty() ? default_name : options.name;
+  if (base.empty()) fail("Layer", "the layer needs a name (the default name is empty)");
+  if (base.find('/') != std::string::npos)
+    fail(base, "a layer name cannot contain '/' (got '" + base + "')");
+  name_ = graph_.unique_name(base);
+}
+
+Layer::~Layer() = default;
+
+const std::string& Layer::scope_name() const {
+  if (!built_ && !building_)
+    fail(name_, "scope_name is not known before the layer is first called (it comes from the "
+                "name scope active at that call)");
+  return scope_name_;
+}
+
+const Shape& Layer::input_shape() const {
+  if (!built_) fail(name_, "input_shape is not known before the layer is first called");
+  return input_shape_;
+}
+
+void Layer::check_spec(const Shape& s) const {
+  const InputSpec& spec = input_spec_;
+  if (spec.ndim && s.size() != *spec.ndim)
+    fail(name_, "expected an input of rank " + std::to_string(*spec.ndim) + ", got shape " +
+                    shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
+  if (spec.min_ndim && s.size() < *spec.min_ndim)
+    fail(name_, "expected an input of rank >= " + std::to_string(*spec.min_ndim) +
+                    ", got shape " + shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
+  for (const auto& [axis, size] : spec.axes) {
+    long r = static_cast<long>(s.size());
+    long a = axis < 0 ? axis + r : axis;
+    if (a < 0 || a >= r)
+      fail(name_, "expected an input with an axis " + std::to_string(axis) + " of size " +
+                      std::to_string(size) + ", got shape " + shape_str(s));
+    if (s[static_cast<std::size_t>(a)] != size)
+      fail(name_, "expected axis " + std::to_string(axis) + " of the input to have size " +
+                      std::to_string(size) + ", got shape " + shape_str(s));
+  }
+}
+
+void Layer::check_input_compatible(const Shape& s, int channel_axis) const {
+  if (!built_) return;
+  const Shape& b = input_shape_;
+  if (s.size() != b.size())
+    fail(name_, "input has rank " + std::to_string(s.size()) + " but the layer was built for rank " +
+                    std::to_string(b.size()) + ": shape " + shape_str(s) + " vs " + shape_str(b));
+  std::size_t a = detail::normalize_axis(name_.c_str(), channel_axis, s.size());
+  if (s[a] != b[a])
+    fail(name_, "input has " + std::to_string(s[a]) + " channels (axis " +
+                    std::to_string(channel_axis) + ") but the layer was built for " +
+                    std::to_string(b[a]) + ": shape " + shape_str(s) + " vs " + shape_str(b));
+}
+
+void Layer::rollback_build() {
+  Graph g = graph_;
+  for (const auto& [key, id] : build_entries_) g.remove_from_collection(key, id);
+  build_entries_.clear();
+  weights_.clear();
+  weight_losses_.clear();
+  scope_name_.clear();
+}
+
+Variable Layer::operator()(const Variable& x, bool training) {
+  if (!x.defined()) fail(name_, "the input is undefined");
+  DepthGuard depth;
+  const Shape s = x.shape();
+  check_spec(s);
+  if (!built_) {
+    scope_name_ = graph_.scoped(name_);
+    building_ = true;
+    try {
+      build(s);
+    } catch (...) {
+      building_ = false;
+      rollback_build();
+      throw;
+    }
+    building_ = false;
+    build_entries_.clear();
+    input_shape_ = s;
+    built_ = true;
+  }
+  Variable y = call(x, training);
+  if (activity_regularizer_) {
+    if (activity_epoch_ != top_level_call) {
+      activity_losses_->clear();
+      activity_epoch_ = top_level_call;
+    }
+    float batch = y.dim() == 0 ? 1.f : static_cast<float>(y.shape()[0]);
+    activity_losses_->push_back(div(activity_regularizer_(y), scalar(batch)));
+    if (!activity_registered_) {
+      std::weak_ptr<std::vector<Variable>> weak = activity_losses_;
+      Graph g = graph_;
+      // A weak reference: a destroyed layer's activity entry evaluates to 0 instead of keeping
+      // its last outputs alive.
+      g.add_to_collection(
+          GraphKeys::REGULARIZATION_LOSSES,
+          [weak]() -> Variable {
+            auto losses = weak.lock();
+            if (!losses || losses->empty()) return scalar(0.f);
+            Variable total = (*losses)[0];
+            for (std::size_t i = 1; i < losses->size(); ++i) total = add(total, (*losses)[i]);
+            return total;
+          },
+          scope_name_ + "/ActivityRegularizer");
+      activity_registered_ = true;
+    }
+  }
+  return y;
+}
+
+Variable Layer::add_weight(const std::string& name, const Shape& shape,
+                           const Initializer& initializer, const Regularizer& regularizer,
+                           const Constraint& constraint, bool trainable) {
+  if (!building_ && !built_)
+    fail(name_, "add_weight('" + name + "') called before the layer is built; create weights in "
+                "build()");
+  if (name.empty()) fail(name_, "add_weight: the weight name is empty");
+  for (const auto& w : weights_)
+    if (w.var.name() == scope_name_ + "/" + name)
+      fail(name_, "add_weight: the layer already has a weight named '" + name + "'");
+  if (!initializer.defined())
+    fail(name_, "add_weight('" + name + "'): the initializer is undefined");
+  Tensor value = initializer(shape);
+  // Initializer::operator() already checks the shape; repeat it here so the message names the
+  // layer and the weight (an initializer may have been wrapped by a subclass).
+  if (shape_of(value) != shape)
+    fail(name_, "initializer '" + initializer.name() + "' for weight '" + name + "' returned shape " +
+                    shape_str(value.shape()) + " but the weight has shape " + shape_str(shape));
+  bool effective = trainable && trainable_;
+  Variable v(std::move(value), effective, scope_name_ + "/" + name);
+  if (constraint) v.set_constraint(constraint.fn());
+  Graph g = graph_;
+  auto track = [&](const char* key, Graph::EntryId id) {
+    if (building_) build_entries_.emplace_back(key, id);
+  };
+  track(GraphKeys::GLOBAL_VARIABLES, g.add_to_collection(GraphKeys::GLOBAL_VARIABLES, v));
+  if (effective)
+    track(GraphKeys::TRAINABLE_VARIABLES, g.add_to_collection(GraphKeys::TRAINABLE_VARIABLES, v));
+  if (regularizer) {
+    LossFn loss = [regularizer, v]() { return regularizer(v); };
+    weight_losses_.push_back(loss);
+    track(GraphKeys::REGULARIZATION_LOSSES,
+          g.add_to_collection(GraphKeys::REGULARIZATION_LOSSES, loss, v.name() + "/Regularizer"));
+  }
+  weights_.push_back({v, trainable});
+  return v;
+}
+
+void Layer::set_trainable(bool trainable) {
+  if (trainable == trainable_) return;
+  trainable_ = trainable;
+  Graph g = graph_;
+  for (auto& w : weights_) {
+    bool effective = w.trainable && trainable_;
+    if (effective == w.var.trainable()) continue;
+    w.var.set_trainable(effective);
+    if (effective)
+      g.add_to_collection(GraphKeys::TRAINABLE_VARIABLES, w.var);
+    else
+      g.remove_from_collection(GraphKeys::TRAINABLE_VARIABLES, w.var);
+  }
+}
+
+std::vector<Variable> Layer::variables() const {
+  std::vector<Variable> out;
+  for (const auto& w : weights_) out.push_back(w.var);
+  return out;
+}
+
+std::vector<Variable> Layer::trainable_variables() const {
+  std::vector<Variable> out;
+  for (const auto& w : weights_)
+    if (w.trainable && trainable_) out.push_back(w.var);
+  return out;
+}
+
+std::vector<Variable> Layer::non_trainable_variables() const {
+  std::vector<Variable> out;
+  for (const auto& w : weights_)
+    if (!(w.trainable && trainable_)) out.push_back(w.var);
+  return out;
+}
+
+std::vector<Tensor> Layer::get_weights() const {
+  std::vector<Tensor> out;
+  for (const auto& w : weights_) out.push_back(w.var.value());
+  return out;
+}
+
+void Layer::set_weights(const std::vector<Tensor>& values) {
+  if (values.size() != weights_.size())
+    fail(name_, "set_weights: the layer has " + std::to_string(weights_.size()) +
+                    " weights but " + std::to_string(values.size()) + " values were given");
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (shape_of(values[i]) != weights_[i].var.shape())
+      fail(name_, "set_weights: weight '" + weights_[i].var.name() + "' has shape " +
+                      shape_str(weights_[i].var.shape()) + " but value " + std::to_string(i) +
+                      " has shape " + shape_str(values[i].shape()));
+  for (std::size_t i = 0; i < values.size(); ++i) weights_[i].var.assign(values[i]);
+}
+
+std::size_t Layer::count_params() const {
+  if (!built_)
+    fail(name_, "count_params: the layer is not built yet (call it on an input first)");
+  std::size_t n = 0;
+  for (const auto& w : weights_) n += w.var.size();
+  return n;
+}
+
+std::vector<Variable> Layer::losses() const {
+  std::vector<Variable> out;
+  for (const auto& f : weight_losses_) out.push_back(f());
+  for (const auto& v : *activity_losses_) out.push_back(v);
+  return out;
+}
+
+Config Layer::get_config() const {
+  Config c{{"name", name_}, {"trainable", config_bool(trainable_)}};
+  if (activity_regularizer_) c["activity_regularizer"] = activity_regularizer_.repr();
+  return c;
+}
+
+void Layer::pretty_print(std::ostream& os) const { os << class_name() << '(' << extra_repr() << ')'; }
+
+std::string Layer::pretty_print() const {
+  std::ostringstream os;
+  pretty_print(os);
+  return os.str();
+}
+
+void Layer::build(const Shape&) {}
+
+std::ostream& operator<<(std::ostream& os, const Layer& layer) {
+  layer.pretty_print(os);
+  return os;
+}
+
+}  // namespace tapeflow::layers
