@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <xtensor/xbuilder.hpp>
+
 #include "framework/ops.hpp"
 
 namespace tapeflow {
@@ -299,6 +301,98 @@ Variable to_channels_first(const Variable& x) {
   return out;
 }
 
+}  // namespace detail
+
+namespace {
+bool channels_first_format(const char* where, const std::string& data_format) {
+  return detail::normalize_data_format(where, data_format) == "channels_first";
+}
+// (outer, channels, inner) view of x for its channel axis.
+void channel_view(const Shape& s, bool first, std::size_t& outer, std::size_t& c,
+                  std::size_t& inner) {
+  outer = s[0];
+  inner = 1;
+  if (first) {
+    c = s[1];
+    for (std::size_t i = 2; i < s.size(); ++i) inner *= s[i];
+  } else {
+    c = s.back();
+    for (std::size_t i = 1; i + 1 < s.size(); ++i) outer *= s[i];
+  }
+}
+}  // namespace
+
+Variable bias_add(const Variable& x, const Variable& bias, const std::string& data_format) {
+  const char* where = "bias_add";
+  const bool first = channels_first_format(where, data_format);
+  const Shape s = x.shape();
+  if (s.size() < 2)
+    fail(where, "x must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
+  if (bias.dim() != 1 || bias.shape()[0] != (first ? s[1] : s.back()))
+    fail(where, "bias has shape " + shape_str(bias.shape()) + " but x has shape " + shape_str(s) +
+                    ": expected (" + std::to_string(first ? s[1] : s.back()) + ",) (" +
+                    (first ? "channels_first" : "channels_last") + ")");
+  std::size_t outer, c, inner;
+  channel_view(s, first, outer, c, inner);
+  Tensor y = x.value();
+  float* py = y.data();
+  const float* pb = bias.value().data();
+  if (first) {
+    for (std::size_t o = 0; o < outer; ++o)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        float* row = py + (o * c + ch) * inner;
+        const float b = pb[ch];
+        for (std::size_t i = 0; i < inner; ++i) row[i] += b;
+      }
+  } else {
+    for (std::size_t o = 0; o < outer; ++o) {
+      float* __restrict row = py + o * c;
+      for (std::size_t ch = 0; ch < c; ++ch) row[ch] += pb[ch];
+    }
+  }
+  Variable out = detail::result(std::move(y));
+  if (detail::recording({&x, &bias}))
+    detail::record("bias_add", {x, bias}, out, [fmt = data_format](const Variable& g) {
+      return std::vector<Variable>{g, detail::channel_sum(g, fmt)};
+    });
+  return out;
+}
+
+namespace detail {
+Variable channel_sum(const Variable& g, const std::string& data_format) {
+  const bool first = channels_first_format("channel_sum", data_format);
+  const Shape s = g.shape();
+  if (s.size() < 2)
+    fail("channel_sum", "g must have rank >= 2 (batch, ..., channels), got shape " +
+                            shape_str(s));
+  std::size_t outer, c, inner;
+  channel_view(s, first, outer, c, inner);
+  // Double accumulators: a bias gradient sums over batch and volume (millions of terms).
+  std::vector<double> acc(c, 0.0);
+  const float* pg = g.value().data();
+  if (first) {
+    for (std::size_t o = 0; o < outer; ++o)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        const float* row = pg + (o * c + ch) * inner;
+        double t = 0;
+        for (std::size_t i = 0; i < inner; ++i) t += row[i];
+        acc[ch] += t;
+      }
+  } else {
+    for (std::size_t o = 0; o < outer; ++o) {
+      const float* row = pg + o * c;
+      for (std::size_t ch = 0; ch < c; ++ch) acc[ch] += row[ch];
+    }
+  }
+  Tensor y = Tensor::from_shape({c});
+  for (std::size_t ch = 0; ch < c; ++ch) y.data()[ch] = float(acc[ch]);
+  Variable out = result(std::move(y));
+  if (recording({&g}))
+    record("channel_sum", {g}, out, [s, fmt = data_format](const Variable& h) {
+      return std::vector<Variable>{bias_add(Variable(Tensor(xt::zeros<float>(s))), h, fmt)};
+    });
+  return out;
+}
 }  // namespace detail
 
 long conv_transpose_output_length(long in, long kernel, long stride, long dilation,

@@ -108,7 +108,15 @@ long conv_transpose_output_length(long in, long kernel, long stride, long dilati
                                   const std::string& padding, long output_padding = -1,
                                   const std::string& where = "conv_transpose");
 
+/// TF `tf.nn.bias_add`: adds `bias` (shape `(channels,)`) along the channel axis of `x` (the
+/// last one for channels_last, axis 1 for channels_first); one pass, no broadcasting machinery.
+/// Example: `Variable y = bias_add(conv_transpose(x, k), b);`
+Variable bias_add(const Variable& x, const Variable& bias,
+                  const std::string& data_format = "channels_last");
+
 namespace detail {
+/// Sum of `g` over every axis but the channel axis: the bias gradient of `bias_add`.
+Variable channel_sum(const Variable& g, const std::string& data_format = "channels_last");
 /// The channels_last primitives over an explicit geometry, for conv layers of any rank:
 /// `image` is `(batch, image..., image_channels)`, `grid` `(batch, grid..., grid_channels)`,
 /// `kernel` `(k..., image_channels, grid_channels)`. Each is differentiable in both arguments.
