@@ -7,3 +7,6 @@
 #include "framework/ops.hpp"
 #include "framework/gemm.hpp"
 #include "framework/gradcheck.hpp"
+#include "layers/reshaping.hpp"
+#include "layers/upsampling.hpp"
+#include "layers/padding.hpp"

@@ -1,0 +1,143 @@
+#include "layers/reshaping.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "framework/ops.hpp"
+
+namespace tapeflow::layers {
+
+namespace {
+
+std::string normalize_data_format(const std::string& where, const std::string& f) {
+  std::string s = f;
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (s != "channels_last" && s != "channels_first")
+    fail(where, "data_format must be 'channels_last' or 'channels_first', got '" + f + "'");
+  return s;
+}
+
+std::string ints_str(const std::vector<long>& v) { return shape_str(v); }
+
+}  // namespace
+
+// ---- Flatten -------------------------------------------------------------------------------
+
+Flatten::Flatten(const FlattenOptions& options)
+    : Layer("flatten", options.common()), options_(options) {
+  options_.data_format(normalize_data_format(name(), options.data_format()));
+  InputSpec spec;
+  spec.min_ndim = 1;
+  set_input_spec(spec);
+}
+
+Variable Flatten::call(const Variable& x, bool) {
+  Variable v = x;
+  const std::size_t r = x.dim();
+  if (options_.data_format() == "channels_first" && r >= 3) {
+    // Keras moves the channels last first, so a channels_first model flattens in the same
+    // order as its channels_last twin (and Dense weights carry over between them).
+    std::vector<std::size_t> perm{0};
+    for (std::size_t a = 2; a < r; ++a) perm.push_back(a);
+    perm.push_back(1);
+    v = transpose(x, perm);
+  }
+  const Shape s = v.shape();
+  long rest = 1;
+  for (std::size_t a = 1; a < s.size(); ++a) rest *= static_cast<long>(s[a]);
+  return reshape(v, {static_cast<long>(s[0]), rest});
+}
+
+Config Flatten::get_config() const {
+  Config c = Layer::get_config();
+  c["data_format"] = options_.data_format();
+  return c;
+}
+
+std::string Flatten::extra_repr() const {
+  return options_.data_format() == "channels_last" ? "" : "data_format=" + options_.data_format();
+}
+
+// ---- Reshape -------------------------------------------------------------------------------
+
+Reshape::Reshape(const ReshapeOptions& options)
+    : Layer("reshape", options.common()), options_(options) {
+  const auto& t = options_.target_shape();
+  if (std::count(t.begin(), t.end(), -1L) > 1)
+    fail(name(), "target_shape " + ints_str(t) + " has more than one unknown (-1) dimension");
+  for (long d : t)
+    if (d < 1 && d != -1)
+      fail(name(), "target_shape " + ints_str(t) +
+                       " must hold positive sizes or one -1 (inferred), got " + std::to_string(d));
+  InputSpec spec;
+  spec.min_ndim = 1;
+  set_input_spec(spec);
+}
+
+Variable Reshape::call(const Variable& x, bool) {
+  const Shape s = x.shape();
+  const auto& t = options_.target_shape();
+  std::size_t have = 1;
+  for (std::size_t a = 1; a < s.size(); ++a) have *= s[a];
+  std::size_t known = 1;
+  long unknown = -1;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == -1)
+      unknown = static_cast<long>(i);
+    else
+      known *= static_cast<std::size_t>(t[i]);
+  }
+  std::vector<long> out{static_cast<long>(s[0])};
+  out.insert(out.end(), t.begin(), t.end());
+  const Shape per_sample(s.begin() + 1, s.end());
+  if (unknown >= 0 ? have % known != 0 : have != known)
+    fail(name(), "cannot reshape an input of shape " + shape_str(s) + " (" + std::to_string(have) +
+                     " elements per sample, shape " + shape_str(per_sample) + ") to target_shape " +
+                     ints_str(t) +
+                     (unknown >= 0 ? " (not a multiple of " + std::to_string(known) + ")"
+                                   : " (" + std::to_string(known) + " elements)"));
+  if (unknown >= 0) out[static_cast<std::size_t>(unknown) + 1] = static_cast<long>(have / known);
+  return reshape(x, out);
+}
+
+Config Reshape::get_config() const {
+  Config c = Layer::get_config();
+  c["target_shape"] = ints_str(options_.target_shape());
+  return c;
+}
+
+std::string Reshape::extra_repr() const {
+  return "target_shape=" + ints_str(options_.target_shape());
+}
+
+// ---- Permute -------------------------------------------------------------------------------
+
+Permute::Permute(const PermuteOptions& options)
+    : Layer("permute", options.common()), options_(options) {
+  std::vector<int> sorted = options_.dims();
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i)
+    if (sorted[i] != static_cast<int>(i) + 1)
+      fail(name(), "dims " + shape_str(options_.dims()) + " must be a permutation of 1.." +
+                       std::to_string(sorted.size()) + " (1-based axes, the batch axis excluded)");
+  if (sorted.empty()) fail(name(), "dims must not be empty");
+  InputSpec spec;
+  spec.ndim = options_.dims().size() + 1;
+  set_input_spec(spec);
+}
+
+Variable Permute::call(const Variable& x, bool) {
+  std::vector<std::size_t> perm{0};
+  for (int d : options_.dims()) perm.push_back(static_cast<std::size_t>(d));
+  return transpose(x, perm);
+}
+
+Config Permute::get_config() const {
+  Config c = Layer::get_config();
+  c["dims"] = shape_str(options_.dims());
+  return c;
+}
+
+std::string Permute::extra_repr() const { return "dims=" + shape_str(options_.dims()); }
+
+}  // namespace tapeflow::layers
