@@ -1,0 +1,365 @@
+// Generates the TensorFlow reference cases under tests/data/tfjs/<layer>/case_NNN/ with
+// TensorFlow.js (the pinned version in package.json) on its pure-JS CPU backend, which follows
+// TensorFlow/Keras semantics. Run from this folder: `npm install && node generate.mjs`.
+//
+// Each case: config.txt (key=value lines, see tests/data/tfjs/README.md) and little-endian
+// float32 .npy files: x, the layer's weights in TF layout, y, an upstream gradient gy, and the
+// gradients of L = sum(y * gy) (gx, gkernel, gbias, ggamma, gbeta). BatchNormalization in
+// training mode also records the updated moving statistics.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as tf from '@tensorflow/tfjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outRoot = path.resolve(here, '../data/tfjs');
+
+// ---- deterministic data --------------------------------------------------------------------
+
+// mulberry32: a tiny seeded PRNG, so the cases are reproducible.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function uniform(next, shape, lo = -1, hi = 1) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; ++i) v[i] = lo + (hi - lo) * next();
+  return tf.tensor(v, shape, 'float32');
+}
+
+// ---- .npy writer (format version 1.0, '<f4', C order) --------------------------------------
+
+function npyBytes(shape, data) {
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  const unpadded = 10 + header.length + 1;  // magic + version + length, header, newline
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const buf = Buffer.alloc(10 + header.length + 4 * data.length);
+  buf.write('\x93NUMPY', 0, 'latin1');
+  buf.writeUInt8(1, 6);
+  buf.writeUInt8(0, 7);
+  buf.writeUInt16LE(header.length, 8);
+  buf.write(header, 10, 'latin1');
+  let o = 10 + header.length;
+  for (const v of data) {
+    buf.writeFloatLE(v, o);
+    o += 4;
+  }
+  return buf;
+}
+
+function writeNpy(dir, name, t) {
+  fs.writeFileSync(path.join(dir, `${name}.npy`), npyBytes(t.shape, t.dataSync()));
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+const list = (v) => (Array.isArray(v) ? v.join(',') : String(v));
+const camel = (f) => (f === 'channels_first' ? 'channelsFirst' : 'channelsLast');
+const tuple = (v, n) => (Array.isArray(v) ? v : Array(n).fill(v));
+const factories = {
+  Conv2D: tf.layers.conv2d,
+  Conv3D: tf.layers.conv3d,
+  Conv2DTranspose: tf.layers.conv2dTranspose,
+  MaxPooling2D: tf.layers.maxPooling2d,
+  MaxPooling3D: tf.layers.maxPooling3d,
+  AveragePooling2D: tf.layers.averagePooling2d,
+  AveragePooling3D: tf.layers.averagePooling3d,
+};
+
+// TF.js 4.22 pads 3-D `same` convolutions and pools by (out - 1) * s + k - in without TF's
+// max(0, .), so it shifts the output when that is negative (kernel < stride with in divisible
+// by the stride). Such cases would record TF.js' bug, not TF's rule: refuse them.
+function checkSame3d(c) {
+  if (c.padding !== 'same') return;
+  const sp = c.data_format === 'channels_first' ? c.input_shape.slice(2) : c.input_shape.slice(1, 4);
+  const k = tuple(c.kernel_size ?? c.pool_size, 3);
+  const s = tuple(c.strides ?? c.pool_size, 3);
+  for (let a = 0; a < 3; ++a) {
+    const out = Math.ceil(sp[a] / s[a]);
+    if ((out - 1) * s[a] + k[a] - sp[a] < 0)
+      throw new Error(`3-D same case ${JSON.stringify(c)} hits the TF.js padding bug on axis ${a}`);
+  }
+}
+
+// Runs one case: builds the layer, sets the weights, records y and every gradient of
+// L = sum(y * gy) in one pass (so a training-mode BatchNormalization updates once).
+function record(dir, layer, config, x, weights, gradNames, opts = {}) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const next = rng(opts.seed * 7919 + 17);
+  const apply = opts.apply ?? ((t, kw) => layer.apply(t, kw));
+  apply(x);  // builds (inference mode: no statistics update)
+  layer.setWeights(weights.map(([, t]) => t));
+  const y0 = apply(x);
+  const gy = uniform(next, y0.shape);
+  const xv = tf.variable(x, true);
+  const trainable = layer.trainableWeights.map((w) => w.read());
+  const kwargs = opts.training === undefined ? {} : { training: opts.training };
+  let y;
+  const vars = opts.noGrad ? [] : [xv, ...trainable];
+  if (opts.noGrad) {
+    y = apply(x, kwargs);
+  } else {
+    const { grads } = tf.variableGrads(() => {
+      y = tf.keep(apply(xv, kwargs));
+      return tf.sum(tf.mul(y, gy));
+    }, vars);
+    writeNpy(dir, 'gx', grads[xv.name]);
+    trainable.forEach((v, i) => writeNpy(dir, gradNames[i], grads[v.name]));
+  }
+  writeNpy(dir, 'x', x);
+  for (const [name, t] of weights) writeNpy(dir, name, t);
+  writeNpy(dir, 'y', y);
+  writeNpy(dir, 'gy', gy);
+  if (opts.training) {
+    const w = layer.getWeights();
+    writeNpy(dir, 'new_moving_mean', w[2]);
+    writeNpy(dir, 'new_moving_variance', w[3]);
+  }
+  const lines = Object.entries({ ...config, output_shape: y.shape })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${list(v)}`);
+  if (opts.note) lines.push(`note=${opts.note}`);
+  fs.writeFileSync(path.join(dir, 'config.txt'), lines.join('\n') + '\n');
+  xv.dispose();
+}
+
+const caseDir = (folder, i) => path.join(outRoot, folder, `case_${String(i).padStart(3, '0')}`);
+
+// ---- cases ---------------------------------------------------------------------------------
+
+function convCases(folder, className, rank, cases) {
+  cases.forEach((c, i) => {
+    const seed = 1000 * rank + 100 * (className.length % 7) + i;
+    const next = rng(seed);
+    const cfg = {
+      layer: className,
+      filters: c.filters,
+      kernel_size: tuple(c.kernel_size, rank),
+      strides: tuple(c.strides ?? 1, rank),
+      padding: c.padding,
+      data_format: c.data_format ?? 'channels_last',
+      dilation_rate: className.endsWith('Transpose') ? undefined : tuple(c.dilation_rate ?? 1, rank),
+      activation: c.activation ?? 'linear',
+      use_bias: c.use_bias ?? true,
+      input_shape: c.input_shape,
+    };
+    if (rank === 3) checkSame3d(cfg);
+    const args = {
+      filters: cfg.filters,
+      kernelSize: cfg.kernel_size,
+      strides: cfg.strides,
+      padding: cfg.padding,
+      dataFormat: camel(cfg.data_format),
+      activation: cfg.activation,
+      useBias: cfg.use_bias,
+    };
+    if (cfg.dilation_rate) args.dilationRate = cfg.dilation_rate;
+    const layer = factories[className](args);
+    const cin = cfg.data_format === 'channels_first' ? c.input_shape[1] : c.input_shape.at(-1);
+    const kshape = className.endsWith('Transpose')
+      ? [...cfg.kernel_size, cfg.filters, cin]
+      : [...cfg.kernel_size, cin, cfg.filters];
+    const x = uniform(next, c.input_shape);
+    const weights = [['kernel', uniform(next, kshape, -0.5, 0.5)]];
+    if (cfg.use_bias) weights.push(['bias', uniform(next, [cfg.filters], -0.5, 0.5)]);
+    record(caseDir(folder, i), layer, cfg, x, weights, ['gkernel', 'gbias'], {
+      seed,
+      noGrad: c.noGrad,
+      note: c.noGrad ? 'forward only: TF.js has no gradient for dilation > 1' : undefined,
+    });
+  });
+}
+
+function poolCases(folder, className, rank, cases) {
+  cases.forEach((c, i) => {
+    const seed = 5000 + 100 * rank + 10 * className.length + i;
+    const cfg = {
+      layer: className,
+      pool_size: tuple(c.pool_size, rank),
+      strides: tuple(c.strides ?? c.pool_size, rank),
+      padding: c.padding,
+      data_format: c.data_format ?? 'channels_last',
+      input_shape: c.input_shape,
+    };
+    if (rank === 3) checkSame3d(cfg);
+    const layer = factories[className]({
+      poolSize: cfg.pool_size,
+      strides: cfg.strides,
+      padding: cfg.padding,
+      dataFormat: camel(cfg.data_format),
+    });
+    const x = uniform(rng(seed), c.input_shape);
+    record(caseDir(folder, i), layer, cfg, x, [], [], { seed });
+  });
+}
+
+function batchNormCases(cases) {
+  cases.forEach((c, i) => {
+    const seed = 7000 + i;
+    const next = rng(seed);
+    const ch = c.input_shape.at(c.axis);
+    const cfg = {
+      layer: 'BatchNormalization',
+      axis: c.axis,
+      momentum: c.momentum ?? 0.99,
+      epsilon: c.epsilon ?? 0.001,
+      training: c.training,
+      input_shape: c.input_shape,
+    };
+    // TF.js 4.22's batchNorm gradient fails when the channel axis is not last (it reshapes the
+    // scale gradient to the broadcast shape), and its layer refuses rank 5. Such cases run the
+    // same per-channel layer with the channel axis moved last and the other non-batch axes
+    // merged into one, then undo both: the same function.
+    const rank = c.input_shape.length;
+    const axis = c.axis < 0 ? c.axis + rank : c.axis;
+    const direct = axis === rank - 1 && rank <= 4;
+    const layer = tf.layers.batchNormalization({
+      axis: direct ? cfg.axis : -1,
+      momentum: cfg.momentum,
+      epsilon: cfg.epsilon,
+    });
+    const perm = [...Array(rank).keys()].filter((a) => a !== axis).concat([axis]);
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    const moved = perm.map((a) => c.input_shape[a]);
+    const apply = direct ? undefined : (t, kw) => {
+      const t3 = tf.reshape(tf.transpose(t, perm), [moved[0], -1, ch]);
+      return tf.transpose(tf.reshape(layer.apply(t3, kw), moved), inverse);
+    };
+    // A nonzero mean and a non-unit spread, so the statistics matter.
+    const x = tf.add(tf.mul(uniform(next, c.input_shape), 2), 0.5);
+    const weights = [
+      ['gamma', uniform(next, [ch], 0.5, 1.5)],
+      ['beta', uniform(next, [ch], -0.5, 0.5)],
+      ['moving_mean', uniform(next, [ch], -0.5, 0.5)],
+      ['moving_variance', uniform(next, [ch], 0.5, 1.5)],
+    ];
+    record(caseDir('batch_normalization', i), layer, cfg, x, weights, ['ggamma', 'gbeta'], {
+      seed,
+      training: c.training,
+      apply,
+      note: direct ? undefined
+                  : `computed as axis -1 on the input transposed by ${perm} and reshaped to rank 3 for TF.js`,
+    });
+  });
+}
+
+function denseCases(cases) {
+  cases.forEach((c, i) => {
+    const seed = 9000 + i;
+    const next = rng(seed);
+    const cfg = {
+      layer: 'Dense',
+      units: c.units,
+      activation: c.activation ?? 'linear',
+      use_bias: c.use_bias ?? true,
+      input_shape: c.input_shape,
+    };
+    const layer = tf.layers.dense({
+      units: cfg.units,
+      activation: cfg.activation,
+      useBias: cfg.use_bias,
+    });
+    const x = uniform(next, c.input_shape);
+    const weights = [['kernel', uniform(next, [c.input_shape.at(-1), c.units], -0.7, 0.7)]];
+    if (cfg.use_bias) weights.push(['bias', uniform(next, [c.units], -0.5, 0.5)]);
+    record(caseDir('dense', i), layer, cfg, x, weights, ['gkernel', 'gbias'], { seed });
+  });
+}
+
+await tf.setBackend('cpu');
+await tf.ready();
+if (tf.getBackend() !== 'cpu') throw new Error('the pure-JS cpu backend is required');
+
+convCases('conv2d', 'Conv2D', 2, [
+  { input_shape: [2, 5, 5, 3], filters: 4, kernel_size: 3, padding: 'valid' },
+  { input_shape: [1, 6, 7, 2], filters: 3, kernel_size: [3, 2], strides: [2, 1], padding: 'same',
+    activation: 'relu' },
+  { input_shape: [2, 2, 6, 5], filters: 2, kernel_size: 3, strides: 2, padding: 'same',
+    data_format: 'channels_first', activation: 'tanh' },
+  { input_shape: [1, 7, 7, 2], filters: 3, kernel_size: 1, strides: 3, padding: 'same',
+    data_format: 'channels_first', use_bias: false },
+  { input_shape: [1, 3, 6, 5], filters: 2, kernel_size: [2, 3], strides: [1, 2], padding: 'valid',
+    data_format: 'channels_first', activation: 'sigmoid' },
+  { input_shape: [1, 6, 6, 2], filters: 2, kernel_size: 2, dilation_rate: 2, padding: 'same',
+    noGrad: true },
+]);
+
+convCases('conv3d', 'Conv3D', 3, [
+  { input_shape: [1, 4, 4, 4, 2], filters: 3, kernel_size: 3, padding: 'valid' },
+  { input_shape: [2, 4, 5, 3, 2], filters: 2, kernel_size: [2, 3, 2], strides: [2, 2, 1],
+    padding: 'same', activation: 'relu' },
+  { input_shape: [1, 2, 3, 4, 4], filters: 2, kernel_size: 2, strides: 2, padding: 'valid',
+    data_format: 'channels_first' },
+  { input_shape: [1, 5, 5, 5, 1], filters: 2, kernel_size: 3, strides: 2, padding: 'same',
+    use_bias: false },
+  { input_shape: [1, 2, 5, 4, 3], filters: 3, kernel_size: [1, 2, 3], strides: [1, 2, 1],
+    padding: 'same', data_format: 'channels_first', activation: 'tanh' },
+]);
+
+convCases('conv2d_transpose', 'Conv2DTranspose', 2, [
+  { input_shape: [1, 3, 3, 2], filters: 3, kernel_size: 3, strides: 2, padding: 'same' },
+  { input_shape: [2, 3, 4, 2], filters: 2, kernel_size: [2, 3], strides: [2, 1], padding: 'valid',
+    activation: 'relu' },
+  { input_shape: [1, 2, 3, 3], filters: 2, kernel_size: 3, strides: 1, padding: 'same',
+    data_format: 'channels_first' },
+  { input_shape: [1, 2, 3, 1], filters: 2, kernel_size: 2, strides: 3, padding: 'valid',
+    use_bias: false },
+  { input_shape: [1, 2, 3, 2], filters: 2, kernel_size: [1, 3], strides: 2, padding: 'same',
+    data_format: 'channels_first', activation: 'tanh' },
+]);
+
+for (const [folder, className] of [['max_pooling2d', 'MaxPooling2D'],
+                                   ['average_pooling2d', 'AveragePooling2D']]) {
+  poolCases(folder, className, 2, [
+    { input_shape: [1, 4, 4, 2], pool_size: 2, padding: 'valid' },
+    { input_shape: [2, 5, 5, 1], pool_size: 3, strides: 2, padding: 'same' },
+    { input_shape: [1, 2, 5, 4], pool_size: [2, 3], strides: [1, 2], padding: 'valid',
+      data_format: 'channels_first' },
+    { input_shape: [1, 3, 4, 2], pool_size: 2, strides: 1, padding: 'same' },
+    { input_shape: [1, 2, 7, 6], pool_size: 2, strides: 3, padding: 'same',
+      data_format: 'channels_first' },
+  ]);
+}
+
+for (const [folder, className] of [['max_pooling3d', 'MaxPooling3D'],
+                                   ['average_pooling3d', 'AveragePooling3D']]) {
+  poolCases(folder, className, 3, [
+    { input_shape: [1, 4, 4, 4, 2], pool_size: 2, padding: 'valid' },
+    { input_shape: [1, 5, 5, 3, 1], pool_size: 3, strides: 2, padding: 'same' },
+    { input_shape: [1, 2, 3, 4, 5], pool_size: [1, 2, 3], strides: [1, 2, 2], padding: 'valid',
+      data_format: 'channels_first' },
+    { input_shape: [2, 3, 2, 4, 1], pool_size: 2, strides: 1, padding: 'same' },
+    { input_shape: [1, 2, 5, 3, 4], pool_size: [2, 3, 2], strides: [2, 2, 1], padding: 'same',
+      data_format: 'channels_first' },
+  ]);
+}
+
+batchNormCases([
+  { input_shape: [2, 3], axis: -1, training: false },
+  { input_shape: [4, 3], axis: -1, training: true },
+  { input_shape: [2, 3, 3, 2], axis: -1, momentum: 0.9, training: true },
+  { input_shape: [2, 3, 2, 2], axis: 1, epsilon: 0.01, training: true },
+  { input_shape: [2, 2, 3, 3], axis: 1, training: false },
+  { input_shape: [2, 2, 2, 2, 3], axis: -1, momentum: 0.5, training: true },
+]);
+
+denseCases([
+  { input_shape: [2, 3], units: 4 },
+  { input_shape: [3, 5], units: 2, activation: 'relu' },
+  { input_shape: [2, 3, 4], units: 3, activation: 'tanh' },
+  { input_shape: [4, 2], units: 3, activation: 'sigmoid', use_bias: false },
+  { input_shape: [1, 6], units: 1 },
+]);
+
+console.log(`wrote ${outRoot}`);
