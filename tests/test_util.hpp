@@ -39,8 +39,9 @@ inline bool allclose(const Tensor& a, const Tensor& b, float atol = 1e-5f, float
 
 #define TF_CHECK_CLOSE(a, b, ...)                                                         \
   do {                                                                                    \
-    const ::tapeflow::Tensor& tf_a_ = (a);                                                \
-    const ::tapeflow::Tensor& tf_b_ = (b);                                                \
+    /* copies: `f(V(x)).value()` refers into a temporary that dies with the statement */ \
+    const ::tapeflow::Tensor tf_a_ = (a);                                                 \
+    const ::tapeflow::Tensor tf_b_ = (b);                                                 \
     CHECK_MESSAGE(::tapeflow::test::allclose(tf_a_, tf_b_, ##__VA_ARGS__), "got " << tf_a_ \
                                                                           << "\nexpected " << tf_b_); \
   } while (0)
