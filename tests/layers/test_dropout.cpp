@@ -1,0 +1,190 @@
+#include "layers/dropout.hpp"
+
+#include "framework/graph.hpp"
+#include "framework/ops.hpp"
+#include "tests/test_util.hpp"
+
+using namespace tapeflow;
+using namespace tapeflow::layers;
+using tapeflow::test::random_tensor;
+
+namespace {
+std::size_t count_zeros(const Tensor& t) {
+  std::size_t n = 0;
+  for (float v : t) n += v == 0.f;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("Dropout: inference mode and rate 0 are the identity") {
+  reset_default_graph();
+  Dropout d(DropoutOptions(0.5f));
+  CHECK(d.name() == "dropout");
+  Tensor x = random_tensor({3, 4});
+  TF_CHECK_CLOSE(d(Variable(x)).value(), x);
+  TF_CHECK_CLOSE(d(Variable(x), false).value(), x);
+  Dropout z(DropoutOptions(0.f));
+  TF_CHECK_CLOSE(z(Variable(x), true).value(), x);
+  CHECK(d.variables().empty());
+}
+
+TEST_CASE("Dropout: training drops about `rate` of the inputs and scales the rest") {
+  reset_default_graph();
+  set_random_seed(11);
+  Dropout d(DropoutOptions(0.25f));
+  Tensor x = xt::ones<float>({100, 100});
+  Tensor y = d(Variable(x), true).value();
+  CHECK(y.shape() == x.shape());
+  std::size_t zeros = count_zeros(y);
+  CHECK(zeros > 2250);  // 2500 expected; binomial stddev ~43
+  CHECK(zeros < 2750);
+  for (float v : y) CHECK((v == 0.f || v == doctest::Approx(1.f / 0.75f)));
+  clear_random_seed();
+}
+
+TEST_CASE("Dropout: reproducible from the global seed and the layer seed") {
+  reset_default_graph();
+  Tensor x = xt::ones<float>({4, 8});
+  auto run = [&](std::uint64_t global, Seed seed) {
+    set_random_seed(global);
+    Dropout d(DropoutOptions(0.5f).seed(seed));
+    Tensor a = d(Variable(x), true).value();
+    Tensor b = d(Variable(x), true).value();
+    return std::make_pair(a, b);
+  };
+  auto [a1, b1] = run(1, 7);
+  auto [a2, b2] = run(1, 7);
+  CHECK(a1 == a2);
+  CHECK(b1 == b2);
+  CHECK(a1 != b1);  // each call draws a new mask
+  auto [a3, b3] = run(1, 8);
+  CHECK(a3 != a1);  // another layer seed
+  auto [a4, b4] = run(2, 7);
+  CHECK(a4 != a1);  // another global seed
+  auto [a5, b5] = run(1, std::nullopt);
+  auto [a6, b6] = run(1, std::nullopt);
+  CHECK(a5 == a6);  // the global seed alone is enough
+  clear_random_seed();
+}
+
+TEST_CASE("Dropout: noise_shape shares the mask along axes of size 1") {
+  reset_default_graph();
+  set_random_seed(3);
+  Dropout d(DropoutOptions(0.5f).noise_shape({-1, 1, -1}));
+  Tensor y = d(Variable(Tensor(xt::ones<float>({4, 5, 6}))), true).value();
+  for (std::size_t b = 0; b < 4; ++b)
+    for (std::size_t c = 0; c < 6; ++c)
+      for (std::size_t t = 1; t < 5; ++t) CHECK(y(b, t, c) == y(b, 0, c));
+  CHECK(count_zeros(y) > 0);
+  CHECK(count_zeros(y) < y.size());
+  clear_random_seed();
+}
+
+TEST_CASE("Dropout: gradient is the mask times the scale; gradcheck") {
+  reset_default_graph();
+  set_random_seed(5);
+  Dropout d(DropoutOptions(0.4f).seed(1));
+  Variable x(Tensor(xt::ones<float>({3, 4})), true, "x");
+  GradientTape tape;
+  Variable y = d(x, true);
+  auto g = tape.gradient(sum(y), {x});
+  TF_CHECK_CLOSE(g[0].value(), y.value());  // x = 1, so y is the scaled mask
+  // A fresh layer with the same seeds per evaluation gives the same mask every time.
+  Tensor xv = random_tensor({2, 3, 2});
+  TF_GRADCHECK(
+      [&](const std::vector<Variable>& in) {
+        set_random_seed(5);
+        Dropout fresh(DropoutOptions(0.4f).seed(1));
+        return fresh(in[0], true);
+      },
+      {xv});
+  clear_random_seed();
+}
+
+TEST_CASE("Dropout: bad input errors") {
+  reset_default_graph();
+  TF_CHECK_ERROR(Dropout(DropoutOptions(1.f)), "dropout", "rate", "[0, 1)", "1");
+  TF_CHECK_ERROR(Dropout(DropoutOptions(-0.1f)), "dropout", "rate", "-0.1");
+  TF_CHECK_ERROR(Dropout(DropoutOptions(0.5f).noise_shape({-2, 1})), "dropout", "noise_shape");
+  Dropout d(DropoutOptions(0.5f).noise_shape({-1, 2}));
+  TF_CHECK_ERROR(d(Variable(random_tensor({3, 4})), true), "dropout", "noise_shape", "(-1, 2)",
+                 "(3, 4)");
+  TF_CHECK_ERROR(d(Variable(random_tensor({3, 4, 2})), true), "dropout", "noise_shape", "rank");
+}
+
+TEST_CASE("Dropout: config and pretty_print") {
+  reset_default_graph();
+  Dropout d(DropoutOptions(0.5f).noise_shape({-1, 1}).seed(3));
+  Config c = d.get_config();
+  CHECK(c["rate"] == "0.5");
+  CHECK(c["noise_shape"] == "(None, 1)");
+  CHECK(c["seed"] == "3");
+  CHECK(d.pretty_print() == "Dropout(rate=0.5)");
+  Dropout e(DropoutOptions(0.1f));
+  CHECK(e.get_config()["noise_shape"] == "None");
+  CHECK(e.get_config()["seed"] == "None");
+}
+
+TEST_CASE("SpatialDropout3D: whole channels dropped, channels_last and channels_first") {
+  reset_default_graph();
+  set_random_seed(9);
+  SpatialDropout3D last(SpatialDropout3DOptions(0.5f));
+  CHECK(last.name() == "spatial_dropout3d");
+  Tensor y = last(Variable(Tensor(xt::ones<float>({3, 2, 3, 2, 8}))), true).value();
+  std::size_t dropped = 0;
+  for (std::size_t b = 0; b < 3; ++b)
+    for (std::size_t c = 0; c < 8; ++c) {
+      float first = y(b, 0, 0, 0, c);
+      CHECK((first == 0.f || first == doctest::Approx(2.f)));
+      dropped += first == 0.f;
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j)
+          for (std::size_t k = 0; k < 2; ++k) CHECK(y(b, i, j, k, c) == first);
+    }
+  CHECK(dropped > 0);
+  CHECK(dropped < 24);
+
+  SpatialDropout3D first(SpatialDropout3DOptions(0.5f).data_format("Channels_First"));
+  Tensor z = first(Variable(Tensor(xt::ones<float>({3, 8, 2, 3, 2}))), true).value();
+  dropped = 0;
+  for (std::size_t b = 0; b < 3; ++b)
+    for (std::size_t c = 0; c < 8; ++c) {
+      float v0 = z(b, c, 0, 0, 0);
+      dropped += v0 == 0.f;
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j)
+          for (std::size_t k = 0; k < 2; ++k) CHECK(z(b, c, i, j, k) == v0);
+    }
+  CHECK(dropped > 0);
+  CHECK(dropped < 24);
+
+  Tensor x = random_tensor({1, 2, 2, 2, 2});
+  TF_CHECK_CLOSE(first(Variable(x), false).value(), x);
+  clear_random_seed();
+}
+
+TEST_CASE("SpatialDropout3D: gradcheck") {
+  reset_default_graph();
+  TF_GRADCHECK(
+      [&](const std::vector<Variable>& in) {
+        set_random_seed(4);
+        SpatialDropout3D fresh(SpatialDropout3DOptions(0.5f).seed(2));
+        return fresh(in[0], true);
+      },
+      {random_tensor({2, 2, 1, 2, 3})});
+  clear_random_seed();
+}
+
+TEST_CASE("SpatialDropout3D: errors, config, pretty_print") {
+  reset_default_graph();
+  TF_CHECK_ERROR(SpatialDropout3D(SpatialDropout3DOptions(1.5f)), "spatial_dropout3d", "rate");
+  TF_CHECK_ERROR(SpatialDropout3D(SpatialDropout3DOptions(0.5f).data_format("nchw")),
+                 "spatial_dropout3d", "nchw");
+  SpatialDropout3D d(SpatialDropout3DOptions(0.3f).seed(1));
+  TF_CHECK_ERROR(d(Variable(random_tensor({2, 3, 4, 5})), true), "spatial_dropout3d", "rank 5");
+  Config c = d.get_config();
+  CHECK(c["rate"] == "0.3");
+  CHECK(c["data_format"] == "channels_last");
+  CHECK(c["seed"] == "1");
+  CHECK(d.pretty_print() == "SpatialDropout3D(rate=0.3, data_format=channels_last)");
+}
