@@ -300,7 +300,8 @@ Activation::Activation(ActivationPtr fn) : fn_(fn), name_("custom") {
     }
 }
 
-Activation::Activation(ActivationFn fn, std::string name) : fn_(std::move(fn)), name_(std::move(name)) {
+Activation::Activation(ActivationFn fn, std::string name)
+    : fn_(std::move(fn)), name_(std::move(name)) {
   if (!fn_) fail("activation", "the function '" + name_ + "' is empty");
 }
 

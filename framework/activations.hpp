@@ -25,8 +25,8 @@ Variable linear(const Variable& x);
 /// `negative_slope * (x - threshold)` otherwise (at `x == threshold` this gives 0, as Keras 3).
 /// Example: `relu(x)`, `relu(x, 0.1f)`, `relu(x, 0.f, 6.f)`, `relu(x, 0.f, std::nullopt, 1.f)`.
 Variable relu(const Variable& x);
-Variable relu(const Variable& x, float negative_slope, std::optional<float> max_value = std::nullopt,
-              float threshold = 0.f);
+Variable relu(const Variable& x, float negative_slope,
+              std::optional<float> max_value = std::nullopt, float threshold = 0.f);
 /// `min(max(x, 0), 6)`. Example: `relu6(x)`.
 Variable relu6(const Variable& x);
 

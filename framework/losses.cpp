@@ -50,8 +50,8 @@ Variable sparse_cce(const LabelTensor& labels, const Variable& y_pred, bool from
   Shape sp = y_pred.shape();
   Shape sl(labels.shape().begin(), labels.shape().end());
   if (sp.empty())
-    fail(loss, "y_pred has shape () but needs a class axis (labels have shape " + shape_str(sl) +
-                   ")");
+    fail(loss,
+         "y_pred has shape () but needs a class axis (labels have shape " + shape_str(sl) + ")");
   Shape lead(sp.begin(), sp.end() - 1);
   if (sl != lead && sl != with_trailing_one(lead))
     fail(loss, "labels have shape " + shape_str(sl) + " but y_pred has shape " + shape_str(sp) +
@@ -63,19 +63,19 @@ Variable sparse_cce(const LabelTensor& labels, const Variable& y_pred, bool from
   for (std::size_t i = 0, n = labels.size(); i < n; ++i) {
     double v = static_cast<double>(lab[i]);
     if (!(std::floor(v) == v))
-      fail(loss, "label " + number_str(static_cast<float>(v)) + " (element " +
-                     std::to_string(i) + ") is not an integer class index");
+      fail(loss, "label " + number_str(static_cast<float>(v)) + " (element " + std::to_string(i) +
+                     ") is not an integer class index");
     if (v < 0 || v >= static_cast<double>(classes))
-      fail(loss, "label " + number_str(static_cast<float>(v)) + " (element " +
-                     std::to_string(i) + ") is out of range for " + std::to_string(classes) +
+      fail(loss, "label " + number_str(static_cast<float>(v)) + " (element " + std::to_string(i) +
+                     ") is out of range for " + std::to_string(classes) +
                      " classes (expected 0 <= label < " + std::to_string(classes) + ")");
     onehot.data()[i * classes + static_cast<std::size_t>(v)] = 1.f;
   }
   // Keras 3 takes log of the clipped probabilities then a softmax cross-entropy, which
   // renormalizes them; on logits that is log_softmax directly.
-  Variable logp = from_logits
-                      ? activations::log_softmax(y_pred, -1)
-                      : activations::log_softmax(log(clip_by_value(y_pred, kEpsilon, 1.f - kEpsilon)), -1);
+  Variable logp = from_logits ? activations::log_softmax(y_pred, -1)
+                              : activations::log_softmax(
+                                    log(clip_by_value(y_pred, kEpsilon, 1.f - kEpsilon)), -1);
   return mean(neg(sum(mul(Variable(std::move(onehot)), logp), {-1})));
 }
 
@@ -116,8 +116,8 @@ Variable binary_crossentropy(const Variable& y_true, const Variable& y_pred, boo
   return mean(neg(ll));
 }
 
-Variable categorical_crossentropy(const Variable& y_true, const Variable& y_pred,
-                                  bool from_logits, int axis, float label_smoothing) {
+Variable categorical_crossentropy(const Variable& y_true, const Variable& y_pred, bool from_logits,
+                                  int axis, float label_smoothing) {
   const char* loss = "categorical_crossentropy";
   Variable t = align(loss, y_true, y_pred);
   std::size_t ax = tapeflow::detail::normalize_axis(loss, axis, y_pred.dim());

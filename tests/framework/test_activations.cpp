@@ -1,9 +1,8 @@
-#include "framework/activations.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "framework/activations.hpp"
 #include "framework/ops.hpp"
 #include "tests/test_util.hpp"
 
@@ -54,40 +53,50 @@ TEST_CASE("activations: known values") {
       {"linear", linear, kX},
       {"relu", [](const Variable& x) { return relu(x); }, {0.f, 0.f, 0.f, 0.25f, 1.f, 2.5f, 7.f}},
       {"relu6", relu6, {0.f, 0.f, 0.f, 0.25f, 1.f, 2.5f, 6.f}},
-      {"leaky_relu", [](const Variable& x) { return leaky_relu(x); },
+      {"leaky_relu",
+       [](const Variable& x) { return leaky_relu(x); },
        {-0.6f, -0.3f, -0.1f, 0.25f, 1.f, 2.5f, 7.f}},
-      {"leaky_relu 0.3", [](const Variable& x) { return leaky_relu(x, 0.3f); },
+      {"leaky_relu 0.3",
+       [](const Variable& x) { return leaky_relu(x, 0.3f); },
        {-0.9f, -0.45f, -0.15f, 0.25f, 1.f, 2.5f, 7.f}},
-      {"elu", [](const Variable& x) { return elu(x); },
+      {"elu",
+       [](const Variable& x) { return elu(x); },
        {-0.95021293f, -0.77686984f, -0.39346934f, 0.25f, 1.f, 2.5f, 7.f}},
-      {"elu 0.5", [](const Variable& x) { return elu(x, 0.5f); },
+      {"elu 0.5",
+       [](const Variable& x) { return elu(x, 0.5f); },
        {-0.47510647f, -0.38843492f, -0.19673467f, 0.25f, 1.f, 2.5f, 7.f}},
-      {"selu", selu,
+      {"selu",
+       selu,
        {-1.6705687f, -1.3658143f, -0.69175818f, 0.26267525f, 1.050701f, 2.6267525f, 7.3549069f}},
-      {"gelu", [](const Variable& x) { return gelu(x); },
+      {"gelu",
+       [](const Variable& x) { return gelu(x); },
        {-0.0040496941f, -0.1002108f, -0.15426877f, 0.14967658f, 0.84134475f, 2.4844758f, 7.f}},
-      {"gelu tanh", [](const Variable& x) { return gelu(x, true); },
+      {"gelu tanh",
+       [](const Variable& x) { return gelu(x, true); },
        {-0.0036373921f, -0.10042842f, -0.15428599f, 0.14967535f, 0.84119199f, 2.4849157f, 7.f}},
-      {"silu", silu,
+      {"silu",
+       silu,
        {-0.14227762f, -0.27363829f, -0.18877033f, 0.14054413f, 0.73105858f, 2.3103545f,
         6.9936226f}},
-      {"swish", swish,
+      {"swish",
+       swish,
        {-0.14227762f, -0.27363829f, -0.18877033f, 0.14054413f, 0.73105858f, 2.3103545f,
         6.9936226f}},
-      {"sigmoid", sigmoid,
-       {0.047425873f, 0.18242552f, 0.37754067f, 0.5621765f, 0.73105858f, 0.92414182f,
-        0.99908895f}},
+      {"sigmoid",
+       sigmoid,
+       {0.047425873f, 0.18242552f, 0.37754067f, 0.5621765f, 0.73105858f, 0.92414182f, 0.99908895f}},
       {"hard_sigmoid", hard_sigmoid, {0.f, 0.2f, 0.4f, 0.55f, 0.7f, 1.f, 1.f}},
-      {"tanh", act::tanh,
+      {"tanh",
+       act::tanh,
        {-0.99505475f, -0.90514825f, -0.46211716f, 0.24491866f, 0.76159416f, 0.9866143f,
         0.99999834f}},
-      {"softplus", softplus,
-       {0.048587352f, 0.20141328f, 0.47407698f, 0.82593942f, 1.3132617f, 2.5788897f,
-        7.0009115f}},
+      {"softplus",
+       softplus,
+       {0.048587352f, 0.20141328f, 0.47407698f, 0.82593942f, 1.3132617f, 2.5788897f, 7.0009115f}},
       {"softsign", softsign, {-0.75f, -0.6f, -0.33333333f, 0.2f, 0.5f, 0.71428571f, 0.875f}},
-      {"exponential", exponential,
-       {0.049787068f, 0.22313016f, 0.60653066f, 1.2840254f, 2.7182818f, 12.182494f,
-        1096.6332f}},
+      {"exponential",
+       exponential,
+       {0.049787068f, 0.22313016f, 0.60653066f, 1.2840254f, 2.7182818f, 12.182494f, 1096.6332f}},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.name));
@@ -132,14 +141,20 @@ TEST_CASE("activations: gradcheck, away from kinks") {
     TF_GRADCHECK([f](auto& v) { return f(v[0]); }, {in});
   };
   check("linear", linear, x);
-  check("relu", [](const Variable& v) { return relu(v); }, x);
-  check("relu general", [](const Variable& v) { return relu(v, 0.1f, 1.5f, 0.5f); }, xg);
+  check(
+      "relu", [](const Variable& v) { return relu(v); }, x);
+  check(
+      "relu general", [](const Variable& v) { return relu(v, 0.1f, 1.5f, 0.5f); }, xg);
   check("relu6", relu6, x);
-  check("leaky_relu", [](const Variable& v) { return leaky_relu(v, 0.3f); }, x);
-  check("elu", [](const Variable& v) { return elu(v, 0.7f); }, x);
+  check(
+      "leaky_relu", [](const Variable& v) { return leaky_relu(v, 0.3f); }, x);
+  check(
+      "elu", [](const Variable& v) { return elu(v, 0.7f); }, x);
   check("selu", selu, x);
-  check("gelu", [](const Variable& v) { return gelu(v); }, x);
-  check("gelu tanh", [](const Variable& v) { return gelu(v, true); }, x);
+  check(
+      "gelu", [](const Variable& v) { return gelu(v); }, x);
+  check(
+      "gelu tanh", [](const Variable& v) { return gelu(v, true); }, x);
   check("swish", swish, x);
   check("silu", silu, x);
   check("sigmoid", sigmoid, x);
@@ -147,10 +162,14 @@ TEST_CASE("activations: gradcheck, away from kinks") {
   check("tanh", act::tanh, x);
   check("softplus", softplus, x);
   check("softsign", softsign, x);
-  check("softmax", [](const Variable& v) { return softmax(v); }, x);
-  check("softmax axis 0", [](const Variable& v) { return softmax(v, 0); }, x);
-  check("log_softmax", [](const Variable& v) { return log_softmax(v); }, x);
-  check("log_softmax axis 0", [](const Variable& v) { return log_softmax(v, -2); }, x);
+  check(
+      "softmax", [](const Variable& v) { return softmax(v); }, x);
+  check(
+      "softmax axis 0", [](const Variable& v) { return softmax(v, 0); }, x);
+  check(
+      "log_softmax", [](const Variable& v) { return log_softmax(v); }, x);
+  check(
+      "log_softmax axis 0", [](const Variable& v) { return log_softmax(v, -2); }, x);
   check("exponential", exponential, random_tensor({3, 4}, 12, -1.f, 1.f));
 }
 
@@ -197,8 +216,8 @@ TEST_CASE("softmax and log_softmax: known values along each axis") {
                                                    {0.11920292f, 0.11920292f, 0.73105858f}}));
   TF_CHECK_CLOSE(log_softmax(V(x)).value(), (Tensor{{-2.407606f, -1.407606f, -0.40760596f},
                                                     {-5.0247449f, -4.0247449f, -0.02474489f}}));
-  TF_CHECK_CLOSE(log_softmax(V(x), -2).value(),
-                 Tensor(xt::log(softmax(V(x), 0).value())), 1e-6f, 1e-5f);
+  TF_CHECK_CLOSE(log_softmax(V(x), -2).value(), Tensor(xt::log(softmax(V(x), 0).value())), 1e-6f,
+                 1e-5f);
   // Rank 1 and rank 3 (middle axis).
   TF_CHECK_CLOSE(softmax(V(Tensor{1.f, 2.f, 3.f})).value(),
                  (Tensor{0.090030573f, 0.24472847f, 0.66524096f}));
@@ -218,9 +237,9 @@ TEST_CASE("stability at large inputs: finite values and correct gradients") {
   TF_CHECK_CLOSE(softmax(V(big)).value(), (Tensor{1.f, 0.f, 0.f}));
   TF_CHECK_CLOSE(log_softmax(V(big)).value(), (Tensor{0.f, -1000.f, -2000.f}));
   // d log_softmax(x)_1 / dx = onehot_1 - softmax(x) = (-1, 1, 0).
-  TF_CHECK_CLOSE(grad_of([](const Variable& v) { return log_softmax(v); }, big,
-                         Tensor{0.f, 1.f, 0.f}),
-                 (Tensor{-1.f, 1.f, 0.f}));
+  TF_CHECK_CLOSE(
+      grad_of([](const Variable& v) { return log_softmax(v); }, big, Tensor{0.f, 1.f, 0.f}),
+      (Tensor{-1.f, 1.f, 0.f}));
   // d softmax(x)_0 / dx = s_0 (onehot_0 - s) = 0 at saturation: finite, not NaN.
   Tensor gs = grad_of([](const Variable& v) { return softmax(v); }, big, Tensor{1.f, 0.f, 0.f});
   CHECK(all_finite(gs));
@@ -271,8 +290,12 @@ TEST_CASE("Activation: from names, functions and callables") {
   CHECK(lambda.name() == "custom");
   TF_CHECK_CLOSE(lambda(V(x)).value(), (Tensor{-0.5f, 0.5f, 2.f}));
   int calls = 0;
-  Activation capturing([&calls](const Variable& v) { ++calls; return mul(v, scalar(2.f)); },
-                       "twice");
+  Activation capturing(
+      [&calls](const Variable& v) {
+        ++calls;
+        return mul(v, scalar(2.f));
+      },
+      "twice");
   CHECK(capturing.name() == "twice");
   TF_CHECK_CLOSE(capturing(V(x)).value(), (Tensor{-2.f, 1.f, 4.f}));
   CHECK(calls == 1);
