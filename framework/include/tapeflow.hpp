@@ -10,3 +10,5 @@
 #include "layers/reshaping.hpp"
 #include "layers/upsampling.hpp"
 #include "layers/padding.hpp"
+#include "framework/activations.hpp"
+#include "framework/losses.hpp"
