@@ -1,0 +1,71 @@
+#include "layers/embedding.hpp"
+
+#include <cmath>
+
+#include "framework/ops.hpp"
+
+namespace tapeflow::layers {
+
+namespace {
+template <class T>
+std::string repr_or_none(const T& v) {
+  return v.defined() ? v.repr() : "None";
+}
+}  // namespace
+
+Embedding::Embedding(const EmbeddingOptions& options)
+    : Layer("embedding", options.common()), options_(options) {
+  if (options_.input_dim() <= 0)
+    fail(name(), "input_dim must be a positive integer, got " +
+                     std::to_string(options_.input_dim()));
+  if (options_.output_dim() <= 0)
+    fail(name(), "output_dim must be a positive integer, got " +
+                     std::to_string(options_.output_dim()));
+  InputSpec spec;
+  spec.min_ndim = 1;
+  set_input_spec(spec);
+}
+
+void Embedding::build(const Shape&) {
+  embeddings_ = add_weight("embeddings",
+                           {static_cast<std::size_t>(options_.input_dim()),
+                            static_cast<std::size_t>(options_.output_dim())},
+                           options_.embeddings_initializer(), options_.embeddings_regularizer(),
+                           options_.embeddings_constraint());
+}
+
+Variable Embedding::call(const Variable& x, bool) {
+  const Tensor& ids = x.value();
+  IndexTensor idx = IndexTensor::from_shape(ids.shape());
+  const long n = options_.input_dim();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const float v = ids.data()[i];
+    if (!(std::isfinite(v) && v == std::floor(v)))
+      fail(name(), "the input must hold integer ids, got " + config_float(v) +
+                       " at flat position " + std::to_string(i) + " of shape " +
+                       shape_str(ids.shape()));
+    if (v < 0 || v >= static_cast<float>(n))
+      fail(name(), "id " + config_float(v) + " at flat position " + std::to_string(i) +
+                       " is out of range [0, " + std::to_string(n) + ") (input_dim " +
+                       std::to_string(n) + ")");
+    idx.data()[i] = static_cast<std::int64_t>(v);
+  }
+  return gather(embeddings_, idx, 0);
+}
+
+Config Embedding::get_config() const {
+  Config c = Layer::get_config();
+  c["input_dim"] = config_int(options_.input_dim());
+  c["output_dim"] = config_int(options_.output_dim());
+  c["embeddings_initializer"] = options_.embeddings_initializer().repr();
+  c["embeddings_regularizer"] = repr_or_none(options_.embeddings_regularizer());
+  c["embeddings_constraint"] = repr_or_none(options_.embeddings_constraint());
+  return c;
+}
+
+std::string Embedding::extra_repr() const {
+  return "input_dim=" + std::to_string(options_.input_dim()) +
+         ", output_dim=" + std::to_string(options_.output_dim());
+}
+
+}  // namespace tapeflow::layers

@@ -1,0 +1,115 @@
+#include "layers/merge.hpp"
+
+#include "framework/ops.hpp"
+
+namespace tapeflow::layers {
+
+Merge::Merge(const std::string& default_name, const LayerOptions& options)
+    : Layer(default_name, options) {}
+
+std::string Merge::shapes_str(const std::vector<Shape>& shapes) {
+  std::string s;
+  for (std::size_t i = 0; i < shapes.size(); ++i) s += (i ? ", " : "") + shape_str(shapes[i]);
+  return s;
+}
+
+Variable Merge::operator()(const std::vector<Variable>& inputs, bool training) {
+  if (inputs.size() < 2)
+    fail(name(), "a merge layer must be called on a list of at least 2 inputs, got " +
+                     std::to_string(inputs.size()));
+  std::vector<Shape> shapes;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) fail(name(), "input " + std::to_string(i) + " is undefined");
+    shapes.push_back(inputs[i].shape());
+  }
+  check_shapes(shapes);
+  // Layer::operator() takes one input; it builds, runs `call`, and applies the activity
+  // regularizer. The list is handed to `call` through pending_.
+  struct Reset {
+    const std::vector<Variable>*& p;
+    ~Reset() { p = nullptr; }
+  } reset{pending_};
+  pending_ = &inputs;
+  return Layer::operator()(inputs[0], training);
+}
+
+namespace {
+[[noreturn]] void single_input(const std::string& layer) {
+  fail(layer, "a merge layer must be called on a list of inputs, e.g. layer({a, b}), not on a "
+              "single tensor");
+}
+}  // namespace
+
+void Merge::build(const Shape&) {
+  if (!pending_) single_input(name());
+}
+
+Variable Merge::call(const Variable&, bool) {
+  if (!pending_) single_input(name());
+  return merge(*pending_);
+}
+
+Add::Add(const AddOptions& options) : Merge("add", options.common()) {}
+
+void Add::check_shapes(const std::vector<Shape>& shapes) const {
+  const Shape& first = shapes[0];
+  for (const Shape& s : shapes) {
+    if (s.size() != first.size())
+      fail(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
+    if (!s.empty() && s[0] != first[0])
+      fail(name(), "cannot merge tensors with different batch sizes, got shapes " +
+                       shapes_str(shapes));
+  }
+  for (std::size_t a = 1; a < first.size(); ++a) {
+    std::size_t d = 1;
+    for (const Shape& s : shapes) {
+      if (s[a] == 1 || s[a] == d) continue;
+      if (d != 1)
+        fail(name(), "inputs have incompatible shapes " + shapes_str(shapes) + " (axis " +
+                         std::to_string(a) + ": " + std::to_string(d) + " vs " +
+                         std::to_string(s[a]) + ")");
+      d = s[a];
+    }
+  }
+}
+
+Variable Add::merge(const std::vector<Variable>& inputs) {
+  Variable y = inputs[0];
+  for (std::size_t i = 1; i < inputs.size(); ++i) y = add(y, inputs[i]);
+  return y;
+}
+
+Concatenate::Concatenate(const ConcatenateOptions& options)
+    : Merge("concatenate", options.common()), options_(options) {}
+
+void Concatenate::check_shapes(const std::vector<Shape>& shapes) const {
+  const Shape& first = shapes[0];
+  const long rank = static_cast<long>(first.size());
+  const int axis = options_.axis();
+  for (const Shape& s : shapes)
+    if (s.size() != first.size())
+      fail(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
+  if (axis < -rank || axis >= rank)
+    fail(name(), "axis " + std::to_string(axis) + " is out of range for inputs of rank " +
+                     std::to_string(rank) + " (shapes " + shapes_str(shapes) + ")");
+  const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
+  for (const Shape& s : shapes)
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (i != a && s[i] != first[i])
+        fail(name(), "inputs must have matching shapes except for the concatenation axis " +
+                         std::to_string(axis) + ", got shapes " + shapes_str(shapes));
+}
+
+Variable Concatenate::merge(const std::vector<Variable>& inputs) {
+  return concat(inputs, options_.axis());
+}
+
+Config Concatenate::get_config() const {
+  Config c = Layer::get_config();
+  c["axis"] = config_int(options_.axis());
+  return c;
+}
+
+std::string Concatenate::extra_repr() const { return "axis=" + std::to_string(options_.axis()); }
+
+}  // namespace tapeflow::layers

@@ -1,0 +1,90 @@
+#pragma once
+/// Keras merge layers, which take a list of inputs: `Add` and `Concatenate`.
+#include <string>
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace tapeflow::layers {
+
+/// Base of the layers that combine several inputs (Keras `_Merge`). Call them with a list:
+/// `layer({a, b, c}, training)`. They have no weights; the built input shape (`input_shape()`)
+/// is that of the first input. Calling one with a single `Variable` is an Error naming the
+/// layer. Subclasses check the shapes (`check_shapes`, on every call, before anything runs) and
+/// compute the result (`merge`).
+class Merge : public Layer {
+ public:
+  /// The single-input call inherited from `Layer` (an Error for a merge layer).
+  using Layer::operator();
+  /// Merges `inputs` (at least 2). The activity regularizer, if any, applies to the result.
+  Variable operator()(const std::vector<Variable>& inputs, bool training = false);
+
+ protected:
+  Merge(const std::string& default_name, const LayerOptions& options);
+  /// An Error naming the layer and every shape unless the shapes can be merged.
+  virtual void check_shapes(const std::vector<Shape>& shapes) const = 0;
+  virtual Variable merge(const std::vector<Variable>& inputs) = 0;
+  /// Layer's single-input entry points: `build` and `call` run only inside the list call (an
+  /// Error otherwise, before anything is built); `call` runs `merge` on the list.
+  void build(const Shape& input_shape) override;
+  Variable call(const Variable& x, bool training) final;
+  /// "(2, 3), (2, 3)" for error messages.
+  static std::string shapes_str(const std::vector<Shape>& shapes);
+
+ private:
+  const std::vector<Variable>* pending_ = nullptr;
+};
+
+/// Options of `Add`: only the common ones (`name`, `trainable`, `activity_regularizer`).
+struct AddOptions : LayerOptionsBase<AddOptions> {};
+
+/// Keras `Add`, default name "add": the elementwise sum of the inputs. They must have the same
+/// rank and batch size; other sizes must be equal or 1 (broadcast, as Keras).
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Add add;
+/// tapeflow::Variable y = add({a, b});   // a, b (2, 8) -> y (2, 8)
+/// ```
+class Add : public Merge {
+ public:
+  explicit Add(const AddOptions& options = {});
+  std::string class_name() const override { return "Add"; }
+
+ protected:
+  void check_shapes(const std::vector<Shape>& shapes) const override;
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Concatenate`: `axis` (-1; negative counts from the end).
+struct ConcatenateOptions : LayerOptionsBase<ConcatenateOptions> {
+  TAPEFLOW_ARG(int, axis) = -1;
+};
+
+/// Keras `Concatenate`, default name "concatenate": joins the inputs along `axis`. They must
+/// have the same rank and the same sizes on every other axis.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Concatenate cat;
+/// tapeflow::Variable y = cat({a, b});   // a (2, 3), b (2, 5) -> y (2, 8)
+/// ```
+class Concatenate : public Merge {
+ public:
+  explicit Concatenate(const ConcatenateOptions& options = {});
+  std::string class_name() const override { return "Concatenate"; }
+  const ConcatenateOptions& options() const { return options_; }
+  /// Base keys plus `axis`.
+  Config get_config() const override;
+
+ protected:
+  void check_shapes(const std::vector<Shape>& shapes) const override;
+  Variable merge(const std::vector<Variable>& inputs) override;
+  /// `axis=-1`.
+  std::string extra_repr() const override;
+
+ private:
+  ConcatenateOptions options_;
+};
+
+}  // namespace tapeflow::layers

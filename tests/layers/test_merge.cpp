@@ -1,0 +1,103 @@
+#include "layers/merge.hpp"
+
+#include "framework/graph.hpp"
+#include "framework/ops.hpp"
+#include "tests/test_util.hpp"
+
+using namespace tapeflow;
+using namespace tapeflow::layers;
+using tapeflow::test::random_tensor;
+
+namespace {
+// A (2, 1) column (xtensor's {{a}, {b}} is ambiguous).
+Tensor column(float a, float b) {
+  Tensor t = {a, b};
+  t.reshape({2, 1});
+  return t;
+}
+}  // namespace
+
+TEST_CASE("Add: sums the inputs, broadcasting axes of size 1") {
+  reset_default_graph();
+  Add add;
+  CHECK(add.name() == "add");
+  Variable a(Tensor{{1.f, 2.f}, {3.f, 4.f}});
+  Variable b(Tensor{{10.f, 20.f}, {30.f, 40.f}});
+  Variable c(Tensor{{100.f, 200.f}, {300.f, 400.f}});
+  TF_CHECK_CLOSE(add({a, b}).value(), (Tensor{{11.f, 22.f}, {33.f, 44.f}}));
+  TF_CHECK_CLOSE(add({a, b, c}).value(), (Tensor{{111.f, 222.f}, {333.f, 444.f}}));
+  Variable col(column(1.f, 2.f));
+  TF_CHECK_CLOSE(add({a, col}).value(), (Tensor{{2.f, 3.f}, {5.f, 6.f}}));
+  CHECK(add.variables().empty());
+  CHECK(add.input_shape() == Shape{2, 2});
+}
+
+TEST_CASE("Add: gradcheck of every input") {
+  reset_default_graph();
+  Add add;
+  TF_GRADCHECK([&](const std::vector<Variable>& in) { return add(in); },
+               {random_tensor({2, 3}, 1), random_tensor({2, 3}, 2), random_tensor({2, 1}, 3)});
+}
+
+TEST_CASE("Add: bad input errors") {
+  reset_default_graph();
+  Add add(AddOptions().name("sum"));
+  Variable a(random_tensor({2, 3}));
+  TF_CHECK_ERROR(add(std::vector<Variable>{a}), "sum", "at least 2 inputs", "got 1");
+  TF_CHECK_ERROR(add(a), "sum", "list of inputs");
+  TF_CHECK_ERROR(add({a, Variable(random_tensor({2, 4}))}), "sum", "incompatible", "(2, 3)",
+                 "(2, 4)");
+  TF_CHECK_ERROR(add({a, Variable(random_tensor({3, 3}))}), "sum", "batch sizes");
+  TF_CHECK_ERROR(add({a, Variable(random_tensor({2, 3, 1}))}), "sum", "same rank");
+  TF_CHECK_ERROR(add({a, Variable()}), "sum", "input 1", "undefined");
+  CHECK_FALSE(add.built());
+}
+
+TEST_CASE("Add: activity regularizer applies to the sum") {
+  reset_default_graph();
+  Add add(AddOptions().activity_regularizer(regularizers::l1(1.f)));
+  add({Variable(Tensor{{1.f, -2.f}}), Variable(Tensor{{1.f, -1.f}})});
+  REQUIRE(add.losses().size() == 1);
+  CHECK(add.losses()[0].item() == doctest::Approx(5.f));  // |2| + |-3|, batch 1
+  CHECK(add.pretty_print() == "Add()");
+}
+
+TEST_CASE("Concatenate: joins along the axis") {
+  reset_default_graph();
+  Concatenate cat;
+  CHECK(cat.name() == "concatenate");
+  Variable a(Tensor{{1.f, 2.f}, {3.f, 4.f}});
+  Variable b(column(5.f, 6.f));
+  Variable y = cat({a, b});
+  CHECK(y.shape() == Shape{2, 3});
+  TF_CHECK_CLOSE(y.value(), (Tensor{{1.f, 2.f, 5.f}, {3.f, 4.f, 6.f}}));
+  Concatenate rows(ConcatenateOptions().axis(0));
+  Variable r = rows({a, Variable(Tensor{{7.f, 8.f}})});
+  TF_CHECK_CLOSE(r.value(), (Tensor{{1.f, 2.f}, {3.f, 4.f}, {7.f, 8.f}}));
+  Concatenate mid(ConcatenateOptions().axis(1));
+  CHECK(mid({Variable(random_tensor({2, 3, 4})), Variable(random_tensor({2, 1, 4})),
+             Variable(random_tensor({2, 2, 4}))})
+            .shape() == Shape{2, 6, 4});
+}
+
+TEST_CASE("Concatenate: gradcheck of every input") {
+  reset_default_graph();
+  Concatenate cat(ConcatenateOptions().axis(1));
+  TF_GRADCHECK([&](const std::vector<Variable>& in) { return cat(in); },
+               {random_tensor({2, 1, 2}, 1), random_tensor({2, 3, 2}, 2)});
+}
+
+TEST_CASE("Concatenate: bad input errors, config, pretty_print") {
+  reset_default_graph();
+  Concatenate cat(ConcatenateOptions().name("cat"));
+  Variable a(random_tensor({2, 3}));
+  TF_CHECK_ERROR(cat({a, Variable(random_tensor({3, 3}))}), "cat", "matching shapes", "(2, 3)",
+                 "(3, 3)");
+  TF_CHECK_ERROR(cat({a, Variable(random_tensor({2, 3, 1}))}), "cat", "same rank");
+  Concatenate bad(ConcatenateOptions().axis(2).name("bad"));
+  TF_CHECK_ERROR(bad({a, a}), "bad", "axis 2", "out of range");
+  TF_CHECK_ERROR(cat(a), "cat", "list of inputs");
+  Concatenate c(ConcatenateOptions().axis(1));
+  CHECK(c.get_config()["axis"] == "1");
+  CHECK(c.pretty_print() == "Concatenate(axis=1)");
+}
