@@ -106,6 +106,7 @@ function record(dir, layer, config, x, weights, gradNames, opts = {}) {
   const trainable = layer.trainableWeights.map((w) => w.read());
   const kwargs = opts.training === undefined ? {} : { training: opts.training };
   let y;
+  const notes = [];
   const vars = opts.noGrad ? [] : [xv, ...trainable];
   if (opts.noGrad) {
     y = apply(x, kwargs);
@@ -114,7 +115,19 @@ function record(dir, layer, config, x, weights, gradNames, opts = {}) {
       y = tf.keep(apply(xv, kwargs));
       return tf.sum(tf.mul(y, gy));
     }, vars);
-    writeNpy(dir, 'gx', grads[xv.name]);
+    let gx = grads[xv.name];
+    if (opts.probeGx) {
+      // The pooling gradients of TF.js 4.22 are wrong in places (see probedGx); use the
+      // gradient read off its forward pass wherever the two differ.
+      const probed = probedGx((t) => apply(t), x, gy, opts.probeGx);
+      const a = gx.dataSync(), b = probed.dataSync();
+      if (a.some((v, i) => Math.abs(v - b[i]) > 1e-5)) {
+        gx = probed;
+        notes.push(`reference=gx from the TF.js forward pass by ${opts.probeGx} probing ` +
+                   `(TF.js 4.22's own gradient is wrong here: ${opts.probeWhy})`);
+      }
+    }
+    writeNpy(dir, 'gx', gx);
     trainable.forEach((v, i) => writeNpy(dir, gradNames[i], grads[v.name]));
   }
   writeNpy(dir, 'x', x);
@@ -130,8 +143,42 @@ function record(dir, layer, config, x, weights, gradNames, opts = {}) {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${list(v)}`);
   if (opts.note) lines.push(`note=${opts.note}`);
+  lines.push(...notes);
   fs.writeFileSync(path.join(dir, 'config.txt'), lines.join('\n') + '\n');
   xv.dispose();
+}
+
+// The gradient of L = sum(f(x) * gy) for a pooling f, computed from f's forward pass alone:
+// - 'linear' (average pooling): gx[i] = sum(f(e_i) * gy), exact for a linear f.
+// - 'argmax' (max pooling): f(x + h e_i) - f(x) is h exactly where x[i] is a window's maximum
+//   and 0 elsewhere (h = 2^-18 is exact in float32 for |x| < 32; a ratio that is not 0 or 1
+//   means a near tie, which is refused).
+// TF.js 4.22's CPU gradients break TF's rules in two places: AvgPoolGrad/AvgPool3DGrad divide
+// by the full window size even where a `same` window is clipped (TF divides by the clipped
+// count, as the forward pass does), and maxPool3dPositions flattens the window position with
+// the filter height instead of its width, so MaxPool3DGrad misroutes when height != width.
+function probedGx(f, x, gy, mode) {
+  const xs = x.dataSync(), g = gy.dataSync();
+  const h = 2 ** -18;
+  const y0 = f(x).dataSync();
+  const out = new Float32Array(xs.length);
+  for (let i = 0; i < xs.length; ++i) {
+    const v = mode === 'linear' ? new Float32Array(xs.length) : Float32Array.from(xs);
+    if (mode === 'linear') v[i] = 1;
+    else v[i] += h;
+    const y = f(tf.tensor(v, x.shape, 'float32')).dataSync();
+    let s = 0;
+    for (let o = 0; o < y.length; ++o) {
+      let d = y[o];
+      if (mode !== 'linear') {
+        d = (y[o] - y0[o]) / h;
+        if (d !== 0 && d !== 1) throw new Error(`near tie in max pooling at input ${i}: ${d}`);
+      }
+      s += d * g[o];
+    }
+    out[i] = s;
+  }
+  return tf.tensor(out, x.shape, 'float32');
 }
 
 const caseDir = (folder, i) => path.join(outRoot, folder, `case_${String(i).padStart(3, '0')}`);
@@ -200,7 +247,13 @@ function poolCases(folder, className, rank, cases) {
       dataFormat: camel(cfg.data_format),
     });
     const x = uniform(rng(seed), c.input_shape);
-    record(caseDir(folder, i), layer, cfg, x, [], [], { seed });
+    const max = className.startsWith('Max');
+    record(caseDir(folder, i), layer, cfg, x, [], [], {
+      seed,
+      probeGx: max ? 'argmax' : 'linear',
+      probeWhy: max ? 'MaxPool3DGrad misroutes when the pool height differs from its width'
+                    : 'its AvgPoolGrad divides by the full window where a same window is clipped',
+    });
   });
 }
 
