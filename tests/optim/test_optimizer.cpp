@@ -141,7 +141,7 @@ TEST_CASE("slots, hyperparameters and the learning rate are visible") {
 namespace {
 
 struct Kind {
-  const char* name;
+  std::string name;
   std::function<std::unique_ptr<Optimizer>()> configured;  // non-default options
   std::function<std::unique_ptr<Optimizer>()> fresh;       // default options
 };
