@@ -22,8 +22,3 @@
 #include "optim/adadelta.hpp"
 #include "optim/adamax.hpp"
 #include "optim/nadam.hpp"
-#include "framework/pooling.hpp"
-#include "layers/conv.hpp"
-#include "layers/conv_transpose.hpp"
-#include "layers/pooling.hpp"
-#include "layers/global_pooling.hpp"
