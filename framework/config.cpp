@@ -1,16 +1,48 @@
 #include "framework/config.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 
 namespace tapeflow {
 
 std::string config_float(double v) {
-  // Shortest text that reads back as the same float: configs carry float parameters.
+  // Shortest digits that read back as the same float, laid out like Python's repr: fixed
+  // notation for exponents -4..15 ("0.0001", "2"), scientific otherwise ("1e-07").
+  float f = static_cast<float>(v);
+  if (!std::isfinite(f)) return std::isnan(f) ? "nan" : (f > 0 ? "inf" : "-inf");
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v));
-  return std::string(buf, r.ptr);
+  auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);  // "-1.2345e-05"
+  std::string sign;
+  if (sci[0] == '-') {
+    sign = "-";
+    sci.erase(0, 1);
+  }
+  auto epos = sci.find('e');
+  int exp = std::stoi(sci.substr(epos + 1));
+  std::string digits = sci.substr(0, epos);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  if (digits == "0") return sign + "0";
+  if (exp < -4 || exp >= 16) {
+    std::string m = digits.substr(0, 1);
+    if (digits.size() > 1) m += "." + digits.substr(1);
+    char e[16];
+    std::snprintf(e, sizeof e, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    return sign + m + e;
+  }
+  std::string out;
+  if (exp < 0) {
+    out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+  } else if (static_cast<std::size_t>(exp) + 1 >= digits.size()) {
+    out = digits + std::string(static_cast<std::size_t>(exp) + 1 - digits.size(), '0');
+  } else {
+    out = digits.substr(0, static_cast<std::size_t>(exp) + 1) + "." +
+          digits.substr(static_cast<std::size_t>(exp) + 1);
+  }
+  return sign + out;
 }
 
 std::string config_bool(bool v) { return v ? "true" : "false"; }

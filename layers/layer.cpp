@@ -149,9 +149,13 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
       fail(name_, "add_weight: the layer already has a weight named '" + name + "'");
   if (!initializer.defined())
     fail(name_, "add_weight('" + name + "'): the initializer is undefined");
-  Tensor value = initializer(shape);
-  // Initializer::operator() already checks the shape; repeat it here so the message names the
-  // layer and the weight (an initializer may have been wrapped by a subclass).
+  Tensor value;
+  try {
+    value = initializer(shape);
+  } catch (const Error& e) {
+    // Say which layer and weight: the initializer alone knows neither.
+    fail(name_, "weight '" + name + "' of shape " + shape_str(shape) + ": " + e.what());
+  }
   if (shape_of(value) != shape)
     fail(name_, "initializer '" + initializer.name() + "' for weight '" + name + "' returned shape " +
                     shape_str(value.shape()) + " but the weight has shape " + shape_str(shape));
