@@ -39,3 +39,8 @@
 #include "layers/embedding.hpp"
 #include "layers/merge.hpp"
 #include "layers/sequential.hpp"
+#include "framework/pooling.hpp"
+#include "layers/conv.hpp"
+#include "layers/conv_transpose.hpp"
+#include "layers/pooling.hpp"
+#include "layers/global_pooling.hpp"
