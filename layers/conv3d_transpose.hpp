@@ -132,8 +132,8 @@ class Conv3DTranspose : public Layer {
   bool use_bias() const { return options_.use_bias(); }
   const activations::Activation& activation() const { return activation_; }
   /// The weights (undefined before the first call; bias undefined without use_bias).
-  const Variable& kernel() const { return kernel_; }
-  const Variable& bias() const { return bias_; }
+  Variable kernel() const { return kernel_; }
+  Variable bias() const { return bias_; }
 
   /// The output shape for an input shape (Keras `compute_output_shape`); Errors as a call.
   Shape compute_output_shape(const Shape& input_shape) const;
