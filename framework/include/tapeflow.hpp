@@ -44,3 +44,6 @@
 #include "layers/conv_transpose.hpp"
 #include "layers/pooling.hpp"
 #include "layers/global_pooling.hpp"
+#include "framework/conv_kernels.hpp"
+#include "framework/conv.hpp"
+#include "layers/conv3d_transpose.hpp"
