@@ -50,16 +50,16 @@ void BatchNormalization::build(const Shape& s) {
     for (auto a : axes_) param[a] = s[a];
   }
   if (options_.scale())
-    gamma_ = add_weight("gamma", param, options_.gamma_initializer(),
-                        options_.gamma_regularizer(), options_.gamma_constraint());
+    gamma_ = add_weight("gamma", param, options_.gamma_initializer(), options_.gamma_regularizer(),
+                        options_.gamma_constraint());
   if (options_.center())
     beta_ = add_weight("beta", param, options_.beta_initializer(), options_.beta_regularizer(),
                        options_.beta_constraint());
   moving_mean_ = add_weight("moving_mean", param, options_.moving_mean_initializer(), {}, {},
                             /*trainable=*/false);
-  moving_variance_ = add_weight("moving_variance", param,
-                                options_.moving_variance_initializer(), {}, {},
-                                /*trainable=*/false);
+  moving_variance_ =
+      add_weight("moving_variance", param, options_.moving_variance_initializer(), {}, {},
+                 /*trainable=*/false);
   InputSpec spec;
   spec.ndim = s.size();
   for (auto a : axes_) spec.axes[static_cast<int>(a)] = s[a];
@@ -68,10 +68,10 @@ void BatchNormalization::build(const Shape& s) {
   // (which knows only add_weight's entries) is never needed for them.
   Graph g = graph();
   Variable mm = moving_mean_, mv = moving_variance_;
-  g.add_to_collection(GraphKeys::UPDATE_OPS, [mm] { return mm; },
-                      scope_name() + "/AssignMovingAvg");
-  g.add_to_collection(GraphKeys::UPDATE_OPS, [mv] { return mv; },
-                      scope_name() + "/AssignMovingAvg_1");
+  g.add_to_collection(
+      GraphKeys::UPDATE_OPS, [mm] { return mm; }, scope_name() + "/AssignMovingAvg");
+  g.add_to_collection(
+      GraphKeys::UPDATE_OPS, [mv] { return mv; }, scope_name() + "/AssignMovingAvg_1");
 }
 
 Variable BatchNormalization::call(const Variable& x, bool training) {
@@ -131,9 +131,9 @@ Config BatchNormalization::get_config() const {
 }
 
 std::string BatchNormalization::extra_repr() const {
-  std::string s = "axis=" + axis_str(options_.axis()) + ", momentum=" +
-                  config_float(options_.momentum()) + ", epsilon=" +
-                  config_float(options_.epsilon());
+  std::string s = "axis=" + axis_str(options_.axis()) +
+                  ", momentum=" + config_float(options_.momentum()) +
+                  ", epsilon=" + config_float(options_.epsilon());
   if (!options_.center()) s += ", center=false";
   if (!options_.scale()) s += ", scale=false";
   return s;

@@ -14,8 +14,7 @@ std::string repr_or_none(const T& v) {
 Dense::Dense(const DenseOptions& options) : Layer("dense", options.common()), options_(options) {
   if (options_.units() <= 0)
     fail(name(), "units must be a positive integer, got " + std::to_string(options_.units()));
-  if (!options_.kernel_initializer().defined())
-    fail(name(), "kernel_initializer is undefined");
+  if (!options_.kernel_initializer().defined()) fail(name(), "kernel_initializer is undefined");
   if (options_.use_bias() && !options_.bias_initializer().defined())
     fail(name(), "bias_initializer is undefined");
   InputSpec spec;
@@ -74,8 +73,8 @@ Config Dense::get_config() const {
 }
 
 std::string Dense::extra_repr() const {
-  std::string s = "units=" + std::to_string(options_.units()) +
-                  ", activation=" + options_.activation().name();
+  std::string s =
+      "units=" + std::to_string(options_.units()) + ", activation=" + options_.activation().name();
   if (!options_.use_bias()) s += ", use_bias=false";
   return s;
 }

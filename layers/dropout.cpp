@@ -15,8 +15,10 @@ void check_rate(const std::string& layer, float rate) {
 
 DropoutOptions to_dropout_options(const SpatialDropout3DOptions& o) {
   DropoutOptions d(o.rate());
-  d.seed(o.seed()).name(o.name()).trainable(o.trainable()).activity_regularizer(
-      o.activity_regularizer());
+  d.seed(o.seed())
+      .name(o.name())
+      .trainable(o.trainable())
+      .activity_regularizer(o.activity_regularizer());
   return d;
 }
 }  // namespace

@@ -16,11 +16,11 @@ std::string repr_or_none(const T& v) {
 Embedding::Embedding(const EmbeddingOptions& options)
     : Layer("embedding", options.common()), options_(options) {
   if (options_.input_dim() <= 0)
-    fail(name(), "input_dim must be a positive integer, got " +
-                     std::to_string(options_.input_dim()));
+    fail(name(),
+         "input_dim must be a positive integer, got " + std::to_string(options_.input_dim()));
   if (options_.output_dim() <= 0)
-    fail(name(), "output_dim must be a positive integer, got " +
-                     std::to_string(options_.output_dim()));
+    fail(name(),
+         "output_dim must be a positive integer, got " + std::to_string(options_.output_dim()));
   InputSpec spec;
   spec.min_ndim = 1;
   set_input_spec(spec);

@@ -42,8 +42,8 @@ void LayerNormalization::build(const Shape& s) {
   for (auto a : axes_) param.push_back(s[a]);
   // Keras creates gamma before beta.
   if (options_.scale())
-    gamma_ = add_weight("gamma", param, options_.gamma_initializer(),
-                        options_.gamma_regularizer(), options_.gamma_constraint());
+    gamma_ = add_weight("gamma", param, options_.gamma_initializer(), options_.gamma_regularizer(),
+                        options_.gamma_constraint());
   if (options_.center())
     beta_ = add_weight("beta", param, options_.beta_initializer(), options_.beta_regularizer(),
                        options_.beta_constraint());
@@ -84,8 +84,8 @@ Config LayerNormalization::get_config() const {
 }
 
 std::string LayerNormalization::extra_repr() const {
-  std::string s = "axis=" + axis_str(options_.axis()) + ", epsilon=" +
-                  config_float(options_.epsilon());
+  std::string s =
+      "axis=" + axis_str(options_.axis()) + ", epsilon=" + config_float(options_.epsilon());
   if (!options_.center()) s += ", center=false";
   if (!options_.scale()) s += ", scale=false";
   return s;

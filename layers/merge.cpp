@@ -35,8 +35,9 @@ Variable Merge::operator()(const std::vector<Variable>& inputs, bool training) {
 
 namespace {
 [[noreturn]] void single_input(const std::string& layer) {
-  fail(layer, "a merge layer must be called on a list of inputs, e.g. layer({a, b}), not on a "
-              "single tensor");
+  fail(layer,
+       "a merge layer must be called on a list of inputs, e.g. layer({a, b}), not on a "
+       "single tensor");
 }
 }  // namespace
 
@@ -57,8 +58,8 @@ void Add::check_shapes(const std::vector<Shape>& shapes) const {
     if (s.size() != first.size())
       fail(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
     if (!s.empty() && s[0] != first[0])
-      fail(name(), "cannot merge tensors with different batch sizes, got shapes " +
-                       shapes_str(shapes));
+      fail(name(),
+           "cannot merge tensors with different batch sizes, got shapes " + shapes_str(shapes));
   }
   for (std::size_t a = 1; a < first.size(); ++a) {
     std::size_t d = 1;

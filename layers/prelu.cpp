@@ -31,9 +31,9 @@ void PReLU::build(const Shape& s) {
   std::set<int> shared(options_.shared_axes().begin(), options_.shared_axes().end());
   for (int a : shared) {
     if (static_cast<std::size_t>(a) >= s.size())
-      fail(name(), "shared_axes " + config_ints(to_ll(options_.shared_axes())) +
-                       " has axis " + std::to_string(a) + ", out of range for an input of shape " +
-                       shape_str(s) + " (axes 1 to " + std::to_string(s.size() - 1) + ")");
+      fail(name(), "shared_axes " + config_ints(to_ll(options_.shared_axes())) + " has axis " +
+                       std::to_string(a) + ", out of range for an input of shape " + shape_str(s) +
+                       " (axes 1 to " + std::to_string(s.size() - 1) + ")");
     param[static_cast<std::size_t>(a) - 1] = 1;
   }
   alpha_ = add_weight("alpha", param, options_.alpha_initializer(), options_.alpha_regularizer(),

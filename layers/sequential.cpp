@@ -12,7 +12,8 @@ namespace {
 // Keras' '{:,}': 1234567 -> "1,234,567".
 std::string with_commas(std::size_t n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -40,8 +41,7 @@ std::size_t total_size(const std::vector<Variable>& vs) {
 
 Sequential::Sequential(const SequentialOptions& options) : Layer("sequential", options.common()) {}
 
-Sequential::Sequential(std::vector<std::shared_ptr<Layer>> layers,
-                       const SequentialOptions& options)
+Sequential::Sequential(std::vector<std::shared_ptr<Layer>> layers, const SequentialOptions& options)
     : Sequential(options) {
   for (auto& l : layers) add(std::move(l));
 }
@@ -50,8 +50,7 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
   if (!layer) fail(name(), "add: the layer is null");
   if (layer.get() == this) fail(name(), "add: a model cannot contain itself");
   for (const auto& l : layers_)
-    if (l == layer)
-      fail(name(), "add: the layer '" + layer->name() + "' is already in the model");
+    if (l == layer) fail(name(), "add: the layer '" + layer->name() + "' is already in the model");
   if (!trainable()) layer->set_trainable(false);
   layers_.push_back(std::move(layer));
 }
@@ -70,8 +69,8 @@ std::shared_ptr<Layer> Sequential::get_layer(const std::string& layer_name) cons
     if (l->name() == layer_name) return l;
     names += (names.empty() ? "" : ", ") + l->name();
   }
-  fail(name(), "get_layer: no layer named '" + layer_name + "' (layers: " +
-                   (names.empty() ? "none" : names) + ")");
+  fail(name(), "get_layer: no layer named '" + layer_name +
+                   "' (layers: " + (names.empty() ? "none" : names) + ")");
 }
 
 std::shared_ptr<Layer> Sequential::get_layer(std::size_t index) const {
@@ -89,8 +88,7 @@ void Sequential::build(const Shape& input_shape) {
 }
 
 Variable Sequential::call(const Variable& x, bool training) {
-  if (layers_.empty())
-    fail(name(), "the model has no layers; add some before calling it");
+  if (layers_.empty()) fail(name(), "the model has no layers; add some before calling it");
   Variable y = x;
   std::vector<Shape> shapes;
   for (const auto& l : layers_) {
@@ -148,8 +146,9 @@ void Sequential::set_weights(const std::vector<Tensor>& values) {
 
 void Sequential::check_summarizable(const char* what) const {
   if (!built())
-    fail(name(), std::string(what) + ": the model is not built yet; call it on a batch of data "
-                                     "or call build(input_shape) first");
+    fail(name(), std::string(what) +
+                     ": the model is not built yet; call it on a batch of data "
+                     "or call build(input_shape) first");
   for (std::size_t i = 0; i < layers_.size(); ++i)
     if (!layers_[i]->built() || i >= output_shapes_.size())
       fail(name(), std::string(what) + ": layer '" + layers_[i]->name() +

@@ -1,9 +1,8 @@
-#include "layers/batch_normalization.hpp"
-
 #include <cmath>
 
 #include "framework/graph.hpp"
 #include "framework/ops.hpp"
+#include "layers/batch_normalization.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;
@@ -162,8 +161,8 @@ TEST_CASE("BatchNormalization: bad input errors") {
   TF_CHECK_ERROR(BatchNormalization(BatchNormalizationOptions().momentum(1.5f)),
                  "batch_normalization", "momentum", "1.5");
   TF_CHECK_ERROR(BatchNormalization(BatchNormalizationOptions().epsilon(-1e-3f)), "epsilon");
-  TF_CHECK_ERROR(BatchNormalization(BatchNormalizationOptions().axis(std::vector<int>{})),
-                 "axis", "empty");
+  TF_CHECK_ERROR(BatchNormalization(BatchNormalizationOptions().axis(std::vector<int>{})), "axis",
+                 "empty");
   BatchNormalization a(BatchNormalizationOptions().axis(2).name("bn_a"));
   TF_CHECK_ERROR(a(Variable(random_tensor({2, 3}))), "bn_a", "axis 2", "out of range", "(2, 3)");
   CHECK_FALSE(a.built());

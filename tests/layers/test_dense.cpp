@@ -1,7 +1,6 @@
-#include "layers/dense.hpp"
-
 #include "framework/graph.hpp"
 #include "framework/ops.hpp"
+#include "layers/dense.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;

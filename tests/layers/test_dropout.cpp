@@ -1,7 +1,6 @@
-#include "layers/dropout.hpp"
-
 #include "framework/graph.hpp"
 #include "framework/ops.hpp"
+#include "layers/dropout.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;

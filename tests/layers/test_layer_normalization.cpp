@@ -1,9 +1,8 @@
-#include "layers/layer_normalization.hpp"
-
 #include <cmath>
 
 #include "framework/graph.hpp"
 #include "framework/ops.hpp"
+#include "layers/layer_normalization.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;

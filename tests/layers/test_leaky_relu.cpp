@@ -1,8 +1,7 @@
-#include "layers/leaky_relu.hpp"
-
 #include <limits>
 
 #include "framework/graph.hpp"
+#include "layers/leaky_relu.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;

@@ -1,7 +1,6 @@
-#include "layers/merge.hpp"
-
 #include "framework/graph.hpp"
 #include "framework/ops.hpp"
+#include "layers/merge.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;

@@ -1,5 +1,3 @@
-#include "layers/sequential.hpp"
-
 #include "framework/graph.hpp"
 #include "framework/losses.hpp"
 #include "framework/ops.hpp"
@@ -9,6 +7,7 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/merge.hpp"
+#include "layers/sequential.hpp"
 #include "optim/sgd.hpp"
 #include "tests/test_util.hpp"
 
