@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/conformance/golden.hpp"
+#include "tests/conformance/zoo_cases.hpp"
 
 int main(int argc, char** argv) {
   namespace golden = tapeflow::golden;
@@ -24,7 +25,9 @@ int main(int argc, char** argv) {
     std::printf("0 passed, 0 failed\n");
     return 2;
   }
-  const auto types = golden::default_case_types();
+  // The zoo's types first: they claim their cases by `layer=`, the defaults by other keys.
+  auto types = golden::zoo_case_types();
+  for (const auto& t : golden::default_case_types()) types.push_back(t);
   int passed = 0, failed = 0;
   for (const auto& dir : cases) {
     golden::CaseResult r;

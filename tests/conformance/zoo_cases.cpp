@@ -1,0 +1,199 @@
+#include "tests/conformance/zoo_cases.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "framework/graph.hpp"
+#include "framework/ops.hpp"
+#include "layers/batch_normalization.hpp"
+#include "layers/conv.hpp"
+#include "layers/conv_transpose.hpp"
+#include "layers/dense.hpp"
+#include "layers/pooling.hpp"
+
+namespace tapeflow::golden {
+
+namespace {
+
+// An initializer that hands back a reference array (its shape is checked by the layer).
+Initializer from_array(const Tensor& t) {
+  return [t](const Shape&) { return t; };
+}
+
+bool flag(const Case& c, const std::string& key, bool fallback) {
+  const std::string v = c.get(key, fallback ? "true" : "false");
+  if (v != "true" && v != "false")
+    tapeflow::fail(c.dir.string(), "config key '" + key + "' is '" + v + "', not true/false");
+  return v == "true";
+}
+
+float number(const Case& c, const std::string& key) {
+  try {
+    return std::stof(c.get(key));
+  } catch (const std::invalid_argument&) {
+    tapeflow::fail(c.dir.string(), "config key '" + key + "' is not a number: " + c.get(key));
+  }
+}
+
+// A layer built from a case, with the weights whose gradients the case records, by the name
+// of the gradient array ("gkernel" for the kernel, ...).
+struct Built {
+  std::unique_ptr<layers::Layer> layer;
+  std::function<std::vector<std::pair<std::string, Variable>>()> params;
+  std::function<void(Checker&)> after;  // extra checks after the call
+};
+
+template <class Options>
+void set_conv_args(Options& o, const Case& c, bool transpose) {
+  o.strides(c.get_ints("strides"))
+      .padding(c.get("padding"))
+      .data_format(c.get("data_format"))
+      .activation(c.get("activation", "linear"))
+      .use_bias(flag(c, "use_bias", true))
+      .kernel_initializer(from_array(c.array("kernel")));
+  if (!transpose && c.has("dilation_rate")) o.dilation_rate(c.get_ints("dilation_rate"));
+  if (flag(c, "use_bias", true)) o.bias_initializer(from_array(c.array("bias")));
+}
+
+template <class L, class Options>
+Built build_conv(const Case& c, bool transpose) {
+  Options o(std::stol(c.get("filters")), c.get_ints("kernel_size"));
+  set_conv_args(o, c, transpose);
+  auto layer = std::make_unique<L>(o);
+  L* l = layer.get();
+  const bool use_bias = flag(c, "use_bias", true);
+  return {std::move(layer),
+          [l, use_bias] {
+            std::vector<std::pair<std::string, Variable>> p{{"gkernel", l->kernel()}};
+            if (use_bias) p.emplace_back("gbias", l->bias());
+            return p;
+          },
+          {}};
+}
+
+template <class L, class Options>
+Built build_pool(const Case& c) {
+  Options o(c.get_ints("pool_size"));
+  o.strides(c.get_ints("strides")).padding(c.get("padding")).data_format(c.get("data_format"));
+  return {
+      std::make_unique<L>(o), [] { return std::vector<std::pair<std::string, Variable>>{}; }, {}};
+}
+
+Built build_batch_norm(const Case& c) {
+  layers::BatchNormalizationOptions o;
+  o.axis(static_cast<int>(std::stol(c.get("axis"))))
+      .momentum(number(c, "momentum"))
+      .epsilon(number(c, "epsilon"))
+      .gamma_initializer(from_array(c.array("gamma")))
+      .beta_initializer(from_array(c.array("beta")))
+      .moving_mean_initializer(from_array(c.array("moving_mean")))
+      .moving_variance_initializer(from_array(c.array("moving_variance")));
+  auto layer = std::make_unique<layers::BatchNormalization>(o);
+  layers::BatchNormalization* l = layer.get();
+  const bool training = flag(c, "training", false);
+  auto after = [l, training, &c](Checker& check) {
+    if (training) {
+      check.check("new_moving_mean", l->moving_mean().value(), c.array("new_moving_mean"));
+      check.check("new_moving_variance", l->moving_variance().value(),
+                  c.array("new_moving_variance"));
+    } else {
+      // Inference leaves the moving statistics alone.
+      check.check("moving_mean (unchanged)", l->moving_mean().value(), c.array("moving_mean"));
+      check.check("moving_variance (unchanged)", l->moving_variance().value(),
+                  c.array("moving_variance"));
+    }
+  };
+  return {std::move(layer),
+          [l] {
+            return std::vector<std::pair<std::string, Variable>>{{"ggamma", l->gamma()},
+                                                                 {"gbeta", l->beta()}};
+          },
+          after};
+}
+
+Built build_dense(const Case& c) {
+  const bool use_bias = flag(c, "use_bias", true);
+  layers::DenseOptions o(std::stol(c.get("units")));
+  o.activation(c.get("activation", "linear"))
+      .use_bias(use_bias)
+      .kernel_initializer(from_array(c.array("kernel")));
+  if (use_bias) o.bias_initializer(from_array(c.array("bias")));
+  auto layer = std::make_unique<layers::Dense>(o);
+  layers::Dense* l = layer.get();
+  return {std::move(layer),
+          [l, use_bias] {
+            std::vector<std::pair<std::string, Variable>> p{{"gkernel", l->kernel()}};
+            if (use_bias) p.emplace_back("gbias", l->bias());
+            return p;
+          },
+          {}};
+}
+
+CaseResult run_case(const Case& c, const std::function<Built(const Case&)>& build) {
+  Checker check;
+  // A graph of its own per case: fresh names and collections.
+  Graph graph;
+  auto as_default = graph.as_default();
+  Built b = build(c);
+
+  Variable x(c.array("x"));
+  GradientTape tape;
+  tape.watch(x);
+  Variable y = (*b.layer)(x, flag(c, "training", false));
+  check.check("y", y.value(), c.array("y"));
+  if (c.has("output_shape")) {
+    auto os = c.get_ints("output_shape");
+    if (y.shape() != Shape(os.begin(), os.end()))
+      check.fail("y has shape " + shape_str(y.shape()) + ", config says " + c.get("output_shape"));
+  }
+  if (b.after) b.after(check);
+
+  // Forward-only cases (no gx.npy: TF.js has no such gradient) stop here.
+  if (!c.has_array("gx")) return check.result();
+  std::vector<std::pair<std::string, Variable>> sources{{"gx", x}};
+  for (auto& p : b.params()) sources.push_back(p);
+  std::vector<Variable> vars;
+  for (const auto& s : sources) vars.push_back(s.second);
+  auto grads = tape.gradient(y, vars, Variable(c.array("gy")));
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const std::string& name = sources[i].first;
+    if (!grads[i].defined()) {
+      check.fail(name + ": no gradient");
+      continue;
+    }
+    check.check(name, grads[i].value(), c.array(name));
+  }
+  return check.result();
+}
+
+CaseType layer_type(const std::string& class_name, std::function<Built(const Case&)> build) {
+  return {"tfjs " + class_name,
+          [class_name](const Case& c) { return c.get("layer", "") == class_name; },
+          [build](const Case& c) { return run_case(c, build); }};
+}
+
+}  // namespace
+
+std::vector<CaseType> zoo_case_types() {
+  using namespace layers;
+  return {
+      layer_type("Conv2D",
+                 [](const Case& c) { return build_conv<Conv2D, Conv2DOptions>(c, false); }),
+      layer_type("Conv3D",
+                 [](const Case& c) { return build_conv<Conv3D, Conv3DOptions>(c, false); }),
+      layer_type("Conv2DTranspose",
+                 [](const Case& c) {
+                   return build_conv<Conv2DTranspose, Conv2DTransposeOptions>(c, true);
+                 }),
+      layer_type("MaxPooling2D", build_pool<MaxPooling2D, MaxPooling2DOptions>),
+      layer_type("MaxPooling3D", build_pool<MaxPooling3D, MaxPooling3DOptions>),
+      layer_type("AveragePooling2D", build_pool<AveragePooling2D, AveragePooling2DOptions>),
+      layer_type("AveragePooling3D", build_pool<AveragePooling3D, AveragePooling3DOptions>),
+      layer_type("BatchNormalization", build_batch_norm),
+      layer_type("Dense", build_dense),
+  };
+}
+
+}  // namespace tapeflow::golden
