@@ -1,7 +1,6 @@
 #include "optim/adam.hpp"
 
 #include <cmath>
-
 #include <xtensor/xmath.hpp>
 
 namespace tapeflow::optim {
@@ -15,8 +14,8 @@ std::vector<std::string> adam_slots(const Options& o) {
 }
 
 template <class Options>
-void adam_update(const Options& o, const Tensor& g, Tensor& w, Optimizer::SlotMap& slots,
-                 double lr, double local_step) {
+void adam_update(const Options& o, const Tensor& g, Tensor& w, Optimizer::SlotMap& slots, double lr,
+                 double local_step) {
   const float b1 = static_cast<float>(o.beta_1());
   const float b2 = static_cast<float>(o.beta_2());
   const float c1 = static_cast<float>(1.0 - std::pow(o.beta_1(), local_step));
@@ -97,8 +96,7 @@ void AdamW::validate() const {
 
 std::vector<std::string> AdamW::slot_names() const { return adam_slots(options_); }
 
-void AdamW::update_step(const Tensor& grad, Tensor& value, SlotMap& slots,
-                        const StepContext& ctx) {
+void AdamW::update_step(const Tensor& grad, Tensor& value, SlotMap& slots, const StepContext& ctx) {
   adam_update(options_, grad, value, slots, ctx.learning_rate, ctx.local_step());
 }
 

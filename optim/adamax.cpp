@@ -1,7 +1,6 @@
 #include "optim/adamax.hpp"
 
 #include <cmath>
-
 #include <xtensor/xmath.hpp>
 
 namespace tapeflow::optim {

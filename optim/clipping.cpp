@@ -47,7 +47,8 @@ std::vector<Tensor> clip_by_global_norm(const std::vector<Tensor>& ts, float cli
                                      : std::numeric_limits<double>::quiet_NaN();
   std::vector<Tensor> out;
   out.reserve(ts.size());
-  for (const auto& t : ts) out.emplace_back(scale == 1.0 ? t : Tensor(t * static_cast<float>(scale)));
+  for (const auto& t : ts)
+    out.emplace_back(scale == 1.0 ? t : Tensor(t * static_cast<float>(scale)));
   return out;
 }
 

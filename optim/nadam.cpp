@@ -1,7 +1,6 @@
 #include "optim/nadam.hpp"
 
 #include <cmath>
-
 #include <xtensor/xmath.hpp>
 
 namespace tapeflow::optim {
@@ -29,8 +28,7 @@ void Nadam::begin_step(const StepContext& ctx) {
   scalars_["u_product"] *= momentum_cache(options_.beta_1(), ctx.local_step());
 }
 
-void Nadam::update_step(const Tensor& grad, Tensor& value, SlotMap& slots,
-                        const StepContext& ctx) {
+void Nadam::update_step(const Tensor& grad, Tensor& value, SlotMap& slots, const StepContext& ctx) {
   const double t = ctx.local_step();
   const double u_t = momentum_cache(options_.beta_1(), t);
   const double u_t1 = momentum_cache(options_.beta_1(), t + 1.0);

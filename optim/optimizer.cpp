@@ -1,9 +1,5 @@
 #include "optim/optimizer.hpp"
 
-#include <cmath>
-#include <sstream>
-#include <unordered_set>
-
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/archive/text_iarchive.hpp>
@@ -13,6 +9,9 @@
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cmath>
+#include <sstream>
+#include <unordered_set>
 #include <xtensor/xmath.hpp>
 
 #include "framework/tape.hpp"
@@ -79,12 +78,10 @@ float Optimizer::slot_initial_value(const std::string&) const { return 0.f; }
 void Optimizer::begin_step(const StepContext&) {}
 
 void Optimizer::check_unit_interval(const char* arg, double v) const {
-  if (!(v >= 0.0 && v < 1.0))
-    fail(name_, std::string(arg) + " must be in [0, 1), got " + num(v));
+  if (!(v >= 0.0 && v < 1.0)) fail(name_, std::string(arg) + " must be in [0, 1), got " + num(v));
 }
 void Optimizer::check_closed_unit(const char* arg, double v) const {
-  if (!(v >= 0.0 && v <= 1.0))
-    fail(name_, std::string(arg) + " must be in [0, 1], got " + num(v));
+  if (!(v >= 0.0 && v <= 1.0)) fail(name_, std::string(arg) + " must be in [0, 1], got " + num(v));
 }
 void Optimizer::check_positive(const char* arg, double v) const {
   if (!(std::isfinite(v) && v > 0.0))
@@ -154,8 +151,8 @@ Optimizer::Entry& Optimizer::entry_for(const Variable& var, const std::string& w
   if (p != pending_.end()) {
     for (const auto& [slot, t] : p->second)
       if (shape_of(t) != var.shape())
-        fail(where, "the restored slot '" + slot + "' of variable '" + var.name() +
-                        "' has shape " + shape_str(t.shape()) + " but the variable has shape " +
+        fail(where, "the restored slot '" + slot + "' of variable '" + var.name() + "' has shape " +
+                        shape_str(t.shape()) + " but the variable has shape " +
                         shape_str(var.shape()));
     e.slots = std::move(p->second);
     pending_.erase(p);
@@ -187,8 +184,7 @@ void Optimizer::apply_gradients(const std::vector<Variable>& grads,
   std::vector<std::size_t> active;
   std::unordered_set<std::uint64_t> seen;
   for (std::size_t i = 0; i < vars.size(); ++i) {
-    if (!vars[i].defined())
-      fail(where, "variable #" + std::to_string(i) + " is undefined");
+    if (!vars[i].defined()) fail(where, "variable #" + std::to_string(i) + " is undefined");
     if (!seen.insert(vars[i].id()).second)
       fail(where, "variable '" + vars[i].name() + "' (#" + std::to_string(i) +
                       ") appears more than once in vars");
@@ -281,7 +277,8 @@ Variable Optimizer::minimize(const std::function<Variable()>& loss_fn,
 void Optimizer::step(const std::vector<Variable>& vars) {
   std::vector<Variable> grads(vars.size());
   for (std::size_t i = 0; i < vars.size(); ++i) {
-    if (!vars[i].defined()) fail(name_ + ".step", "variable #" + std::to_string(i) + " is undefined");
+    if (!vars[i].defined())
+      fail(name_ + ".step", "variable #" + std::to_string(i) + " is undefined");
     if (vars[i].grad()) grads[i] = Variable(*vars[i].grad());
   }
   apply_gradients(grads, vars);
@@ -305,8 +302,8 @@ const Tensor& Optimizer::get_slot(const Variable& var, const std::string& slot) 
   if (s == slots->end()) {
     std::string names;
     for (const auto& [n, t] : *slots) names += (names.empty() ? "" : ", ") + n;
-    fail(where, "variable '" + var.name() + "' has no slot '" + slot + "' (its slots: " +
-                    (names.empty() ? std::string("none") : names) + ")");
+    fail(where, "variable '" + var.name() + "' has no slot '" + slot +
+                    "' (its slots: " + (names.empty() ? std::string("none") : names) + ")");
   }
   return s->second;
 }

@@ -1,6 +1,8 @@
 #pragma once
 /// The `Optimizer` base every optimizer derives from, and the options every optimizer shares
 /// (learning rate, gradient clipping, decoupled weight decay).
+#include <boost/serialization/access.hpp>
+#include <boost/serialization/version.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -8,9 +10,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/serialization/access.hpp>
-#include <boost/serialization/version.hpp>
 
 #include "framework/variable.hpp"
 #include "optim/schedules.hpp"
@@ -28,14 +27,14 @@ class xml_iarchive;
 /// PyTorch `TORCH_ARG` pattern): `opts.name(v)` sets it and returns the struct, `opts.name()`
 /// reads it. Follow it with `= default_value;`.
 #define TAPEFLOW_OPTIM_ARG(T, name)                  \
- public:                                            \
-  Self& name(const T& new_##name) {                 \
-    this->name##_ = new_##name;                     \
-    return static_cast<Self&>(*this);               \
-  }                                                 \
+ public:                                             \
+  Self& name(const T& new_##name) {                  \
+    this->name##_ = new_##name;                      \
+    return static_cast<Self&>(*this);                \
+  }                                                  \
   const T& name() const noexcept { return name##_; } \
-                                                    \
- private:                                           \
+                                                     \
+ private:                                            \
   T name##_
 
 namespace tapeflow::optim {

@@ -1,5 +1,8 @@
 // The archive headers must come before the export implementations: BOOST_CLASS_EXPORT_IMPLEMENT
 // registers each schedule with every archive type included so far.
+#include "optim/schedules.hpp"
+
+#include <algorithm>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/archive/text_iarchive.hpp>
@@ -7,10 +10,6 @@
 #include <boost/archive/xml_iarchive.hpp>
 #include <boost/archive/xml_oarchive.hpp>
 #include <boost/serialization/shared_ptr.hpp>
-
-#include "optim/schedules.hpp"
-
-#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -84,16 +83,14 @@ PiecewiseConstantDecay::PiecewiseConstantDecay(std::vector<std::int64_t> boundar
                                                std::vector<double> values)
     : boundaries_(std::move(boundaries)), values_(std::move(values)) {
   if (values_.size() != boundaries_.size() + 1)
-    fail("PiecewiseConstantDecay",
-         "values must have one more element than boundaries, got " +
-             std::to_string(boundaries_.size()) + " boundaries and " +
-             std::to_string(values_.size()) + " values");
+    fail("PiecewiseConstantDecay", "values must have one more element than boundaries, got " +
+                                       std::to_string(boundaries_.size()) + " boundaries and " +
+                                       std::to_string(values_.size()) + " values");
   for (std::size_t i = 1; i < boundaries_.size(); ++i)
     if (boundaries_[i] <= boundaries_[i - 1])
-      fail("PiecewiseConstantDecay", "boundaries must be strictly increasing, but boundaries[" +
-                                         std::to_string(i) + "] = " +
-                                         std::to_string(boundaries_[i]) + " follows " +
-                                         std::to_string(boundaries_[i - 1]));
+      fail("PiecewiseConstantDecay",
+           "boundaries must be strictly increasing, but boundaries[" + std::to_string(i) + "] = " +
+               std::to_string(boundaries_[i]) + " follows " + std::to_string(boundaries_[i - 1]));
   for (double v : values_) check_finite("PiecewiseConstantDecay", "values", v);
 }
 

@@ -2,19 +2,18 @@
 /// Learning-rate schedules (Keras `keras.optimizers.schedules`) and `LearningRate`, the type every
 /// optimizer option `learning_rate` takes: a constant or a schedule evaluated at the optimizer's
 /// iteration count (0 for the first update, as in Keras).
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <type_traits>
-#include <vector>
-
 #include <boost/serialization/access.hpp>
 #include <boost/serialization/assume_abstract.hpp>
 #include <boost/serialization/base_object.hpp>
 #include <boost/serialization/export.hpp>
 #include <boost/serialization/nvp.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 namespace tapeflow::optim {
 namespace schedules {
@@ -232,17 +231,20 @@ class CosineDecay : public LearningRateSchedule {
 /// ```
 /// namespace optim = tapeflow::optim;
 /// optim::SGD a(optim::SGDOptions().learning_rate(0.1));
-/// optim::SGD b(optim::SGDOptions().learning_rate(optim::schedules::ExponentialDecay(0.1, 100, 0.5)));
+/// optim::SGD b(optim::SGDOptions().learning_rate(optim::schedules::ExponentialDecay(0.1, 100,
+/// 0.5)));
 /// ```
 class LearningRate {
  public:
   template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   LearningRate(T value)  // NOLINT(google-explicit-constructor)
       : value_(static_cast<float>(value)) {}
-  template <class S, std::enable_if_t<std::is_base_of_v<schedules::LearningRateSchedule, S>, int> = 0>
+  template <class S,
+            std::enable_if_t<std::is_base_of_v<schedules::LearningRateSchedule, S>, int> = 0>
   LearningRate(S schedule)  // NOLINT(google-explicit-constructor)
       : schedule_(std::make_shared<S>(std::move(schedule))) {}
-  template <class S, std::enable_if_t<std::is_base_of_v<schedules::LearningRateSchedule, S>, int> = 0>
+  template <class S,
+            std::enable_if_t<std::is_base_of_v<schedules::LearningRateSchedule, S>, int> = 0>
   LearningRate(std::shared_ptr<S> schedule)  // NOLINT(google-explicit-constructor)
       : schedule_(std::move(schedule)) {}
 

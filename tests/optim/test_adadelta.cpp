@@ -1,7 +1,6 @@
-#include "optim/adadelta.hpp"
-
 #include <cmath>
 
+#include "optim/adadelta.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;

@@ -1,7 +1,6 @@
-#include "optim/adagrad.hpp"
-
 #include <cmath>
 
+#include "optim/adagrad.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;

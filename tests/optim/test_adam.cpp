@@ -1,7 +1,6 @@
-#include "optim/adam.hpp"
-
 #include <cmath>
 
+#include "optim/adam.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;

@@ -1,7 +1,6 @@
-#include "optim/adamax.hpp"
-
 #include <cmath>
 
+#include "optim/adamax.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;

@@ -1,9 +1,8 @@
-#include "optim/clipping.hpp"
-
 #include <cmath>
 #include <limits>
 
 #include "optim/adam.hpp"
+#include "optim/clipping.hpp"
 #include "optim/sgd.hpp"
 #include "tests/test_util.hpp"
 
@@ -12,7 +11,8 @@ using namespace tapeflow::optim;
 
 TEST_CASE("clip_by_norm: rescales to clip_norm only when the L2 norm exceeds it") {
   TF_CHECK_CLOSE(clip_by_norm(Tensor{3.f, 4.f}, 1.f), (Tensor{0.6f, 0.8f}));
-  TF_CHECK_CLOSE(clip_by_norm(Tensor({{3.f, 0.f}, {0.f, 4.f}}), 2.5f), Tensor({{1.5f, 0.f}, {0.f, 2.f}}));
+  TF_CHECK_CLOSE(clip_by_norm(Tensor({{3.f, 0.f}, {0.f, 4.f}}), 2.5f),
+                 Tensor({{1.5f, 0.f}, {0.f, 2.f}}));
   TF_CHECK_CLOSE(clip_by_norm(Tensor{3.f, 4.f}, 10.f), (Tensor{3.f, 4.f}));
   TF_CHECK_CLOSE(clip_by_norm(Tensor{3.f, 4.f}, 5.f), (Tensor{3.f, 4.f}));
   TF_CHECK_CLOSE(clip_by_norm(Tensor{0.f, 0.f}, 1.f), (Tensor{0.f, 0.f}));
@@ -33,7 +33,8 @@ TEST_CASE("global_norm and clip_by_global_norm") {
   auto kept = clip_by_global_norm({Tensor{3.f}, Tensor{4.f}}, 6.f);
   TF_CHECK_CLOSE(kept[0], (Tensor{3.f}));
   TF_CHECK_CLOSE(kept[1], (Tensor{4.f}));
-  auto nan = clip_by_global_norm({Tensor{std::numeric_limits<float>::infinity()}, Tensor{1.f}}, 1.f);
+  auto nan =
+      clip_by_global_norm({Tensor{std::numeric_limits<float>::infinity()}, Tensor{1.f}}, 1.f);
   CHECK(std::isnan(nan[1](0)));
   TF_CHECK_ERROR(clip_by_global_norm({Tensor{1.f}}, 0.f), "clip_by_global_norm", "clip_norm");
 }
@@ -69,8 +70,8 @@ TEST_CASE("Optimizer clipvalue clips elementwise, before the slots see the gradi
 }
 
 TEST_CASE("Clipping options: at most one, each finite and positive") {
-  TF_CHECK_ERROR(SGD(SGDOptions().clipnorm(1.f).clipvalue(1.f)), "SGD", "only one of",
-                 "clipnorm=1", "clipvalue=1", "global_clipnorm=unset");
+  TF_CHECK_ERROR(SGD(SGDOptions().clipnorm(1.f).clipvalue(1.f)), "SGD", "only one of", "clipnorm=1",
+                 "clipvalue=1", "global_clipnorm=unset");
   TF_CHECK_ERROR(Adam(AdamOptions().clipnorm(1.f).global_clipnorm(2.f)), "Adam", "only one of");
   TF_CHECK_ERROR(SGD(SGDOptions().clipnorm(0.f)), "SGD", "clipnorm", "> 0");
   TF_CHECK_ERROR(SGD(SGDOptions().clipvalue(-1.f)), "SGD", "clipvalue");

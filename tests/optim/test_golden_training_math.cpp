@@ -8,7 +8,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnpy.hpp>
 #include <xtensor/xreducer.hpp>
@@ -50,8 +49,9 @@ std::pair<std::string, std::map<std::string, std::string>> parse_call(const std:
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& spec) {
   auto [name, a] = parse_call(spec);
-  if (name == "sgd") return std::make_unique<optim::SGD>(
-      optim::SGDOptions().learning_rate(std::stod(a.at("learning_rate"))));
+  if (name == "sgd")
+    return std::make_unique<optim::SGD>(
+        optim::SGDOptions().learning_rate(std::stod(a.at("learning_rate"))));
   if (name == "momentum")
     return std::make_unique<optim::SGD>(optim::SGDOptions()
                                             .learning_rate(std::stod(a.at("learning_rate")))
@@ -100,8 +100,8 @@ struct Problem {
                              std::size_t(o2), f, c);
                   }
     };
-    for_each_tap([&](auto n, auto i0, auto i1, auto i2, auto t0, auto t1, auto t2, auto o0,
-                     auto o1, auto o2, auto f, auto c) {
+    for_each_tap([&](auto n, auto i0, auto i1, auto i2, auto t0, auto t1, auto t2, auto o0, auto o1,
+                     auto o2, auto f, auto c) {
       z(n, o0, o1, o2, f) += double(x(n, i0, i1, i2, c)) * double(kernel(t0, t1, t2, f, c));
     });
     const double count = double(z.size());
@@ -119,8 +119,8 @@ struct Problem {
             }
     double loss = mse / count;
     xt::xarray<double> gkd = xt::zeros<double>(kernel.shape());
-    for_each_tap([&](auto n, auto i0, auto i1, auto i2, auto t0, auto t1, auto t2, auto o0,
-                     auto o1, auto o2, auto f, auto c) {
+    for_each_tap([&](auto n, auto i0, auto i1, auto i2, auto t0, auto t1, auto t2, auto o0, auto o1,
+                     auto o2, auto f, auto c) {
       gkd(t0, t1, t2, f, c) += gz(n, o0, o1, o2, f) * double(x(n, i0, i1, i2, c));
     });
     gk = Tensor::from_shape(shape_of(kernel));
@@ -181,7 +181,8 @@ void replay(const std::string& name) {
     opt->apply_gradients({Variable(gk), Variable(gb)}, {kernel, bias});
     Tensor k_ref = xt::load_npy<float>(dir + "kernel_" + std::to_string(t) + ".npy");
     Tensor b_ref = xt::load_npy<float>(dir + "bias_" + std::to_string(t) + ".npy");
-    CHECK_MESSAGE(test::allclose(kernel.value(), k_ref, 1e-4f, 1e-4f), name << " kernel, step " << t);
+    CHECK_MESSAGE(test::allclose(kernel.value(), k_ref, 1e-4f, 1e-4f),
+                  name << " kernel, step " << t);
     CHECK_MESSAGE(test::allclose(bias.value(), b_ref, 1e-4f, 1e-4f), name << " bias, step " << t);
   }
   CHECK(opt->iterations() == steps);

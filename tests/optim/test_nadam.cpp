@@ -1,7 +1,6 @@
-#include "optim/nadam.hpp"
-
 #include <cmath>
 
+#include "optim/nadam.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;
@@ -40,8 +39,8 @@ TEST_CASE("Nadam: three steps of Keras' formula") {
     for (int i = 0; i < 3; ++i) {
       m[i] = b1 * m[i] + (1 - b1) * g[i];
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      const double m_hat = u(t + 1) * m[i] / (1 - u_product * u(t + 1)) +
-                           (1 - u(t)) * g[i] / (1 - u_product);
+      const double m_hat =
+          u(t + 1) * m[i] / (1 - u_product * u(t + 1)) + (1 - u(t)) * g[i] / (1 - u_product);
       const double v_hat = v[i] / (1 - std::pow(b2, t));
       w[i] -= lr * m_hat / (std::sqrt(v_hat) + eps);
     }

@@ -1,16 +1,13 @@
-#include "optim/optimizer.hpp"
-
-#include <cstring>
-#include <functional>
-#include <memory>
-#include <sstream>
-
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
 #include <boost/archive/xml_iarchive.hpp>
 #include <boost/archive/xml_oarchive.hpp>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <sstream>
 #include <xtensor/xmath.hpp>
 
 #include "optim/adadelta.hpp"
@@ -18,6 +15,7 @@
 #include "optim/adam.hpp"
 #include "optim/adamax.hpp"
 #include "optim/nadam.hpp"
+#include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/sgd.hpp"
 #include "tests/optim/optim_test_util.hpp"
@@ -71,17 +69,16 @@ TEST_CASE("apply_gradients: bad lists are errors and change nothing") {
   Variable b(Tensor{1.f, 2.f}, true, "b");
   TF_CHECK_ERROR(opt.apply_gradients({Variable(Tensor{1.f, 1.f, 1.f})}, {w, b}),
                  "SGD.apply_gradients", "1 gradients for 2 variables");
-  TF_CHECK_ERROR(opt.apply_gradients({Variable(Tensor{1.f, 1.f, 1.f}), Variable(Tensor{1.f})},
-                                     {w, b}),
-                 "SGD.apply_gradients", "gradient for variable 'b'", "(1,)", "(2,)");
+  TF_CHECK_ERROR(
+      opt.apply_gradients({Variable(Tensor{1.f, 1.f, 1.f}), Variable(Tensor{1.f})}, {w, b}),
+      "SGD.apply_gradients", "gradient for variable 'b'", "(1,)", "(2,)");
   TF_CHECK_ERROR(opt.apply_gradients({Variable(), Variable()}, {w, b}), "SGD.apply_gradients",
                  "no gradients provided");
-  TF_CHECK_ERROR(opt.apply_gradients({Variable(Tensor{1.f, 1.f, 1.f}),
-                                      Variable(Tensor{1.f, 1.f, 1.f})},
-                                     {w, w}),
+  TF_CHECK_ERROR(opt.apply_gradients(
+                     {Variable(Tensor{1.f, 1.f, 1.f}), Variable(Tensor{1.f, 1.f, 1.f})}, {w, w}),
                  "SGD.apply_gradients", "'w'", "more than once");
-  TF_CHECK_ERROR(opt.apply_gradients({Variable(Tensor{1.f})}, {Variable()}),
-                 "SGD.apply_gradients", "variable #0 is undefined");
+  TF_CHECK_ERROR(opt.apply_gradients({Variable(Tensor{1.f})}, {Variable()}), "SGD.apply_gradients",
+                 "variable #0 is undefined");
   CHECK(opt.iterations() == 0);
   TF_CHECK_CLOSE(w.value(), (Tensor{1.f, 2.f, 3.f}));
   CHECK(opt.variables().empty());
@@ -197,7 +194,8 @@ std::vector<Kind> kinds() {
 
 struct Model {
   Variable w, b;
-  Model(const Tensor& w0, const Tensor& b0) : w(w0, true, "dense/kernel"), b(b0, true, "dense/bias") {
+  Model(const Tensor& w0, const Tensor& b0)
+      : w(w0, true, "dense/kernel"), b(b0, true, "dense/bias") {
     w.set_constraint([](const Tensor& t) { return Tensor(xt::clip(t, -1.f, 1.f)); });
   }
   void train(Optimizer& opt, int steps) {

@@ -1,7 +1,6 @@
-#include "optim/rmsprop.hpp"
-
 #include <cmath>
 
+#include "optim/rmsprop.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;
@@ -68,8 +67,8 @@ TEST_CASE("RMSprop: momentum and centered variants over three steps") {
   RMSprop mom(RMSpropOptions().learning_rate(0.01).rho(0.8).momentum(0.9));
   check_steps(run_steps(mom, kW0, kGrads), rmsprop_reference(0.01, 0.8, 0.9, 1e-7, false, kW0));
   RMSprop centered(RMSpropOptions().learning_rate(0.01).centered(true));
-  check_steps(run_steps(centered, kW0, kGrads),
-              rmsprop_reference(0.01, 0.9, 0.0, 1e-7, true, kW0), 2e-5);
+  check_steps(run_steps(centered, kW0, kGrads), rmsprop_reference(0.01, 0.9, 0.0, 1e-7, true, kW0),
+              2e-5);
   RMSprop both(RMSpropOptions().learning_rate(0.01).momentum(0.5).centered(true));
   check_steps(run_steps(both, kW0, kGrads), rmsprop_reference(0.01, 0.9, 0.5, 1e-7, true, kW0),
               2e-5);

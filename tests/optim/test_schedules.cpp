@@ -1,13 +1,11 @@
-#include "optim/schedules.hpp"
-
-#include <cmath>
-#include <sstream>
-
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
+#include <cmath>
+#include <sstream>
 
+#include "optim/schedules.hpp"
 #include "optim/sgd.hpp"
 #include "tests/test_util.hpp"
 
@@ -29,7 +27,11 @@ void check_values(const S& s, const std::vector<std::pair<std::int64_t, double>>
 TEST_CASE("ExponentialDecay: initial * rate^(step / decay_steps), floored with staircase") {
   ExponentialDecay s(0.1, 10, 0.5);
   CHECK(s.name() == "ExponentialDecay");
-  check_values(s, {{0, 0.1}, {5, 0.1 * std::sqrt(0.5)}, {10, 0.05}, {20, 0.025}, {15, 0.1 * std::pow(0.5, 1.5)}});
+  check_values(s, {{0, 0.1},
+                   {5, 0.1 * std::sqrt(0.5)},
+                   {10, 0.05},
+                   {20, 0.025},
+                   {15, 0.1 * std::pow(0.5, 1.5)}});
   ExponentialDecay stair(0.1, 10, 0.5, true);
   check_values(stair, {{0, 0.1}, {9, 0.1}, {10, 0.05}, {15, 0.05}, {29, 0.025}});
   TF_CHECK_ERROR(ExponentialDecay(0.1, 0, 0.5), "ExponentialDecay", "decay_steps", "> 0");

@@ -1,8 +1,7 @@
-#include "optim/sgd.hpp"
-
 #include <cmath>
 #include <limits>
 
+#include "optim/sgd.hpp"
 #include "tests/optim/optim_test_util.hpp"
 
 using namespace tapeflow;
