@@ -177,6 +177,8 @@ CaseType conv3d_transpose_case_type() {
           run_conv3d_transpose};
 }
 
-std::vector<CaseType> default_case_types() { return {conv3d_transpose_case_type()}; }
+std::vector<CaseType> default_case_types() {
+  return {conv3d_transpose_case_type(), training_case_type()};
+}
 
 }  // namespace tapeflow::golden

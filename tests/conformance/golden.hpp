@@ -70,6 +70,11 @@ Case load_case(const std::filesystem::path& dir);
 /// respect to x, kernel and bias.
 CaseType conv3d_transpose_case_type();
 
+/// The training cases (`training/`): one Conv3DTranspose trained for `steps` steps with the
+/// config's regularizers, kernel constraint and optimizer (sgd, momentum, adam), the loss
+/// checked before each step and the weights after it.
+CaseType training_case_type();
+
 /// The case types the runner knows, in the order they are tried.
 std::vector<CaseType> default_case_types();
 
