@@ -11,3 +11,22 @@ add_test(NAME conformance_training
 # The layer zoo's TensorFlow reference cases (tests/data/tfjs, made by tests/tfjs/generate.mjs).
 target_sources(conformance PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/conformance/zoo_cases.cpp)
 add_test(NAME conformance_tfjs COMMAND conformance ${PROJECT_SOURCE_DIR}/tests/data/tfjs)
+
+# `inspect_model FILE` (tests/tools/inspect_model.cpp); test_serialization runs it.
+add_executable(inspect_model ${CMAKE_CURRENT_SOURCE_DIR}/tools/inspect_model.cpp)
+target_link_libraries(inspect_model PRIVATE tapeflow::tapeflow tapeflow_flags)
+if(TARGET framework_test_serialization)
+  add_dependencies(framework_test_serialization inspect_model)
+  target_compile_definitions(framework_test_serialization PRIVATE
+                             TAPEFLOW_INSPECT_MODEL="$<TARGET_FILE:inspect_model>")
+endif()
+
+# libFuzzer target for the model loader, built on demand with clang: -DTAPEFLOW_FUZZ=ON, then
+# `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR`.
+option(TAPEFLOW_FUZZ "Build the libFuzzer target fuzz_load (clang)" OFF)
+if(TAPEFLOW_FUZZ)
+  add_executable(fuzz_load ${CMAKE_CURRENT_SOURCE_DIR}/tools/fuzz_load.cpp)
+  target_compile_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_load PRIVATE tapeflow::tapeflow tapeflow_flags)
+endif()

@@ -47,3 +47,5 @@
 #include "framework/conv_kernels.hpp"
 #include "framework/conv.hpp"
 #include "layers/conv3d_transpose.hpp"
+#include "framework/serialization.hpp"
+#include "layers/registry.hpp"
