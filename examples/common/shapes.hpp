@@ -1,0 +1,24 @@
+#pragma once
+/// Synthetic 3-D shapes for the voxel examples: solid spheres, boxes and tori at random sizes,
+/// positions (and, for tori, orientations) in an `n^3` grid.
+///
+/// Example:
+/// ```
+/// std::mt19937 rng(1);
+/// tapeflow::Tensor v = examples::make_shapes(8, 32, rng);   // (8, 32, 32, 32, 1), 0 or 1
+/// ```
+#include <random>
+#include <tapeflow.hpp>
+
+namespace examples {
+
+/// `batch` volumes of shape (batch, n, n, n, 1), channels_last, voxels 0 or 1, one shape each
+/// (kind chosen uniformly). n >= 8.
+tapeflow::Tensor make_shapes(std::size_t batch, std::size_t n, std::mt19937& rng);
+
+/// Mean over the batch of intersection-over-union of `pred > threshold` with `target > 0.5`
+/// (an empty union counts as 1).
+double mean_iou(const tapeflow::Tensor& target, const tapeflow::Tensor& pred,
+                float threshold = 0.5f);
+
+}  // namespace examples
