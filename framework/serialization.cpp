@@ -15,10 +15,13 @@
 #include <boost/serialization/split_member.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/version.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <type_traits>
 
@@ -39,6 +42,39 @@ template <class Ar>
 constexpr bool is_xml_v = std::is_same_v<Ar, boost::archive::xml_iarchive> ||
                           std::is_same_v<Ar, boost::archive::xml_oarchive>;
 
+// Boost's XML reader checks an end tag with `name[parsed_length]`, reading past a tag literal
+// when a crafted file has a longer tag. So every tag we pass lives in a zero-padded buffer of
+// kTagBuffer bytes, and XML payloads with a tag name of kMaxXmlTag or more characters are
+// rejected before parsing.
+constexpr std::size_t kTagBuffer = 64;
+constexpr std::size_t kMaxXmlTag = 48;
+const char* tag(const char* t) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<char[]>> tags;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& p = tags[t];
+  if (!p) {
+    p.reset(new char[kTagBuffer]());
+    std::strncpy(p.get(), t, kTagBuffer - 1);
+  }
+  return p.get();
+}
+
+void check_xml_tags(const std::string& xml) {
+  for (std::size_t i = 0; i < xml.size(); ++i) {
+    if (xml[i] != '<') continue;
+    std::size_t j = i + 1;
+    if (j < xml.size() && xml[j] == '/') ++j;
+    std::size_t n = 0;
+    while (j + n < xml.size() && (std::isalnum(static_cast<unsigned char>(xml[j + n])) ||
+                                  xml[j + n] == '_' || xml[j + n] == '-' || xml[j + n] == '.' ||
+                                  xml[j + n] == ':'))
+      ++n;
+    if (n >= kMaxXmlTag)
+      fail("load", "corrupted file: an XML tag name is " + std::to_string(n) + " characters long");
+  }
+}
+
 std::uint64_t read_count(std::uint64_t n, const char* what) {
   if (n > g_payload_bound)
     fail("load", std::string("corrupted file: ") + what + " count " + std::to_string(n) +
@@ -49,9 +85,9 @@ std::uint64_t read_count(std::uint64_t n, const char* what) {
 // Strings are written as a count and characters (binary, text) so that a corrupt count is caught
 // before any allocation; XML has no count field, so it uses Boost's own string.
 template <class Ar>
-void save_string(Ar& ar, const char* tag, const std::string& s) {
+void save_string(Ar& ar, const char* tag_name, const std::string& s) {
   if constexpr (is_xml_v<Ar>) {
-    ar << boost::serialization::make_nvp(tag, s);
+    ar << boost::serialization::make_nvp(tag(tag_name), s);
   } else {
     std::uint64_t n = s.size();
     ar << n;
@@ -59,13 +95,13 @@ void save_string(Ar& ar, const char* tag, const std::string& s) {
   }
 }
 template <class Ar>
-void load_string(Ar& ar, const char* tag, std::string& s) {
+void load_string(Ar& ar, const char* tag_name, std::string& s) {
   if constexpr (is_xml_v<Ar>) {
-    ar >> boost::serialization::make_nvp(tag, s);
+    ar >> boost::serialization::make_nvp(tag(tag_name), s);
   } else {
     std::uint64_t n = 0;
     ar >> n;
-    read_count(n, tag);
+    read_count(n, tag_name);
     s.clear();
     for (std::uint64_t i = 0; i < n; ++i) {
       char c = 0;
@@ -77,33 +113,33 @@ void load_string(Ar& ar, const char* tag, std::string& s) {
 
 // Booleans go through a byte: Boost's binary bool loader asserts on values other than 0 and 1.
 template <class Ar>
-void save_bool(Ar& ar, const char* tag, bool b) {
+void save_bool(Ar& ar, const char* tag_name, bool b) {
   unsigned v = b ? 1 : 0;
-  ar << boost::serialization::make_nvp(tag, v);
+  ar << boost::serialization::make_nvp(tag(tag_name), v);
 }
 template <class Ar>
-void load_bool(Ar& ar, const char* tag, bool& b) {
+void load_bool(Ar& ar, const char* tag_name, bool& b) {
   unsigned v = 0;
-  ar >> boost::serialization::make_nvp(tag, v);
-  if (v > 1) fail("load", std::string("corrupted file: flag '") + tag + "' is " + std::to_string(v));
+  ar >> boost::serialization::make_nvp(tag(tag_name), v);
+  if (v > 1) fail("load", std::string("corrupted file: flag '") + tag_name + "' is " + std::to_string(v));
   b = v == 1;
 }
 
 template <class Ar, class T>
-void save_vector(Ar& ar, const char* tag, const std::vector<T>& v) {
+void save_vector(Ar& ar, const char* tag_name, const std::vector<T>& v) {
   std::uint64_t n = v.size();
-  ar << boost::serialization::make_nvp("count", n);
-  for (const T& x : v) ar << boost::serialization::make_nvp(tag, x);
+  ar << boost::serialization::make_nvp(tag("count"), n);
+  for (const T& x : v) ar << boost::serialization::make_nvp(tag(tag_name), x);
 }
 template <class Ar, class T>
-void load_vector(Ar& ar, const char* tag, std::vector<T>& v) {
+void load_vector(Ar& ar, const char* tag_name, std::vector<T>& v) {
   std::uint64_t n = 0;
-  ar >> boost::serialization::make_nvp("count", n);
-  read_count(n, tag);
+  ar >> boost::serialization::make_nvp(tag("count"), n);
+  read_count(n, tag_name);
   v.clear();
   for (std::uint64_t i = 0; i < n; ++i) {
     T x{};
-    ar >> boost::serialization::make_nvp(tag, x);
+    ar >> boost::serialization::make_nvp(tag(tag_name), x);
     v.push_back(std::move(x));
   }
 }
@@ -203,18 +239,18 @@ struct FileRecord {
   std::uint64_t random_seed = 0;
   template <class Ar>
   void save(Ar& ar, unsigned) const {
-    ar << BOOST_SERIALIZATION_NVP(model);
+    ar << boost::serialization::make_nvp(tag("model"), model);
     save_bool(ar, "has_optimizer", has_optimizer);
     save_string(ar, "optimizer_class", optimizer_class);
     std::vector<unsigned char> bytes(optimizer_state.begin(), optimizer_state.end());
     save_vector(ar, "b", bytes);
     save_bool(ar, "has_random_state", has_random_state);
     save_bool(ar, "random_seed_set", random_seed_set);
-    ar << BOOST_SERIALIZATION_NVP(random_seed);
+    ar << boost::serialization::make_nvp(tag("random_seed"), random_seed);
   }
   template <class Ar>
   void load(Ar& ar, unsigned) {
-    ar >> BOOST_SERIALIZATION_NVP(model);
+    ar >> boost::serialization::make_nvp(tag("model"), model);
     load_bool(ar, "has_optimizer", has_optimizer);
     load_string(ar, "optimizer_class", optimizer_class);
     std::vector<unsigned char> bytes;
@@ -222,7 +258,7 @@ struct FileRecord {
     optimizer_state.assign(bytes.begin(), bytes.end());
     load_bool(ar, "has_random_state", has_random_state);
     load_bool(ar, "random_seed_set", random_seed_set);
-    ar >> BOOST_SERIALIZATION_NVP(random_seed);
+    ar >> boost::serialization::make_nvp(tag("random_seed"), random_seed);
   }
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 };
@@ -374,13 +410,13 @@ std::string serialize(const FileRecord& rec, Archive a) {
   {
     if (a == Archive::binary) {
       boost::archive::binary_oarchive ar(os);
-      ar << BOOST_SERIALIZATION_NVP(rec);
+      ar << boost::serialization::make_nvp(tag("rec"), rec);
     } else if (a == Archive::text) {
       boost::archive::text_oarchive ar(os);
-      ar << BOOST_SERIALIZATION_NVP(rec);
+      ar << boost::serialization::make_nvp(tag("rec"), rec);
     } else {
       boost::archive::xml_oarchive ar(os);
-      ar << BOOST_SERIALIZATION_NVP(rec);
+      ar << boost::serialization::make_nvp(tag("rec"), rec);
     }
   }
   std::string payload = os.str();
@@ -496,13 +532,14 @@ Parsed parse_image(const std::string& bytes, bool verify_checksum) {
   try {
     if (p.archive == Archive::binary) {
       boost::archive::binary_iarchive ar(is);
-      ar >> boost::serialization::make_nvp("rec", p.rec);
+      ar >> boost::serialization::make_nvp(tag("rec"), p.rec);
     } else if (p.archive == Archive::text) {
       boost::archive::text_iarchive ar(is);
-      ar >> boost::serialization::make_nvp("rec", p.rec);
+      ar >> boost::serialization::make_nvp(tag("rec"), p.rec);
     } else {
+      check_xml_tags(is.str());
       boost::archive::xml_iarchive ar(is);
-      ar >> boost::serialization::make_nvp("rec", p.rec);
+      ar >> boost::serialization::make_nvp(tag("rec"), p.rec);
     }
   } catch (const Error&) {
     throw;
