@@ -1,0 +1,183 @@
+// Smoke tests of the example programs: each runs at a tiny size and writes its pictures, and bad
+// command lines fail with a clear message. The binaries' paths come from examples/CMakeLists.txt.
+#include <doctest/doctest.h>
+
+// Without the examples (TAPEFLOW_BUILD_EXAMPLES=OFF) there is nothing to test.
+#ifdef TAPEFLOW_EXAMPLES_COMMON
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "common/cli.hpp"
+#include "common/image.hpp"
+#include "common/shapes.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string output;
+};
+
+// Runs `command` with stdout and stderr captured in a file; returns the exit status and output.
+Result run(const std::string& command) {
+  fs::path log =
+      fs::temp_directory_path() / ("tapeflow_example_test_" + std::to_string(std::rand()) + ".log");
+  int raw = std::system((command + " > " + log.string() + " 2>&1").c_str());
+  Result r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::ifstream f(log);
+  r.output.assign(std::istreambuf_iterator<char>(f), {});
+  fs::remove(log);
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("tapeflow_examples_" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+bool is_png(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  char sig[8] = {};
+  f.read(sig, 8);
+  return f && std::string(sig + 1, 3) == "PNG" && fs::file_size(p) > 100;
+}
+
+}  // namespace
+
+TEST_CASE("png: CRC-32 and Adler-32 of known strings") {
+  const std::string s = "123456789";
+  auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  CHECK(examples::crc32(p, s.size()) == 0xCBF43926u);  // the standard check value
+  const std::string w = "Wikipedia";
+  CHECK(examples::adler32(reinterpret_cast<const std::uint8_t*>(w.data()), w.size()) ==
+        0x11E60398u);
+}
+
+TEST_CASE("png: a 2x1 image encodes to the expected structure") {
+  std::vector<std::uint8_t> png = examples::encode_png(2, 1, {255, 0, 0, 0, 0, 255});
+  REQUIRE(png.size() > 33);
+  CHECK(png[1] == 'P');
+  CHECK(std::string(png.begin() + 12, png.begin() + 16) == "IHDR");
+  CHECK(png[19] == 2);  // width 2
+  CHECK(png[23] == 1);  // height 1
+  // IHDR CRC over type + data.
+  std::uint32_t crc = examples::crc32(png.data() + 12, 17);
+  CHECK(png[29] == (crc >> 24));
+  CHECK(png[32] == (crc & 0xFF));
+  CHECK_THROWS_WITH(examples::encode_png(2, 2, {1, 2, 3}),
+                    doctest::Contains("needs 12 bytes, got 3"));
+}
+
+TEST_CASE("shapes: binary volumes, one shape each, IoU of a volume with itself is 1") {
+  std::mt19937 rng(3);
+  tapeflow::Tensor v = examples::make_shapes(6, 16, rng);
+  REQUIRE(v.shape() == tapeflow::Shape{6, 16, 16, 16, 1});
+  for (std::size_t b = 0; b < 6; ++b) {
+    double filled = 0;
+    for (std::size_t i = 0; i < 16 * 16 * 16; ++i) filled += v.data()[b * 4096 + i];
+    CHECK(filled > 20);          // visible
+    CHECK(filled < 0.6 * 4096);  // not the whole grid
+  }
+  CHECK(examples::mean_iou(v, v) == doctest::Approx(1.0));
+  tapeflow::Tensor empty = xt::zeros_like(v);
+  CHECK(examples::mean_iou(v, empty) == doctest::Approx(0.0));
+}
+
+TEST_CASE("options: ranges, unknown options and --help") {
+  int steps = 5;
+  double lr = 0.1;
+  std::string out = "x";
+  auto parse = [&](std::vector<std::string> args) {
+    examples::Options o("prog", "test");
+    o.add("steps", steps, 1, 10, "steps");
+    o.add("lr", lr, 0.0, 1.0, "lr");
+    o.add("out", out, "out");
+    std::vector<char*> argv = {const_cast<char*>("prog")};
+    for (auto& a : args) argv.push_back(a.data());
+    return o.parse(static_cast<int>(argv.size()), argv.data());
+  };
+  CHECK(parse({"--steps", "7", "--lr=0.5", "--out", "d"}) == -1);
+  CHECK(steps == 7);
+  CHECK(lr == 0.5);
+  CHECK(out == "d");
+  CHECK(parse({"--steps", "11"}) == 2);
+  CHECK(parse({"--steps", "3x"}) == 2);
+  CHECK(parse({"--bogus"}) == 2);
+  CHECK(parse({"--steps"}) == 2);
+  CHECK(parse({"--help"}) == 0);
+}
+
+#ifdef TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER
+TEST_CASE("voxel_autoencoder: a tiny run trains, reports IoU and writes both pictures") {
+  fs::path out = fresh_dir("voxel");
+  Result r =
+      run(std::string(TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER) +
+          " --size 16 --epochs 1 --steps 4 --batch 2 --test 4 --channels 4 --out " + out.string());
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("final held-out IoU") != std::string::npos);
+  CHECK(is_png(out / "recon.png"));
+  CHECK(is_png(out / "loss.png"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("voxel_autoencoder: bad command lines fail with a clear message") {
+  std::string bin = TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER;
+  Result r = run(bin + " --help");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("--epochs") != std::string::npos);
+  r = run(bin + " --frobnicate 3");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("unknown option '--frobnicate'") != std::string::npos);
+  r = run(bin + " --size 4");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--size must be in [8, 64], got 4") != std::string::npos);
+  r = run(bin + " --size 18");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("multiple of 4") != std::string::npos);
+  r = run(bin + " --lr abc");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--lr expects a number, got 'abc'") != std::string::npos);
+  r = run(bin + " --batch");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--batch needs a value") != std::string::npos);
+}
+#endif
+
+#ifdef TAPEFLOW_EXAMPLE_MLP_CLASSIFIER
+TEST_CASE("mlp_classifier: a short run learns the spirals partly and writes the boundary") {
+  fs::path out = fresh_dir("mlp");
+  Result r = run(std::string(TAPEFLOW_EXAMPLE_MLP_CLASSIFIER) +
+                 " --steps 200 --points 60 --units 16 --out " + out.string());
+  INFO(r.output);
+  CHECK(r.status == 0);
+  auto pos = r.output.find("train accuracy ");
+  REQUIRE(pos != std::string::npos);
+  double acc = std::atof(r.output.c_str() + pos + 15);
+  CHECK(acc > 0.7);  // chance is 0.5
+  CHECK(is_png(out / "boundary.png"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("mlp_classifier: bad command lines fail with a clear message") {
+  std::string bin = TAPEFLOW_EXAMPLE_MLP_CLASSIFIER;
+  Result r = run(bin + " --units 0");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--units must be in [1, 4096], got 0") != std::string::npos);
+  r = run(bin + " extra");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("unexpected argument 'extra'") != std::string::npos);
+}
+#endif
+#endif  // TAPEFLOW_EXAMPLES_COMMON
