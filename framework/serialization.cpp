@@ -528,6 +528,23 @@ Parsed parse_image(const std::string& bytes, bool verify_checksum) {
     if (hash != h) fail("load", "corrupted file: checksum mismatch (header " + hash + ", data " + h + ")");
   }
   g_payload_bound = have;
+  // Boost reads its own signature string with an unchecked length: compare it ourselves first.
+  static const std::string binary_signature = [] {
+    std::ostringstream os;
+    { boost::archive::binary_oarchive ar(os); }
+    return os.str().substr(0, 30);
+  }();
+  static const std::string text_signature = [] {
+    std::ostringstream os;
+    { boost::archive::text_oarchive ar(os); }
+    return os.str().substr(0, 25);
+  }();
+  const std::string& signature = p.archive == Archive::binary ? binary_signature
+                                 : p.archive == Archive::text ? text_signature
+                                                              : std::string();
+  if (bytes.compare(nl + 1, signature.size(), signature) != 0)
+    fail("load", std::string("corrupted file: the ") + archive_name(p.archive) +
+                     " archive signature is wrong");
   std::istringstream is(bytes.substr(nl + 1));
   try {
     if (p.archive == Archive::binary) {
