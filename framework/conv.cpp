@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/ops.hpp"
@@ -55,11 +54,10 @@ std::pair<Variable, Variable> conv_and_kernel_grad(const Variable& image, const 
   Tensor out, gk;
   if (want_out) out = Tensor::from_shape(grid_shape(g));
   if (want_gk) gk = Tensor::from_shape(kernel_shape(g));
-  kernels::conv_forward_and_kernel_grad(g, image.value().data(),
-                                        want_out ? kernel.value().data() : nullptr,
-                                        want_out ? out.data() : nullptr,
-                                        want_gk ? grid_in.value().data() : nullptr,
-                                        want_gk ? gk.data() : nullptr);
+  kernels::conv_forward_and_kernel_grad(
+      g, image.value().data(), want_out ? kernel.value().data() : nullptr,
+      want_out ? out.data() : nullptr, want_gk ? grid_in.value().data() : nullptr,
+      want_gk ? gk.data() : nullptr);
   Variable vo, vk;
   if (want_out) {
     vo = detail::result(std::move(out));
@@ -76,25 +74,24 @@ void record_conv(const Variable& image, const Variable& kernel, const Variable& 
                  const ConvGeometry& g) {
   const bool ni = detail::recording({&image}), nk = detail::recording({&kernel});
   if (!ni && !nk) return;
-  detail::record("conv", {image, kernel}, y,
-                 [ic = nk ? image : Variable(), kc = ni ? kernel : Variable(), g, ni,
-                  nk](const Variable& gy) {
-                   return std::vector<Variable>{
-                       ni ? detail::conv_transpose_nd(gy, kc, g) : Variable(),
-                       nk ? detail::conv_kernel_grad_nd(ic, gy, g) : Variable()};
-                 });
+  detail::record(
+      "conv", {image, kernel}, y,
+      [ic = nk ? image : Variable(), kc = ni ? kernel : Variable(), g, ni, nk](const Variable& gy) {
+        return std::vector<Variable>{ni ? detail::conv_transpose_nd(gy, kc, g) : Variable(),
+                                     nk ? detail::conv_kernel_grad_nd(ic, gy, g) : Variable()};
+      });
 }
 
 void record_conv_transpose(const Variable& grid, const Variable& kernel, const Variable& y,
                            const ConvGeometry& g) {
   const bool ng = detail::recording({&grid}), nk = detail::recording({&kernel});
   if (!ng && !nk) return;
-  detail::record("conv_transpose", {grid, kernel}, y,
-                 [gc = nk ? grid : Variable(), kc = ng ? kernel : Variable(), g, ng,
-                  nk](const Variable& gy) {
-                   auto [gx, gk] = conv_and_kernel_grad(gy, kc, gc, g, ng, nk);
-                   return std::vector<Variable>{gx, gk};
-                 });
+  detail::record(
+      "conv_transpose", {grid, kernel}, y,
+      [gc = nk ? grid : Variable(), kc = ng ? kernel : Variable(), g, ng, nk](const Variable& gy) {
+        auto [gx, gk] = conv_and_kernel_grad(gy, kc, gc, g, ng, nk);
+        return std::vector<Variable>{gx, gk};
+      });
 }
 
 void record_kernel_grad(const Variable& image, const Variable& grid, const Variable& y,
@@ -102,13 +99,12 @@ void record_kernel_grad(const Variable& image, const Variable& grid, const Varia
   const bool ni = detail::recording({&image}), ng = detail::recording({&grid});
   if (!ni && !ng) return;
   // <H, kgrad(I, G)> = <G, conv(I, H)> = <I, conv_transpose(G, H)>.
-  detail::record("conv_kernel_grad", {image, grid}, y,
-                 [ic = ng ? image : Variable(), gc = ni ? grid : Variable(), g, ni,
-                  ng](const Variable& h) {
-                   return std::vector<Variable>{
-                       ni ? detail::conv_transpose_nd(gc, h, g) : Variable(),
-                       ng ? detail::conv_nd(ic, h, g) : Variable()};
-                 });
+  detail::record(
+      "conv_kernel_grad", {image, grid}, y,
+      [ic = ng ? image : Variable(), gc = ni ? grid : Variable(), g, ni, ng](const Variable& h) {
+        return std::vector<Variable>{ni ? detail::conv_transpose_nd(gc, h, g) : Variable(),
+                                     ng ? detail::conv_nd(ic, h, g) : Variable()};
+      });
 }
 
 std::string lower(std::string s) {
@@ -150,11 +146,11 @@ Frame frame(const char* where, const Variable& x, const Variable& kernel, const 
                     shape_str(x.shape()));
   f.rank = xr - 2;
   if (kernel.dim() != xr)
-    fail(where, "kernel has shape " + shape_str(kernel.shape()) + " but x has shape " +
-                    shape_str(x.shape()) + ": expected a kernel of rank " + std::to_string(xr) +
-                    (transpose ? " (k..., filters, in_channels)" : " (k..., in_channels, filters)"));
-  f.channels_first =
-      detail::normalize_data_format(where, o.data_format()) == "channels_first";
+    fail(where,
+         "kernel has shape " + shape_str(kernel.shape()) + " but x has shape " +
+             shape_str(x.shape()) + ": expected a kernel of rank " + std::to_string(xr) +
+             (transpose ? " (k..., filters, in_channels)" : " (k..., in_channels, filters)"));
+  f.channels_first = detail::normalize_data_format(where, o.data_format()) == "channels_first";
   f.x = f.channels_first ? detail::to_channels_last(x) : x;
   f.xs = f.x.shape();
   f.ks = kernel.shape();
@@ -173,12 +169,13 @@ Frame frame(const char* where, const Variable& x, const Variable& kernel, const 
   f.strides = per_axis(where, "strides", o.strides(), f.rank, 1);
   f.dilation = per_axis(where, "dilation", o.dilation(), f.rank, 1);
   if (o.pads() && o.pads()->size() != 1 && o.pads()->size() != f.rank)
-    fail(where, "pads has " + std::to_string(o.pads()->size()) + " (before, after) pairs, expected 1 or " +
-                    std::to_string(f.rank));
+    fail(where, "pads has " + std::to_string(o.pads()->size()) +
+                    " (before, after) pairs, expected 1 or " + std::to_string(f.rank));
   if (o.pads())
     for (auto [b, a] : *o.pads())
-      if (b < 0 || a < 0) fail(where, "pads must be non-negative, got (" + std::to_string(b) +
-                                          ", " + std::to_string(a) + ")");
+      if (b < 0 || a < 0)
+        fail(where, "pads must be non-negative, got (" + std::to_string(b) + ", " +
+                        std::to_string(a) + ")");
   return f;
 }
 
@@ -263,8 +260,8 @@ Variable conv_kernel_grad_nd(const Variable& image, const Variable& grid, const 
 Variable to_channels_last(const Variable& x) {
   Shape s = x.shape();
   if (s.size() < 3)
-    fail("to_channels_last", "x must have rank >= 3 (batch, channels, spatial...), got shape " +
-                                 shape_str(s));
+    fail("to_channels_last",
+         "x must have rank >= 3 (batch, channels, spatial...), got shape " + shape_str(s));
   Shape o{s[0]};
   std::size_t sp = 1;
   for (std::size_t i = 2; i < s.size(); ++i) {
@@ -284,8 +281,8 @@ Variable to_channels_last(const Variable& x) {
 Variable to_channels_first(const Variable& x) {
   Shape s = x.shape();
   if (s.size() < 3)
-    fail("to_channels_first", "x must have rank >= 3 (batch, spatial..., channels), got shape " +
-                                  shape_str(s));
+    fail("to_channels_first",
+         "x must have rank >= 3 (batch, spatial..., channels), got shape " + shape_str(s));
   Shape o{s[0], s.back()};
   std::size_t sp = 1;
   for (std::size_t i = 1; i + 1 < s.size(); ++i) {
@@ -363,8 +360,7 @@ Variable channel_sum(const Variable& g, const std::string& data_format) {
   const bool first = channels_first_format("channel_sum", data_format);
   const Shape s = g.shape();
   if (s.size() < 2)
-    fail("channel_sum", "g must have rank >= 2 (batch, ..., channels), got shape " +
-                            shape_str(s));
+    fail("channel_sum", "g must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
   std::size_t outer, c, inner;
   channel_view(s, first, outer, c, inner);
   // Double accumulators: a bias gradient sums over batch and volume (millions of terms).
@@ -432,9 +428,9 @@ Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& o) {
       after.push_back(0);
     }
   }
-  ConvGeometry g = ConvGeometry::forward(f.rank, f.xs[0], image, f.xs.back(), f.ks.back(),
-                                         to_sizes(f.kernel), to_sizes(f.strides),
-                                         to_sizes(f.dilation), before, after, where);
+  ConvGeometry g =
+      ConvGeometry::forward(f.rank, f.xs[0], image, f.xs.back(), f.ks.back(), to_sizes(f.kernel),
+                            to_sizes(f.strides), to_sizes(f.dilation), before, after, where);
   Variable y = detail::conv_nd(f.x, kernel, g);
   return f.channels_first ? detail::to_channels_first(y) : y;
 }
@@ -453,13 +449,11 @@ Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOpt
   }
   std::vector<long> oshape;
   if (o.output_shape()) {
-    if (o.output_padding())
-      fail(where, "give output_shape or output_padding, not both");
+    if (o.output_padding()) fail(where, "give output_shape or output_padding, not both");
     oshape = *o.output_shape();
     if (oshape.size() != f.rank)
-      fail(where, "output_shape " + values_str(oshape) + " has " +
-                      std::to_string(oshape.size()) + " values, expected " +
-                      std::to_string(f.rank) + " (the spatial sizes)");
+      fail(where, "output_shape " + values_str(oshape) + " has " + std::to_string(oshape.size()) +
+                      " values, expected " + std::to_string(f.rank) + " (the spatial sizes)");
   }
   std::vector<std::size_t> image, grid;
   std::vector<long> before;
@@ -481,11 +475,13 @@ Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOpt
         back = out >= dk ? (out - dk + s) / s : 0;
       }
       if (out < 1 || back != in)
-        fail(where, "output_shape " + values_str(oshape) + " does not match the input: along "
-                    "spatial axis " + std::to_string(a) + " a " + padding + " convolution of " +
-                    std::to_string(out) + " (kernel " + std::to_string(f.kernel[a]) +
-                    ", stride " + std::to_string(s) + ") gives " + std::to_string(back) +
-                    ", not " + std::to_string(in));
+        fail(where, "output_shape " + values_str(oshape) +
+                        " does not match the input: along "
+                        "spatial axis " +
+                        std::to_string(a) + " a " + padding + " convolution of " +
+                        std::to_string(out) + " (kernel " + std::to_string(f.kernel[a]) +
+                        ", stride " + std::to_string(s) + ") gives " + std::to_string(back) +
+                        ", not " + std::to_string(in));
     } else if (o.pads()) {
       auto [b, e] = pads_at(o, a);
       pb = b;

@@ -98,8 +98,7 @@ Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& opti
 /// - `output_shape`: as given (checked against the input), TF's padding rule.
 ///
 /// Example: `Variable y = conv_transpose(x, kernel, ConvOptions().strides(2).padding("same"));`
-Variable conv_transpose(const Variable& x, const Variable& kernel,
-                        const ConvOptions& options = {});
+Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOptions& options = {});
 
 /// Output length of a transposed convolution along one axis (see `conv_transpose`); an Error
 /// naming `where` for an unknown padding. `output_padding < 0` means none.

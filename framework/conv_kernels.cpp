@@ -13,7 +13,7 @@ namespace tapeflow::kernels {
 
 namespace {
 
-std::atomic<std::size_t> workspace_limit{8u << 20};
+std::atomic<std::size_t> workspace_limit{16u << 20};
 std::atomic<std::size_t> workspace_live{0};
 std::atomic<std::size_t> workspace_peak{0};
 
@@ -64,8 +64,8 @@ inline void add_to(float* __restrict dst, const float* __restrict src, std::size
 // taps [lx, hx) are valid) and `skip(col, n)` for the column entries no image position
 // backs.
 template <class F, class Row, class Skip>
-void for_each_row(const ConvGeometry& g, std::size_t p0, std::size_t p1, F* cols_base,
-                  Row&& row, Skip&& skip) {
+void for_each_row(const ConvGeometry& g, std::size_t p0, std::size_t p1, F* cols_base, Row&& row,
+                  Skip&& skip) {
   const long I0 = long(g.image[0]), I1 = long(g.image[1]), I2 = long(g.image[2]);
   const long G0 = long(g.grid[0]), G1 = long(g.grid[1]), G2 = long(g.grid[2]);
   const long K0 = long(g.kernel[0]), K1 = long(g.kernel[1]), K2 = long(g.kernel[2]);
@@ -160,24 +160,20 @@ ConvGeometry ConvGeometry::forward(std::size_t rank, std::size_t batch,
     long span = long(g.image[a]) + g.pad_before[a] + after[a] - long(g.dilated_kernel(a));
     if (span < 0)
       fail(where, "spatial axis " + std::to_string(a - (3 - rank)) + ": the padded input (" +
-                      std::to_string(g.image[a]) + " + " + std::to_string(g.pad_before[a]) +
-                      " + " + std::to_string(after[a]) + ") is smaller than the dilated kernel (" +
+                      std::to_string(g.image[a]) + " + " + std::to_string(g.pad_before[a]) + " + " +
+                      std::to_string(after[a]) + ") is smaller than the dilated kernel (" +
                       std::to_string(g.dilated_kernel(a)) + ")");
     g.grid[a] = std::size_t(span) / g.stride[a] + 1;
   }
   return g;
 }
 
-ConvGeometry ConvGeometry::explicit_sizes(std::size_t rank, std::size_t batch,
-                                          const std::vector<std::size_t>& image,
-                                          std::size_t image_channels,
-                                          const std::vector<std::size_t>& grid,
-                                          std::size_t grid_channels,
-                                          const std::vector<std::size_t>& kernel,
-                                          const std::vector<std::size_t>& stride,
-                                          const std::vector<std::size_t>& dilation,
-                                          const std::vector<long>& pad_before,
-                                          const std::string& where) {
+ConvGeometry ConvGeometry::explicit_sizes(
+    std::size_t rank, std::size_t batch, const std::vector<std::size_t>& image,
+    std::size_t image_channels, const std::vector<std::size_t>& grid, std::size_t grid_channels,
+    const std::vector<std::size_t>& kernel, const std::vector<std::size_t>& stride,
+    const std::vector<std::size_t>& dilation, const std::vector<long>& pad_before,
+    const std::string& where) {
   if (rank < 1 || rank > 3)
     fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
   ConvGeometry g;
@@ -202,8 +198,7 @@ long ConvGeometry::pad_after(std::size_t axis) const {
 
 bool ConvGeometry::identity_cols() const {
   for (std::size_t a = 0; a < 3; ++a)
-    if (kernel[a] != 1 || stride[a] != 1 || pad_before[a] != 0 || image[a] != grid[a])
-      return false;
+    if (kernel[a] != 1 || stride[a] != 1 || pad_before[a] != 0 || image[a] != grid[a]) return false;
   return true;
 }
 
@@ -327,8 +322,8 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
   }
 }
 
-void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid,
-                      float* gkernel, bool accumulate) {
+void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid, float* gkernel,
+                      bool accumulate) {
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (W == 0 || Cg == 0) return;
   if (P == 0) {
@@ -373,8 +368,8 @@ void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, con
   for (std::size_t p0 = 0; p0 < P; p0 += rows) {
     const std::size_t p1 = std::min(P, p0 + rows);
     vol2col(g, image, p0, p1, ws.get());
-    gemm::sgemm(false, false, p1 - p0, Cg, W, 1.f, ws.get(), W, kernel, Cg, 0.f,
-                grid_out + p0 * Cg, Cg);
+    gemm::sgemm(false, false, p1 - p0, Cg, W, 1.f, ws.get(), W, kernel, Cg, 0.f, grid_out + p0 * Cg,
+                Cg);
     gemm::sgemm(true, false, W, Cg, p1 - p0, 1.f, ws.get(), W, grid_in + p0 * Cg, Cg,
                 p0 == 0 ? 0.f : 1.f, gkernel, Cg);
   }

@@ -18,9 +18,9 @@ namespace tapeflow::kernels {
 
 /// Shape of one convolution, channels_last, batch included. The per-axis arrays are
 /// right-aligned: a 2-D conv uses entries 1 and 2, a 1-D conv entry 2; the unused leading
-/// entries are 1 (pad 0), so the kernels always run one 3-D loop. `pad_after` is implied: `(grid - 1) * stride + dilated_kernel - pad_before -
-/// image`; it may be negative (trailing image positions no tap reaches), which is how TF's
-/// `valid` transposed output with stride > kernel is expressed.
+/// entries are 1 (pad 0), so the kernels always run one 3-D loop. `pad_after` is implied: `(grid -
+/// 1) * stride + dilated_kernel - pad_before - image`; it may be negative (trailing image positions
+/// no tap reaches), which is how TF's `valid` transposed output with stride > kernel is expressed.
 ///
 /// Example (a 2-D 3x3 "same" conv, 8x8 image, 16 -> 32 channels, batch 4):
 /// ```
@@ -51,16 +51,12 @@ struct ConvGeometry {
                               const std::vector<long>& pad_after,
                               const std::string& where = "conv");
   /// Geometry given both sizes and the leading padding (what a transposed convolution knows).
-  static ConvGeometry explicit_sizes(std::size_t rank, std::size_t batch,
-                                     const std::vector<std::size_t>& image,
-                                     std::size_t image_channels,
-                                     const std::vector<std::size_t>& grid,
-                                     std::size_t grid_channels,
-                                     const std::vector<std::size_t>& kernel,
-                                     const std::vector<std::size_t>& stride,
-                                     const std::vector<std::size_t>& dilation,
-                                     const std::vector<long>& pad_before,
-                                     const std::string& where = "conv_transpose");
+  static ConvGeometry explicit_sizes(
+      std::size_t rank, std::size_t batch, const std::vector<std::size_t>& image,
+      std::size_t image_channels, const std::vector<std::size_t>& grid, std::size_t grid_channels,
+      const std::vector<std::size_t>& kernel, const std::vector<std::size_t>& stride,
+      const std::vector<std::size_t>& dilation, const std::vector<long>& pad_before,
+      const std::string& where = "conv_transpose");
 
   std::size_t taps() const { return kernel[0] * kernel[1] * kernel[2]; }
   /// Columns of the column matrix: `taps * image_channels`.
@@ -98,15 +94,17 @@ void conv_forward(const ConvGeometry& g, const float* image, const float* kernel
 void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
                             float* image);
 /// `gkernel (+)= vol2col(image)^T * grid`, the kernel gradient of both directions.
-void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid,
-                      float* gkernel, bool accumulate = false);
+void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid, float* gkernel,
+                      bool accumulate = false);
 /// Both of the above on one `vol2col(image)` buffer per slab, the backward of a transposed
 /// convolution: `grid_out = conv(image, kernel)` (skipped when null) and
 /// `gkernel = vol2col(image)^T * grid_in` (skipped when null).
 void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, const float* kernel,
                                   float* grid_out, const float* grid_in, float* gkernel);
 
-/// Byte budget of the column buffer of one call (default 8 MiB); slabs are sized to fit it
+/// Byte budget of the column buffer of one call (default 16 MiB: large enough for efficient
+/// kernel-gradient GEMMs, whose inner dimension is the slab, small enough to stay in L3); slabs
+/// are sized to fit it
 /// (at least one grid position per slab).
 void set_conv_workspace_limit(std::size_t bytes);
 std::size_t conv_workspace_limit();

@@ -9,16 +9,15 @@ namespace tapeflow::layers {
 
 namespace {
 
-std::array<long, 3> triple(const std::string& layer, const char* what,
-                           const std::vector<long>& v, long min_value) {
+std::array<long, 3> triple(const std::string& layer, const char* what, const std::vector<long>& v,
+                           long min_value) {
   if (v.size() != 1 && v.size() != 3)
     fail(layer, std::string(what) + " must be one number or 3 (depth, height, width), got " +
                     (v.empty() ? std::string("none") : shape_str(v)));
   for (long e : v)
     if (e < min_value)
-      fail(layer, std::string(what) + " must be " +
-                      (min_value == 0 ? "non-negative" : "positive") + " on every axis, got " +
-                      shape_str(v));
+      fail(layer, std::string(what) + " must be " + (min_value == 0 ? "non-negative" : "positive") +
+                      " on every axis, got " + shape_str(v));
   return v.size() == 1 ? std::array<long, 3>{v[0], v[0], v[0]}
                        : std::array<long, 3>{v[0], v[1], v[2]};
 }
@@ -37,8 +36,7 @@ std::vector<std::shared_ptr<Layer>>& functional_registry() {
 Conv3DTranspose::Conv3DTranspose(const Conv3DTransposeOptions& o)
     : Layer("conv3d_transpose", o.common()), options_(o) {
   const std::string& n = name();
-  if (o.filters() <= 0)
-    fail(n, "filters must be positive, got " + std::to_string(o.filters()));
+  if (o.filters() <= 0) fail(n, "filters must be positive, got " + std::to_string(o.filters()));
   kernel_size_ = triple(n, "kernel_size", o.kernel_size(), 1);
   strides_ = triple(n, "strides", o.strides(), 1);
   dilation_rate_ = triple(n, "dilation_rate", o.dilation_rate(), 1);
@@ -74,9 +72,9 @@ Shape Conv3DTranspose::compute_output_shape(const Shape& s) const {
   out[channel_axis()] = std::size_t(options_.filters());
   for (std::size_t a = 0; a < 3; ++a) {
     const long in = long(s[first + a]);
-    const long len = conv_transpose_output_length(
-        in, kernel_size_[a], strides_[a], dilation_rate_[a], padding_,
-        output_padding_ ? (*output_padding_)[a] : -1, name());
+    const long len =
+        conv_transpose_output_length(in, kernel_size_[a], strides_[a], dilation_rate_[a], padding_,
+                                     output_padding_ ? (*output_padding_)[a] : -1, name());
     if (len < 1)
       fail(name(), "the output length along spatial axis " + std::to_string(a) + " would be " +
                        std::to_string(len) + " (input " + std::to_string(in) + ", kernel_size " +
@@ -116,8 +114,10 @@ void Conv3DTranspose::build(const Shape& s) {
 Variable Conv3DTranspose::call(const Variable& x, bool) {
   check_input_compatible(x.shape(), int(channel_axis()));
   ConvOptions co;
-  co.strides(vec(strides_)).dilation(vec(dilation_rate_)).padding(padding_).data_format(
-      data_format_);
+  co.strides(vec(strides_))
+      .dilation(vec(dilation_rate_))
+      .padding(padding_)
+      .data_format(data_format_);
   if (output_padding_) co.output_padding(vec(*output_padding_));
   Variable y;
   try {

@@ -175,7 +175,8 @@ class Conv3DTranspose : public Layer {
 /// auto y = tapeflow::layers::conv3d_transpose(x, 8, {3, 3, 3},
 ///     tapeflow::layers::Conv3DTransposeOptions().strides(2).padding("same"));
 /// ```
-Variable conv3d_transpose(const Variable& inputs, long filters, const std::vector<long>& kernel_size,
+Variable conv3d_transpose(const Variable& inputs, long filters,
+                          const std::vector<long>& kernel_size,
                           const Conv3DTransposeOptions& options = {});
 Variable conv3d_transpose(const Variable& inputs, long filters, long kernel_size,
                           const Conv3DTransposeOptions& options = {});

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
-
 #include <xtensor/xnpy.hpp>
 
 #include "framework/graph.hpp"
@@ -17,8 +16,7 @@ namespace fs = std::filesystem;
 
 const std::string& Case::get(const std::string& key) const {
   auto it = config.find(key);
-  if (it == config.end())
-    tapeflow::fail(dir.string(), "config.txt has no key '" + key + "'");
+  if (it == config.end()) tapeflow::fail(dir.string(), "config.txt has no key '" + key + "'");
   return it->second;
 }
 
@@ -35,16 +33,14 @@ std::vector<long> Case::get_ints(const std::string& key) const {
     try {
       out.push_back(std::stol(item));
     } catch (const std::exception&) {
-      tapeflow::fail(dir.string(), "config key '" + key + "' is not a list of integers: '" +
-                                       get(key) + "'");
+      tapeflow::fail(dir.string(),
+                     "config key '" + key + "' is not a list of integers: '" + get(key) + "'");
     }
   }
   return out;
 }
 
-bool Case::has_array(const std::string& name) const {
-  return fs::exists(dir / (name + ".npy"));
-}
+bool Case::has_array(const std::string& name) const { return fs::exists(dir / (name + ".npy")); }
 
 Tensor Case::array(const std::string& name) const {
   fs::path p = dir / (name + ".npy");
@@ -172,8 +168,7 @@ CaseResult run_conv3d_transpose(const Case& c) {
 }  // namespace
 
 CaseType conv3d_transpose_case_type() {
-  return {"conv3d_transpose",
-          [](const Case& c) { return c.has("filters") && !c.has("optimizer"); },
+  return {"conv3d_transpose", [](const Case& c) { return c.has("filters") && !c.has("optimizer"); },
           run_conv3d_transpose};
 }
 

@@ -97,11 +97,11 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Case& c) {
   const float lr = float(o.number(c, "learning_rate"));
   if (o.name == "sgd") return std::make_unique<optim::SGD>(optim::SGDOptions().learning_rate(lr));
   if (o.name == "momentum")
-    return std::make_unique<optim::SGD>(optim::SGDOptions()
-                                            .learning_rate(lr)
-                                            .momentum(o.number(c, "momentum"))
-                                            .nesterov(o.args.count("nesterov") &&
-                                                      o.args.at("nesterov") == "true"));
+    return std::make_unique<optim::SGD>(
+        optim::SGDOptions()
+            .learning_rate(lr)
+            .momentum(o.number(c, "momentum"))
+            .nesterov(o.args.count("nesterov") && o.args.at("nesterov") == "true"));
   if (o.name == "adam")
     return std::make_unique<optim::Adam>(optim::AdamOptions()
                                              .learning_rate(lr)

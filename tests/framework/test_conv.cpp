@@ -41,8 +41,7 @@ Tensor naive_conv_transpose(const Tensor& x, const Tensor& kernel, const std::ve
               for (long t2 = 0; t2 < K[2]; ++t2) {
                 long o0 = i0 * S[0] + t0 * D[0] - P[0], o1 = i1 * S[1] + t1 * D[1] - P[1],
                      o2 = i2 * S[2] + t2 * D[2] - P[2];
-                if (o0 < 0 || o1 < 0 || o2 < 0 || o0 >= O[0] || o1 >= O[1] || o2 >= O[2])
-                  continue;
+                if (o0 < 0 || o1 < 0 || o2 < 0 || o0 >= O[0] || o1 >= O[1] || o2 >= O[2]) continue;
                 for (long f = 0; f < F; ++f)
                   for (long c = 0; c < Ci; ++c) {
                     float xv = x.data()[(((n * X[0] + i0) * X[1] + i1) * X[2] + i2) * Ci + c];
@@ -71,8 +70,8 @@ Tensor to_first(const Tensor& t) { return detail::to_channels_first(Variable(t))
 TEST_CASE("conv_transpose_output_length: Keras deconv_output_length") {
   CHECK(conv_transpose_output_length(8, 4, 2, 1, "same") == 16);
   CHECK(conv_transpose_output_length(8, 4, 2, 1, "valid") == 18);
-  CHECK(conv_transpose_output_length(3, 2, 3, 1, "valid") == 9);   // stride > kernel
-  CHECK(conv_transpose_output_length(4, 3, 1, 2, "VALID") == 8);   // dk = 5
+  CHECK(conv_transpose_output_length(3, 2, 3, 1, "valid") == 9);     // stride > kernel
+  CHECK(conv_transpose_output_length(4, 3, 1, 2, "VALID") == 8);     // dk = 5
   CHECK(conv_transpose_output_length(2, 3, 2, 1, "same", 1) == 4);   // (2-1)*2 + 3 - 2*1 + 1
   CHECK(conv_transpose_output_length(2, 3, 2, 1, "valid", 1) == 6);  // (2-1)*2 + 3 + 1
   CHECK(conv_transpose_output_length(5, 4, 2, 1, "Same", 0) == 8);   // pad 2: 8 + 4 - 4
@@ -142,9 +141,8 @@ TEST_CASE("conv_transpose matches the direct PyTorch/TF definition (3-D, both da
   for (const auto& c : cases) {
     CAPTURE(c.padding);
     CAPTURE(shape_str(c.in));
-    Tensor x = random_tensor({2, std::size_t(c.in[0]), std::size_t(c.in[1]),
-                              std::size_t(c.in[2]), 3},
-                             seed++);
+    Tensor x = random_tensor(
+        {2, std::size_t(c.in[0]), std::size_t(c.in[1]), std::size_t(c.in[2]), 3}, seed++);
     Tensor k = random_tensor({std::size_t(c.k[0]), std::size_t(c.k[1]), std::size_t(c.k[2]), 2, 3},
                              seed++);
     Tensor expected = naive_conv_transpose(x, k, c.out, c.s, c.d, c.pb);
@@ -168,56 +166,75 @@ TEST_CASE("conv and conv_transpose are adjoint (output_shape gives the exact inv
   Tensor y = conv(Variable(x), Variable(k), o).value();
   REQUIRE(shape_of(y) == Shape{2, 4, 5, 4});
   Tensor g = random_tensor({2, 4, 5, 4}, 23);
-  Tensor xt_ = conv_transpose(Variable(g), Variable(k), ConvOptions(o).output_shape({7, 5})).value();
+  Tensor xt_ =
+      conv_transpose(Variable(g), Variable(k), ConvOptions(o).output_shape({7, 5})).value();
   REQUIRE(shape_of(xt_) == shape_of(x));
   CHECK(std::abs(dot(y, g) - dot(x, xt_)) < 1e-3 * std::abs(dot(y, g)));
   // Explicit pads and dilation, valid-like.
   ConvOptions p = ConvOptions().pads({{1, 0}, {2, 2}}).dilation({2, 1}).strides(2);
   Tensor y2 = conv(Variable(x), Variable(k), p).value();
   Tensor g2 = random_tensor(shape_of(y2), 24);
-  Tensor x2 = conv_transpose(Variable(g2), Variable(k), ConvOptions(p).output_shape({7, 5})).value();
+  Tensor x2 =
+      conv_transpose(Variable(g2), Variable(k), ConvOptions(p).output_shape({7, 5})).value();
   CHECK(std::abs(dot(y2, g2) - dot(x, x2)) < 1e-3 * (1 + std::abs(dot(y2, g2))));
 }
 
 TEST_CASE("gradcheck: conv_transpose w.r.t. input and kernel, 1-D to 3-D, both formats") {
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    return conv_transpose(in[0], in[1], ConvOptions().strides(2).padding("same"));
-  }, (std::vector<Tensor>{random_tensor({2, 3, 2}, 1), random_tensor({3, 2, 2}, 2)}));
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    return conv_transpose(in[0], in[1],
-                          ConvOptions().strides({2, 1}).dilation({1, 2}).padding("valid"));
-  }, (std::vector<Tensor>{random_tensor({1, 2, 3, 2}, 3), random_tensor({2, 2, 3, 2}, 4)}));
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    return conv_transpose(in[0], in[1],
-                          ConvOptions().strides(2).padding("same").output_padding({1, 0, 1})
-                              .data_format("channels_first"));
-  }, (std::vector<Tensor>{random_tensor({1, 2, 2, 2, 1}, 5), random_tensor({3, 2, 2, 3, 2}, 6)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv_transpose(in[0], in[1], ConvOptions().strides(2).padding("same"));
+      },
+      (std::vector<Tensor>{random_tensor({2, 3, 2}, 1), random_tensor({3, 2, 2}, 2)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv_transpose(in[0], in[1],
+                              ConvOptions().strides({2, 1}).dilation({1, 2}).padding("valid"));
+      },
+      (std::vector<Tensor>{random_tensor({1, 2, 3, 2}, 3), random_tensor({2, 2, 3, 2}, 4)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv_transpose(
+            in[0], in[1],
+            ConvOptions().strides(2).padding("same").output_padding({1, 0, 1}).data_format(
+                "channels_first"));
+      },
+      (std::vector<Tensor>{random_tensor({1, 2, 2, 2, 1}, 5), random_tensor({3, 2, 2, 3, 2}, 6)}));
 }
 
 TEST_CASE("gradcheck: conv w.r.t. input and kernel, padding, stride, dilation, channels_first") {
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    return conv(in[0], in[1], ConvOptions().strides(2).padding("same"));
-  }, (std::vector<Tensor>{random_tensor({2, 5, 2}, 7), random_tensor({3, 2, 3}, 8)}));
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    return conv(in[0], in[1],
-                ConvOptions().pads({{1, 0}, {0, 2}, {1, 1}}).dilation({1, 2, 1})
-                    .data_format("channels_first"));
-  }, (std::vector<Tensor>{random_tensor({1, 2, 3, 3, 3}, 9), random_tensor({2, 2, 2, 2, 2}, 10)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv(in[0], in[1], ConvOptions().strides(2).padding("same"));
+      },
+      (std::vector<Tensor>{random_tensor({2, 5, 2}, 7), random_tensor({3, 2, 3}, 8)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv(in[0], in[1],
+                    ConvOptions()
+                        .pads({{1, 0}, {0, 2}, {1, 1}})
+                        .dilation({1, 2, 1})
+                        .data_format("channels_first"));
+      },
+      (std::vector<Tensor>{random_tensor({1, 2, 3, 3, 3}, 9), random_tensor({2, 2, 2, 2, 2}, 10)}));
 }
 
 TEST_CASE("second-order gradients through conv_transpose and conv") {
   // d/dx of sum(conv_transpose(x, K)^2) is 2 conv(conv_transpose(x, K), K): differentiate that
   // again, w.r.t. both x and K.
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    GradientTape inner;
-    Variable y = conv_transpose(in[0], in[1], ConvOptions().strides(2).padding("same"));
-    return inner.gradient(sum(mul(y, y)), {in[0], in[1]})[1];
-  }, (std::vector<Tensor>{random_tensor({1, 2, 2, 2}, 11), random_tensor({3, 2, 2, 2}, 12)}));
-  TF_GRADCHECK([](const std::vector<Variable>& in) {
-    GradientTape inner;
-    Variable y = conv(in[0], in[1], ConvOptions().strides(2).padding("same"));
-    return inner.gradient(sum(mul(y, y)), {in[0]})[0];
-  }, (std::vector<Tensor>{random_tensor({1, 4, 2}, 13), random_tensor({3, 2, 2}, 14)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        GradientTape inner;
+        Variable y = conv_transpose(in[0], in[1], ConvOptions().strides(2).padding("same"));
+        return inner.gradient(sum(mul(y, y)), {in[0], in[1]})[1];
+      },
+      (std::vector<Tensor>{random_tensor({1, 2, 2, 2}, 11), random_tensor({3, 2, 2, 2}, 12)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        GradientTape inner;
+        Variable y = conv(in[0], in[1], ConvOptions().strides(2).padding("same"));
+        return inner.gradient(sum(mul(y, y)), {in[0]})[0];
+      },
+      (std::vector<Tensor>{random_tensor({1, 4, 2}, 13), random_tensor({3, 2, 2}, 14)}));
 }
 
 TEST_CASE("kernel gradient alone (input not followed) equals the fused gradient") {
@@ -252,7 +269,8 @@ TEST_CASE("bias_add and channel_sum: known values and gradients, both formats") 
   Tensor yf = bias_add(x, b2, "channels_first").value();
   CHECK(yf(1, 0, 2) == 1.f);
   CHECK(yf(1, 1, 0) == 2.f);
-  Tensor s = detail::channel_sum(Variable(Tensor(xt::ones<float>({2, 3, 4}))), "channels_first").value();
+  Tensor s =
+      detail::channel_sum(Variable(Tensor(xt::ones<float>({2, 3, 4}))), "channels_first").value();
   TF_CHECK_CLOSE(s, (Tensor{8.f, 8.f, 8.f}));
   TF_GRADCHECK([](const std::vector<Variable>& in) { return bias_add(in[0], in[1]); },
                (std::vector<Tensor>{random_tensor({2, 2, 3}, 1), random_tensor({3}, 2)}));
@@ -285,8 +303,8 @@ TEST_CASE("conv / conv_transpose bad input") {
                  "rank 3 to 5", "(4, 3)");
   TF_CHECK_ERROR(conv_transpose(x, Variable(random_tensor({2, 2, 5, 3}, 1))), "conv_transpose",
                  "kernel has shape (2, 2, 5, 3)", "rank 5");
-  TF_CHECK_ERROR(conv_transpose(x, Variable(random_tensor({2, 2, 2, 3, 5}, 1))),
-                 "conv_transpose", "in_channels", "5", "3 channels");
+  TF_CHECK_ERROR(conv_transpose(x, Variable(random_tensor({2, 2, 2, 3, 5}, 1))), "conv_transpose",
+                 "in_channels", "5", "3 channels");
   TF_CHECK_ERROR(conv(x, k), "conv", "in_channels", "5", "3 channels");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides({2, 2})), "conv_transpose",
                  "strides (2, 2)", "expected 1 or 3");
@@ -297,19 +315,19 @@ TEST_CASE("conv / conv_transpose bad input") {
                  "unknown padding 'full'");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().data_format("NDHWC")), "conv_transpose",
                  "unknown data_format 'NDHWC'");
-  TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides(2).output_padding(2)),
-                 "conv_transpose", "output_padding (2, 2, 2)", "smaller than the strides");
+  TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides(2).output_padding(2)), "conv_transpose",
+                 "output_padding (2, 2, 2)", "smaller than the strides");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().output_padding(-1)), "conv_transpose",
                  "output_padding", "non-negative");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides(2).output_shape({8, 8, 10})),
                  "conv_transpose", "output_shape (8, 8, 10)", "does not match");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().output_shape({8, 8})), "conv_transpose",
                  "output_shape (8, 8)", "expected 3");
-  TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().pads(5)), "conv_transpose",
-                 "output length", "-5");
+  TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().pads(5)), "conv_transpose", "output length",
+                 "-5");
   TF_CHECK_ERROR(conv(x, Variable(random_tensor({5, 5, 5, 3, 2}, 1))), "conv",
                  "smaller than the dilated kernel");
-  TF_CHECK_ERROR(conv(x, Variable(random_tensor({2, 2, 2, 3, 2}, 1)),
-                      ConvOptions().output_padding(1)),
-                 "conv", "conv_transpose only");
+  TF_CHECK_ERROR(
+      conv(x, Variable(random_tensor({2, 2, 2, 3, 2}, 1)), ConvOptions().output_padding(1)), "conv",
+      "conv_transpose only");
 }

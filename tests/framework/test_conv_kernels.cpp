@@ -73,11 +73,11 @@ std::vector<ConvGeometry> geometries() {
   // 2-D, dilation 2 on one axis, asymmetric padding.
   gs.push_back(ConvGeometry::forward(2, 2, {6, 5}, 2, 3, {3, 2}, {1, 2}, {2, 1}, {1, 0}, {2, 1}));
   // 3-D, TF "same" for k=4, s=2 seen from the transpose: image 8, grid 4, pad_before 1.
-  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {8, 6, 4}, 3, {4, 3, 2}, 4, {4, 4, 4},
-                                            {2, 2, 2}, {1, 1, 1}, {1, 1, 1}));
+  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {8, 6, 4}, 3, {4, 3, 2}, 4, {4, 4, 4}, {2, 2, 2},
+                                            {1, 1, 1}, {1, 1, 1}));
   // 3-D, stride > kernel (TF "valid" transpose leaves trailing image positions untouched).
-  gs.push_back(ConvGeometry::explicit_sizes(3, 1, {6, 3, 9}, 2, {2, 1, 3}, 3, {2, 1, 2},
-                                            {3, 2, 3}, {1, 1, 1}, {0, 0, 0}));
+  gs.push_back(ConvGeometry::explicit_sizes(3, 1, {6, 3, 9}, 2, {2, 1, 3}, 3, {2, 1, 2}, {3, 2, 3},
+                                            {1, 1, 1}, {0, 0, 0}));
   // 3-D, dilation and padding together.
   gs.push_back(ConvGeometry::forward(3, 1, {5, 6, 7}, 2, 2, {2, 3, 2}, {1, 2, 1}, {2, 1, 3},
                                      {1, 1, 0}, {0, 1, 2}));
@@ -98,7 +98,7 @@ TEST_CASE("ConvGeometry: grid sizes, right-aligned axes, implied pad_after") {
   CHECK(g.image[1] == 8);
   CHECK(g.col_width() == 9 * 16);
   CHECK(g.grid_positions() == 4 * 4 * 5);
-  CHECK(g.pad_after(1) == 0);   // (4-1)*2 + 3 - 1 - 8: the last pad row is never read
+  CHECK(g.pad_after(1) == 0);  // (4-1)*2 + 3 - 1 - 8: the last pad row is never read
   CHECK(g.pad_after(2) == 1);
   auto t = ConvGeometry::explicit_sizes(1, 1, {9}, 1, {3}, 1, {2}, {3}, {1}, {0});
   CHECK(t.pad_after(2) == -1);  // stride 3 > kernel 2: image position 8 is never reached
@@ -111,8 +111,8 @@ TEST_CASE("ConvGeometry: bad geometries") {
   TF_CHECK_ERROR(ConvGeometry::forward(4, 1, {2, 2, 2, 2}, 1, 1, {1, 1, 1, 1}, {1, 1, 1, 1},
                                        {1, 1, 1, 1}, {0, 0, 0, 0}, {0, 0, 0, 0}),
                  "conv", "1 to 3 spatial axes", "4");
-  TF_CHECK_ERROR(ConvGeometry::forward(1, 1, {5}, 1, 1, {3}, {0}, {1}, {0}, {0}), "conv",
-                 "strides", "positive");
+  TF_CHECK_ERROR(ConvGeometry::forward(1, 1, {5}, 1, 1, {3}, {0}, {1}, {0}, {0}), "conv", "strides",
+                 "positive");
   TF_CHECK_ERROR(ConvGeometry::forward(1, 1, {2}, 1, 1, {4}, {1}, {1}, {0}, {0}), "conv",
                  "smaller than the dilated kernel");
   TF_CHECK_ERROR(ConvGeometry::forward(2, 1, {5}, 1, 1, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}),
@@ -167,8 +167,9 @@ TEST_CASE("vol2col and col2vol are adjoint and match the direct definition") {
   }
 }
 
-TEST_CASE("conv_forward, conv_transpose_forward, conv_kernel_grad and the fused call agree with "
-          "the direct definition, for any slab size") {
+TEST_CASE(
+    "conv_forward, conv_transpose_forward, conv_kernel_grad and the fused call agree with "
+    "the direct definition, for any slab size") {
   LimitGuard guard;
   for (std::size_t limit : {std::size_t(8) << 20, std::size_t(1), std::size_t(700)}) {
     kernels::set_conv_workspace_limit(limit);
@@ -188,7 +189,8 @@ TEST_CASE("conv_forward, conv_transpose_forward, conv_kernel_grad and the fused 
       // The transpose is the adjoint: <conv(I), G> == <I, conv_transpose(G)>.
       std::vector<float> img(image.size(), 5.f);
       kernels::conv_transpose_forward(g, gin.data(), kernel.data(), img.data());
-      CHECK(std::abs(dot(expected, gin) - dot(image, img)) < 1e-3 * (1 + std::abs(dot(image, img))));
+      CHECK(std::abs(dot(expected, gin) - dot(image, img)) <
+            1e-3 * (1 + std::abs(dot(image, img))));
 
       // Kernel gradient of <conv(I, K), G>: finite differences are exact for a bilinear map,
       // so compare with <conv(I, e_j), G> element by element.

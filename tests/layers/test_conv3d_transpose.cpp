@@ -26,10 +26,11 @@ Tensor shaped(Tensor t, const Shape& s) {
 
 // PyTorch ConvTranspose3d written from its definition, with PyTorch's own layouts: input
 // (N, Cin, D, H, W), weight (Cin, Cout, kd, kh, kw), padding p, output_padding op, dilation d:
-// out = (in - 1) * s - 2p + d (k - 1) + op + 1, y[n, co, i*s - p + t*d] += x[n, ci, i] w[ci, co, t].
+// out = (in - 1) * s - 2p + d (k - 1) + op + 1, y[n, co, i*s - p + t*d] += x[n, ci, i] w[ci, co,
+// t].
 Tensor torch_conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& bias,
-                              std::array<long, 3> s, std::array<long, 3> p,
-                              std::array<long, 3> op, std::array<long, 3> d) {
+                              std::array<long, 3> s, std::array<long, 3> p, std::array<long, 3> op,
+                              std::array<long, 3> d) {
   const long N = long(x.shape()[0]), Ci = long(x.shape()[1]), Co = long(w.shape()[1]);
   std::array<long, 3> in{}, k{}, out{};
   for (int a = 0; a < 3; ++a) {
@@ -43,8 +44,7 @@ Tensor torch_conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& bi
     for (long co = 0; co < Co; ++co)
       for (long z = 0; z < out[0]; ++z)
         for (long yy = 0; yy < out[1]; ++yy)
-          for (long xx = 0; xx < out[2]; ++xx)
-            y(n, co, z, yy, xx) = bias.size() ? bias(co) : 0.f;
+          for (long xx = 0; xx < out[2]; ++xx) y(n, co, z, yy, xx) = bias.size() ? bias(co) : 0.f;
   for (long n = 0; n < N; ++n)
     for (long ci = 0; ci < Ci; ++ci)
       for (long i0 = 0; i0 < in[0]; ++i0)
@@ -57,8 +57,7 @@ Tensor torch_conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& bi
                     long o0 = i0 * s[0] - p[0] + t0 * d[0];
                     long o1 = i1 * s[1] - p[1] + t1 * d[1];
                     long o2 = i2 * s[2] - p[2] + t2 * d[2];
-                    if (o0 < 0 || o1 < 0 || o2 < 0 || o0 >= out[0] || o1 >= out[1] ||
-                        o2 >= out[2])
+                    if (o0 < 0 || o1 < 0 || o2 < 0 || o0 >= out[0] || o1 >= out[1] || o2 >= out[2])
                       continue;
                     y(n, co, o0, o1, o2) += x(n, ci, i0, i1, i2) * w(ci, co, t0, t1, t2);
                   }
@@ -66,9 +65,7 @@ Tensor torch_conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& bi
 }
 
 // Our kernel (kd, kh, kw, filters, in) as PyTorch's weight (in, filters, kd, kh, kw).
-Tensor to_torch_weight(const Tensor& k) {
-  return Tensor(xt::transpose(k, {4, 3, 0, 1, 2}));
-}
+Tensor to_torch_weight(const Tensor& k) { return Tensor(xt::transpose(k, {4, 3, 0, 1, 2})); }
 
 // Finite-difference check of a built layer: the tape's gradients of sum(layer(x) * w) with
 // respect to x, the kernel and the bias against central differences, for every element.
@@ -125,13 +122,15 @@ TEST_CASE("output shapes: same, valid, channels_first, dilation, output_padding"
   CHECK(Conv3DTranspose(Conv3DTransposeOptions(4, {3, 1, 4}).strides({2, 3, 1}))(x).shape() ==
         Shape{2, 7, 12, 8, 4});
   // channels_first: (batch, C, d, h, w), C = 3 here.
-  CHECK(Conv3DTranspose(Conv3DTransposeOptions(5, 2).strides(2).padding("SAME")
-                            .data_format("channels_first"))(x).shape() == Shape{2, 5, 8, 10, 12});
+  CHECK(Conv3DTranspose(Conv3DTransposeOptions(5, 2).strides(2).padding("SAME").data_format(
+            "channels_first"))(x)
+            .shape() == Shape{2, 5, 8, 10, 12});
   // dilation 2, valid: dk = 5 -> in + 4 with stride 1.
   CHECK(Conv3DTranspose(Conv3DTransposeOptions(1, 3).dilation_rate(2))(x).shape() ==
         Shape{2, 7, 8, 9, 1});
   // output_padding: (in - 1) * s + k - 2 * (k / 2) + op, k = 3, s = 2.
-  Conv3DTranspose op(Conv3DTransposeOptions(2, 3).strides(2).padding("same").output_padding({1, 0, 1}));
+  Conv3DTranspose op(
+      Conv3DTransposeOptions(2, 3).strides(2).padding("same").output_padding({1, 0, 1}));
   CHECK(op.compute_output_shape({2, 3, 4, 5, 6}) == Shape{2, 6, 7, 10, 2});
   CHECK(op(x).shape() == Shape{2, 6, 7, 10, 2});
 }
@@ -142,18 +141,20 @@ TEST_CASE("known values by hand: conv, then bias, then activation") {
   // Only the width axis is non-trivial: x [1, 2], kernel [1, 10, 100] (width), stride 2, valid
   // -> [1, 10, 102, 20, 200]; bias -50, then relu -> [0, 0, 52, 0, 150].
   Variable x(shaped(Tensor{1.f, 2.f}, {1, 1, 1, 2, 1}));
-  Conv3DTranspose layer(Conv3DTransposeOptions(1, {1, 1, 3})
-                            .strides({1, 1, 2})
-                            .activation("relu")
-                            .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1})))
-                            .bias_initializer(initializers::constant(-50.f)));
+  Conv3DTranspose layer(
+      Conv3DTransposeOptions(1, {1, 1, 3})
+          .strides({1, 1, 2})
+          .activation("relu")
+          .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1})))
+          .bias_initializer(initializers::constant(-50.f)));
   TF_CHECK_CLOSE(layer(x).value(), shaped(Tensor{0.f, 0.f, 52.f, 0.f, 150.f}, {1, 1, 1, 5, 1}));
   // A callable activation works the same way.
-  Conv3DTranspose twice(Conv3DTransposeOptions(1, {1, 1, 3})
-                            .strides({1, 1, 2})
-                            .use_bias(false)
-                            .activation([](const Variable& v) { return v * 2.f; })
-                            .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1}))));
+  Conv3DTranspose twice(
+      Conv3DTransposeOptions(1, {1, 1, 3})
+          .strides({1, 1, 2})
+          .use_bias(false)
+          .activation([](const Variable& v) { return v * 2.f; })
+          .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1}))));
   TF_CHECK_CLOSE(twice(x).value(), shaped(Tensor{2.f, 20.f, 204.f, 40.f, 400.f}, {1, 1, 1, 5, 1}));
 }
 
@@ -163,12 +164,13 @@ TEST_CASE("PyTorch ConvTranspose3d known values: output_padding and dilation_rat
   // Tiny 1-D-like case worked by hand, as PyTorch ConvTranspose3d(1, 1, (1,1,3), stride
   // (1,1,2), padding (0,0,1), output_padding (0,0,1)) gives it: [10, 102, 20, 200].
   Variable x1(shaped(Tensor{1.f, 2.f}, {1, 1, 1, 2, 1}));
-  Conv3DTranspose op1(Conv3DTransposeOptions(1, {1, 1, 3})
-                          .strides({1, 1, 2})
-                          .padding("same")
-                          .output_padding({0, 0, 1})
-                          .use_bias(false)
-                          .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1}))));
+  Conv3DTranspose op1(
+      Conv3DTransposeOptions(1, {1, 1, 3})
+          .strides({1, 1, 2})
+          .padding("same")
+          .output_padding({0, 0, 1})
+          .use_bias(false)
+          .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1}))));
   TF_CHECK_CLOSE(op1(x1).value(), shaped(Tensor{10.f, 102.f, 20.f, 200.f}, {1, 1, 1, 4, 1}));
   // Dilation 2, kernel [1, 10]: y[i + 2t] = [1, 2, 10, 20].
   Conv3DTranspose dil1(Conv3DTransposeOptions(1, {1, 1, 2})
@@ -226,8 +228,8 @@ TEST_CASE("gradcheck of the layer w.r.t. input, kernel and bias") {
   Graph g;
   auto scope = g.as_default();
   SUBCASE("channels_last, bias, same, tanh") {
-    Conv3DTranspose l(Conv3DTransposeOptions(2, {2, 3, 2}).strides({2, 1, 2}).padding("same")
-                          .activation("tanh"));
+    Conv3DTranspose l(
+        Conv3DTransposeOptions(2, {2, 3, 2}).strides({2, 1, 2}).padding("same").activation("tanh"));
     check_layer_gradients(l, random_tensor({2, 2, 2, 1, 3}, 1));
   }
   SUBCASE("channels_first, bias, valid") {
@@ -239,23 +241,30 @@ TEST_CASE("gradcheck of the layer w.r.t. input, kernel and bias") {
     check_layer_gradients(l, random_tensor({1, 2, 2, 2, 2}, 3));
   }
   SUBCASE("channels_first, no bias, sigmoid") {
-    Conv3DTranspose l(Conv3DTransposeOptions(2, {2, 1, 3}).padding("same").use_bias(false)
-                          .activation("sigmoid").data_format("channels_first"));
+    Conv3DTranspose l(Conv3DTransposeOptions(2, {2, 1, 3})
+                          .padding("same")
+                          .use_bias(false)
+                          .activation("sigmoid")
+                          .data_format("channels_first"));
     check_layer_gradients(l, random_tensor({1, 3, 2, 2, 2}, 4));
   }
   SUBCASE("output_padding, both formats") {
-    Conv3DTranspose l(Conv3DTransposeOptions(2, 3).strides(2).padding("same")
-                          .output_padding({1, 0, 1}));
+    Conv3DTranspose l(
+        Conv3DTransposeOptions(2, 3).strides(2).padding("same").output_padding({1, 0, 1}));
     check_layer_gradients(l, random_tensor({1, 2, 1, 2, 2}, 5));
-    Conv3DTranspose f(Conv3DTransposeOptions(2, 2).strides({2, 3, 2}).output_padding({0, 2, 1})
-                          .data_format("channels_first"));
+    Conv3DTranspose f(
+        Conv3DTransposeOptions(2, 2).strides({2, 3, 2}).output_padding({0, 2, 1}).data_format(
+            "channels_first"));
     check_layer_gradients(f, random_tensor({1, 2, 2, 1, 2}, 6));
   }
   SUBCASE("dilation_rate, both formats") {
     Conv3DTranspose l(Conv3DTransposeOptions(2, 2).dilation_rate({2, 1, 3}).padding("same"));
     check_layer_gradients(l, random_tensor({1, 2, 2, 2, 2}, 7));
-    Conv3DTranspose f(Conv3DTransposeOptions(2, 2).dilation_rate(2).strides(2)
-                          .data_format("channels_first").use_bias(false));
+    Conv3DTranspose f(Conv3DTransposeOptions(2, 2)
+                          .dilation_rate(2)
+                          .strides(2)
+                          .data_format("channels_first")
+                          .use_bias(false));
     check_layer_gradients(f, random_tensor({1, 2, 2, 2, 1}, 8));
   }
 }
@@ -344,10 +353,9 @@ TEST_CASE("regularizers: kernel/bias losses registered once; activity loss per c
 
   Graph h;
   auto hs = h.as_default();
-  Conv3DTranspose act(Conv3DTransposeOptions(1, 1)
-                          .use_bias(false)
-                          .kernel_initializer("ones")
-                          .activity_regularizer(regularizers::l2(0.5f)));
+  Conv3DTranspose act(
+      Conv3DTransposeOptions(1, 1).use_bias(false).kernel_initializer("ones").activity_regularizer(
+          regularizers::l2(0.5f)));
   Variable ones(Tensor(xt::ones<float>({4, 1, 1, 1, 1})));
   act(ones);
   REQUIRE(act.losses().size() == 1);
@@ -393,12 +401,11 @@ TEST_CASE("bad input: errors name the layer and the argument") {
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, -2, 2})), "strides", "(2, -2, 2)");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, 2, 2, 2})), "strides", "(2, 2, 2, 2)");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).dilation_rate(0)), "dilation_rate", "positive");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).padding("full").name("dec")), "dec", "padding",
-                 "'full'");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).data_format("NCDHW")), "conv3d_transpose",
-                 "data_format", "'NCDHW'");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).activation("relux")), "conv3d_transpose",
-                 "activation", "relux");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).padding("full").name("dec")), "dec", "padding", "'full'");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).data_format("NCDHW")), "conv3d_transpose", "data_format",
+                 "'NCDHW'");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).activation("relux")), "conv3d_transpose", "activation",
+                 "relux");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides(2).output_padding(2)), "conv3d_transpose",
                  "output_padding (2, 2, 2)", "smaller than strides");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, 2, 3}).output_padding({1, 2, 1})),
@@ -417,10 +424,11 @@ TEST_CASE("bad input: errors name the layer and the argument") {
   TF_CHECK_ERROR(cf(Variable(random_tensor({1, 3, 2, 2, 3}, 1))), "3 channels", "built for 2");
 
   // An initializer that returns the wrong shape.
-  Conv3DTranspose bad(O(2, 3).name("badinit").kernel_initializer(
-      [](const Shape&) { return Tensor(xt::zeros<float>({3, 3, 3, 3, 2})); }));
-  TF_CHECK_ERROR(bad(Variable(random_tensor({1, 2, 2, 2, 3}, 1))), "badinit",
-                 "kernel_initializer", "(3, 3, 3, 3, 2)", "(3, 3, 3, 2, 3)");
+  Conv3DTranspose bad(O(2, 3).name("badinit").kernel_initializer([](const Shape&) {
+    return Tensor(xt::zeros<float>({3, 3, 3, 3, 2}));
+  }));
+  TF_CHECK_ERROR(bad(Variable(random_tensor({1, 2, 2, 2, 3}, 1))), "badinit", "kernel_initializer",
+                 "(3, 3, 3, 3, 2)", "(3, 3, 3, 2, 3)");
   CHECK_FALSE(bad.built());
   CHECK(g.get_collection(GraphKeys::GLOBAL_VARIABLES, "badinit").empty());
   // A non-positive output length (same + output_padding with a size-1 input and k = 2).
@@ -433,8 +441,9 @@ TEST_CASE("pretty_print and get_config") {
   Graph g;
   auto scope = g.as_default();
   Conv3DTranspose a(Conv3DTransposeOptions(8, 3).strides(2).padding("Same"));
-  CHECK(a.pretty_print() == "Conv3DTranspose(filters=8, kernel_size=(3, 3, 3), "
-                            "strides=(2, 2, 2), padding=same)");
+  CHECK(a.pretty_print() ==
+        "Conv3DTranspose(filters=8, kernel_size=(3, 3, 3), "
+        "strides=(2, 2, 2), padding=same)");
   Conv3DTranspose b(Conv3DTransposeOptions(4, {1, 2, 3})
                         .data_format("channels_first")
                         .dilation_rate({1, 2, 1})
@@ -444,9 +453,10 @@ TEST_CASE("pretty_print and get_config") {
                         .use_bias(false));
   std::ostringstream os;
   os << b;
-  CHECK(os.str() == "Conv3DTranspose(filters=4, kernel_size=(1, 2, 3), strides=(2, 2, 2), "
-                    "padding=valid, data_format=channels_first, dilation_rate=(1, 2, 1), "
-                    "output_padding=(1, 1, 1), activation=relu, use_bias=false)");
+  CHECK(os.str() ==
+        "Conv3DTranspose(filters=4, kernel_size=(1, 2, 3), strides=(2, 2, 2), "
+        "padding=valid, data_format=channels_first, dilation_rate=(1, 2, 1), "
+        "output_padding=(1, 1, 1), activation=relu, use_bias=false)");
   Config c = b.get_config();
   CHECK(c["name"] == "conv3d_transpose_1");
   CHECK(c["filters"] == "4");
@@ -465,9 +475,10 @@ TEST_CASE("TF1 functional form conv3d_transpose") {
   Graph g;
   auto scope = g.as_default();
   Variable x(random_tensor({1, 2, 2, 2, 3}, 1));
-  Variable y = layers::conv3d_transpose(x, 4, 3,
-                                        Conv3DTransposeOptions().strides(2).padding("same")
-                                            .activity_regularizer(regularizers::l1(0.1f)));
+  Variable y = layers::conv3d_transpose(
+      x, 4, 3,
+      Conv3DTransposeOptions().strides(2).padding("same").activity_regularizer(
+          regularizers::l1(0.1f)));
   CHECK(y.shape() == Shape{1, 4, 4, 4, 4});
   Variable y2 = layers::conv3d_transpose(x, 2, {1, 2, 1});
   CHECK(y2.shape() == Shape{1, 2, 3, 2, 2});
@@ -480,12 +491,13 @@ TEST_CASE("TF1 functional form conv3d_transpose") {
   TF_CHECK_ERROR(layers::conv3d_transpose(x, 0, 3), "conv3d_transpose", "filters");
 }
 
-TEST_CASE("workspace: (8, 8, 8, 8, 128) -> 64 filters, k=4, s=2, same, forward + backward under "
-          "64 MiB") {
+TEST_CASE(
+    "workspace: (8, 8, 8, 8, 128) -> 64 filters, k=4, s=2, same, forward + backward under "
+    "64 MiB") {
   Graph g;
   auto scope = g.as_default();
-  Conv3DTranspose l(Conv3DTransposeOptions(64, 4).strides(2).padding("same")
-                        .kernel_initializer(initializers::random_uniform(-0.05f, 0.05f, 3)));
+  Conv3DTranspose l(Conv3DTransposeOptions(64, 4).strides(2).padding("same").kernel_initializer(
+      initializers::random_uniform(-0.05f, 0.05f, 3)));
   Variable x(random_tensor({8, 8, 8, 8, 128}, 1));
   kernels::reset_conv_workspace_peak();
   GradientTape tape;
