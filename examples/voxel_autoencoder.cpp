@@ -33,6 +33,7 @@ struct Config {
   int epochs = 3, steps = 100, batch = 8, size = 32, channels = 8, test = 32, seed = 1;
   double lr = 3e-3, l2 = 1e-5, max_norm = 3.0;
   std::string out = "voxel_out";
+  bool resume = false;
 };
 
 // Encoder: two stride-2 convolutions (n -> n/4); decoder: two stride-2 transposed convolutions
@@ -81,52 +82,6 @@ tf::Tensor predict(L::Sequential& model, const tf::Tensor& x, std::size_t batch)
   return out;
 }
 
-// Rows of (input, reconstruction, difference) slices through each shape's fullest z plane.
-examples::Canvas slice_grid(const tf::Tensor& x, const tf::Tensor& y, std::size_t rows) {
-  const std::size_t n = x.shape()[1];
-  const int cell = std::max(2, 128 / static_cast<int>(n)), side = cell * static_cast<int>(n);
-  const int pad = 8;
-  rows = std::min(rows, x.shape()[0]);
-  examples::Canvas c(3 * side + 4 * pad, static_cast<int>(rows) * (side + pad) + pad + 16,
-                     {255, 255, 255});
-  c.text(pad, 4, "INPUT", {40, 40, 40}, 2);
-  c.text(side + 2 * pad, 4, "OUTPUT", {40, 40, 40}, 2);
-  c.text(2 * side + 3 * pad, 4, "ERROR", {40, 40, 40}, 2);
-  for (std::size_t r = 0; r < rows; ++r) {
-    std::size_t best = n / 2, most = 0;
-    for (std::size_t z = 0; z < n; ++z) {
-      std::size_t count = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < n; ++j) count += x(r, z, i, j, 0) > 0.5f;
-      if (count > most) most = count, best = z;
-    }
-    int top = 16 + pad + static_cast<int>(r) * (side + pad);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        float t = x(r, best, i, j, 0), p = y(r, best, i, j, 0);
-        auto gray = [](float v) {
-          auto g = static_cast<std::uint8_t>(255.f - 235.f * std::clamp(v, 0.f, 1.f));
-          return examples::Rgb{g, g, g};
-        };
-        // Error: black = right, red = extra voxel, blue = missed voxel, white = empty.
-        examples::Rgb e = (t > 0.5f) == (p > 0.5f) ? (t > 0.5f ? examples::Rgb{30, 30, 30}
-                                                               : examples::Rgb{255, 255, 255})
-                          : p > 0.5f               ? examples::Rgb{220, 40, 40}
-                                                   : examples::Rgb{40, 80, 220};
-        int x0 = static_cast<int>(j) * cell, y0 = top + static_cast<int>(i) * cell;
-        c.fill_rect(pad + x0, y0, pad + x0 + cell - 1, y0 + cell - 1, gray(t));
-        c.fill_rect(2 * pad + side + x0, y0, 2 * pad + side + x0 + cell - 1, y0 + cell - 1,
-                    gray(p));
-        c.fill_rect(3 * pad + 2 * side + x0, y0, 3 * pad + 2 * side + x0 + cell - 1, y0 + cell - 1,
-                    e);
-      }
-    for (int k = 0; k < 3; ++k)
-      c.rect((k + 1) * pad + k * side - 1, top - 1, (k + 1) * pad + (k + 1) * side, top + side,
-             {150, 150, 150});
-  }
-  return c;
-}
-
 int run(const Config& c) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -147,6 +102,11 @@ int run(const Config& c) {
   build_model(model, c);
   model.build({static_cast<std::size_t>(c.batch), n, n, n, 1});
   tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(static_cast<float>(c.lr)));
+  const std::string checkpoint = c.out + "/model.tfw";
+  if (c.resume) {
+    tf::serialization::load_checkpoint(model, opt, checkpoint);
+    std::printf("resumed from %s\n", checkpoint.c_str());
+  }
   std::printf("voxel autoencoder: %zu^3 voxels, batch %d, %d epochs x %d steps, %zu parameters\n",
               n, c.batch, c.epochs, c.steps, model.count_params());
 
@@ -184,8 +144,11 @@ int run(const Config& c) {
   }
 
   tf::Tensor test_y = predict(model, test_x, static_cast<std::size_t>(c.batch));
+  tf::serialization::save_checkpoint(model, opt, checkpoint);
+  std::printf("saved %s (model + optimizer state; examples/predict loads it)\n",
+              checkpoint.c_str());
   std::string recon = c.out + "/recon.png", curve = c.out + "/loss.png";
-  slice_grid(test_x, test_y, 6).save_png(recon);
+  examples::slice_grid(test_x, test_y, 6).save_png(recon);
   examples::plot_curve(losses, 640, 360, std::max(1, static_cast<int>(losses.size()) / 30))
       .save_png(curve);
   std::printf("final held-out IoU %.3f after %zu steps in %.1f s (%.2f steps/s)\n", iou,
@@ -212,7 +175,8 @@ int main(int argc, char** argv) {
   opts.add("l2", c.l2, 0.0, 1.0, "L2 kernel regularizer factor");
   opts.add("max-norm", c.max_norm, 1e-3, 1e3, "max_norm constraint on every kernel");
   opts.add("seed", c.seed, 0, 1 << 30, "random seed (data and weights)");
-  opts.add("out", c.out, "folder for the pictures");
+  opts.add("out", c.out, "folder for the pictures and the checkpoint model.tfw");
+  opts.add_flag("resume", c.resume, "continue training from <out>/model.tfw");
   if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
   if (c.size % 4 != 0) {
     std::fprintf(stderr,

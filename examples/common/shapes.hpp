@@ -10,6 +10,8 @@
 #include <random>
 #include <tapeflow.hpp>
 
+#include "image.hpp"
+
 namespace examples {
 
 /// `batch` volumes of shape (batch, n, n, n, 1), channels_last, voxels 0 or 1, one shape each
@@ -20,5 +22,9 @@ tapeflow::Tensor make_shapes(std::size_t batch, std::size_t n, std::mt19937& rng
 /// (an empty union counts as 1).
 double mean_iou(const tapeflow::Tensor& target, const tapeflow::Tensor& pred,
                 float threshold = 0.5f);
+
+/// A picture of `rows` volumes: for each, the z slice with the most voxels of `x`, shown as
+/// input (`x`), reconstruction (`y`, probabilities in gray) and error (red: extra, blue: missed).
+Canvas slice_grid(const tapeflow::Tensor& x, const tapeflow::Tensor& y, std::size_t rows);
 
 }  // namespace examples

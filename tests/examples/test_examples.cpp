@@ -129,6 +129,35 @@ TEST_CASE("voxel_autoencoder: a tiny run trains, reports IoU and writes both pic
   CHECK(r.output.find("final held-out IoU") != std::string::npos);
   CHECK(is_png(out / "recon.png"));
   CHECK(is_png(out / "loss.png"));
+  REQUIRE(fs::exists(out / "model.tfw"));
+
+  // --resume continues from the checkpoint.
+  r = run(std::string(TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER) +
+          " --size 16 --epochs 1 --steps 2 --batch 2 --test 4 --channels 4 --resume --out " +
+          out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("resumed from") != std::string::npos);
+#ifdef TAPEFLOW_EXAMPLE_PREDICT
+  // predict rebuilds the model from the file alone.
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --size 16 --count 4 --model " +
+          (out / "model.tfw").string() + " --out " + out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("IoU on 4 new shapes") != std::string::npos);
+  CHECK(is_png(out / "predict.png"));
+  // An unreadable checkpoint: a clear message, non-zero exit.
+  std::ofstream(out / "bad.tfw") << "not a model";
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --model " + (out / "bad.tfw").string() +
+          " --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("not a tapeflow model file") != std::string::npos);
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --model " + (out / "missing.tfw").string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("cannot open") != std::string::npos);
+#endif
+  fs::remove_all(out);
+  r = run(std::string(TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER) + " --resume --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("cannot open") != std::string::npos);
   fs::remove_all(out);
 }
 
