@@ -259,6 +259,30 @@ void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::siz
       [](float* col, std::size_t n) { std::memset(col, 0, n * sizeof(float)); });
 }
 
+namespace {
+// kernel == stride, no dilation, no padding and no uncovered tail: every image position gets
+// exactly one column entry, so col2vol is a permutation (copy, no zeroing, no adds).
+bool tiles_exactly(const ConvGeometry& g) {
+  for (std::size_t a = 0; a < 3; ++a)
+    if (g.kernel[a] != g.stride[a] || g.dilation[a] != 1 || g.pad_before[a] != 0 ||
+        g.image[a] != g.grid[a] * g.stride[a])
+      return false;
+  return true;
+}
+
+void col2vol_copy(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
+                  float* image) {
+  const std::size_t C = g.image_channels;
+  for_each_row(
+      g, p0, p1, cols,
+      [&](const float* col, long img, long lx, long hx) {
+        std::memcpy(image + std::size_t(img + lx) * C, col + std::size_t(lx) * C,
+                    std::size_t(hx - lx) * C * sizeof(float));
+      },
+      [](const float*, std::size_t) {});
+}
+}  // namespace
+
 void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
              float* image) {
   const std::size_t C = g.image_channels;
@@ -307,7 +331,8 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
       gemm::sgemm(false, true, P, W, Cg, 1.f, grid, Cg, kernel, Cg, 0.f, image, W);
     return;
   }
-  std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
+  const bool tiles = tiles_exactly(g) && P > 0;
+  if (!tiles) std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
   if (P == 0 || W == 0) return;
   const std::size_t rows = slab_rows(g);
   Workspace ws(rows * W);
@@ -318,7 +343,10 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
     else
       gemm::sgemm(false, true, p1 - p0, W, Cg, 1.f, grid + p0 * Cg, Cg, kernel, Cg, 0.f, ws.get(),
                   W);
-    col2vol(g, ws.get(), p0, p1, image);
+    if (tiles)
+      col2vol_copy(g, ws.get(), p0, p1, image);
+    else
+      col2vol(g, ws.get(), p0, p1, image);
   }
 }
 

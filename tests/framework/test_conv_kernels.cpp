@@ -81,6 +81,9 @@ std::vector<ConvGeometry> geometries() {
   // 3-D, dilation and padding together.
   gs.push_back(ConvGeometry::forward(3, 1, {5, 6, 7}, 2, 2, {2, 3, 2}, {1, 2, 1}, {2, 1, 3},
                                      {1, 1, 0}, {0, 1, 2}));
+  // kernel == stride, no padding: the transposed conv tiles the image (a permutation).
+  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {4, 6, 2}, 3, {2, 3, 1}, 2, {2, 2, 2}, {2, 2, 2},
+                                            {1, 1, 1}, {0, 0, 0}));
   // 1x1x1 kernel, unit stride: the column matrix is the image itself.
   gs.push_back(ConvGeometry::forward(3, 2, {2, 3, 2}, 4, 3, {1, 1, 1}, {1, 1, 1}, {1, 1, 1},
                                      {0, 0, 0}, {0, 0, 0}));
