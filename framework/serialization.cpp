@@ -576,10 +576,17 @@ Parsed parse_file(const std::string& path) {
 }
 
 std::shared_ptr<layers::Layer> rebuild(const LayerRecord& r) {
-  auto model = from_record(r);
-  build_like(*model, r);
-  assign_weights(model, r);
-  return model;
+  try {
+    auto model = from_record(r);
+    build_like(*model, r);
+    assign_weights(model, r);
+    return model;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // a corrupt config value can make a standard parser or a layer constructor throw
+    fail("load", std::string("corrupted file: cannot rebuild the model: ") + e.what());
+  }
 }
 
 FileRecord model_record(const layers::Layer& model) {
