@@ -415,7 +415,9 @@ std::string serialize(const FileRecord& rec, Archive a) {
       boost::archive::text_oarchive ar(os);
       ar << boost::serialization::make_nvp(tag("rec"), rec);
     } else {
-      boost::archive::xml_oarchive ar(os);
+      // no_header: the archive's destructor would otherwise read (and may throw on) the closing
+      // root tag, and a throw from a destructor terminates the process.
+      boost::archive::xml_oarchive ar(os, boost::archive::no_header);
       ar << boost::serialization::make_nvp(tag("rec"), rec);
     }
   }
@@ -555,7 +557,7 @@ Parsed parse_image(const std::string& bytes, bool verify_checksum) {
       ar >> boost::serialization::make_nvp(tag("rec"), p.rec);
     } else {
       check_xml_tags(is.str());
-      boost::archive::xml_iarchive ar(is);
+      boost::archive::xml_iarchive ar(is, boost::archive::no_header);
       ar >> boost::serialization::make_nvp(tag("rec"), p.rec);
     }
   } catch (const Error&) {
