@@ -83,8 +83,15 @@ Variable prod_axis(const Variable& x, std::size_t axis) {
   Shape xs = x.shape();
   Shape kept = xs;
   kept[axis] = 1;
-  Tensor v = xt::prod(x.value(), {axis});
-  v.reshape(kept);
+  // A plain loop: xt::prod does pointer arithmetic on the null data of an empty tensor.
+  AxisView av(xs, axis);
+  Tensor v = xt::ones<float>(kept);
+  const float* xp = x.value().data();
+  float* vp = v.data();
+  for (std::size_t o = 0; o < av.outer; ++o)
+    for (std::size_t k = 0; k < av.n; ++k)
+      for (std::size_t i = 0; i < av.inner; ++i)
+        vp[o * av.inner + i] *= xp[(o * av.n + k) * av.inner + i];
   Variable y = result(std::move(v));
   if (detail::recording({&x}))
     detail::record("prod", {x}, y, [x, xs, kept, axis](const Variable& g) {
