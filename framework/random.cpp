@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <sstream>
 #include <mutex>
 
 namespace tapeflow {
@@ -47,6 +49,19 @@ std::optional<std::uint64_t> get_random_seed() {
   auto& s = seed_state();
   std::lock_guard<std::mutex> lock(s.mu);
   return s.global;
+}
+
+RandomState get_random_state() {
+  auto& s = seed_state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  return {s.global, s.counter};
+}
+
+void set_random_state(const RandomState& state) {
+  auto& s = seed_state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.global = state.global_seed;
+  s.counter = state.op_counter;
 }
 
 RandomGenerator::RandomGenerator(std::uint64_t stream_seed) : engine_(mix(stream_seed)) {}
@@ -98,6 +113,35 @@ float RandomGenerator::truncated_normal(float mean, float stddev) {
   for (;;) {
     float z = normal(0.f, 1.f);
     if (std::fabs(z) <= 2.f) return mean + stddev * z;
+  }
+}
+
+std::string RandomGenerator::state() const {
+  // The standard fixes mt19937_64's text form (its 312 words and position), so this is portable.
+  std::ostringstream os;
+  os << engine_ << ' ' << (spare_normal_ ? 1 : 0) << ' ';
+  std::uint64_t bits = 0;
+  if (spare_normal_) std::memcpy(&bits, &*spare_normal_, sizeof bits);
+  os << bits;
+  return os.str();
+}
+
+void RandomGenerator::set_state(const std::string& state) {
+  std::istringstream is(state);
+  std::mt19937_64 engine;
+  int has_spare = -1;
+  std::uint64_t bits = 0;
+  is >> engine >> has_spare >> bits;
+  if (!is || (has_spare != 0 && has_spare != 1) || !(is >> std::ws).eof())
+    fail("RandomGenerator::set_state", "the text is not a random generator state (expected the "
+                                       "engine's words, a spare flag and a value)");
+  engine_ = engine;
+  if (has_spare) {
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    spare_normal_ = v;
+  } else {
+    spare_normal_.reset();
   }
 }
 

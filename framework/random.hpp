@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 
 #include "framework/tensor.hpp"
 
@@ -36,6 +37,16 @@ void set_random_seed(std::uint64_t seed);
 void clear_random_seed();
 /// The global seed, if set.
 std::optional<std::uint64_t> get_random_seed();
+
+/// Everything that decides the next op seeds: the global seed and the op-seed counter. A
+/// checkpoint stores it so that the random ops after a resume draw what they would have drawn.
+/// Example: `auto s = tapeflow::get_random_state(); ...; tapeflow::set_random_state(s);`
+struct RandomState {
+  std::optional<std::uint64_t> global_seed;
+  std::uint64_t op_counter = 0;
+};
+RandomState get_random_state();
+void set_random_state(const RandomState& state);
 
 /// A stream of random numbers seeded from (global seed, op seed) by the rules above.
 ///
@@ -56,6 +67,12 @@ class RandomGenerator {
   float normal(float mean, float stddev);
   /// Normal(mean, stddev) redrawn until within 2 standard deviations of the mean (TF).
   float truncated_normal(float mean, float stddev);
+
+  /// The full stream position as text (engine state and the cached second Box-Muller value),
+  /// so that `set_state` continues the stream exactly where `state` was taken.
+  std::string state() const;
+  /// Restores a `state()`; an Error when the text is not one.
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 engine_;

@@ -198,6 +198,7 @@ struct LayerRecord {
   std::vector<std::uint64_t> input_shape;
   std::vector<WeightRecord> weights;
   std::vector<LayerRecord> children;
+  std::string random_state;  // version 1: the layer's own random stream (checkpoints only)
   template <class Ar>
   void save(Ar& ar, unsigned) const {
     save_string(ar, "class_name", class_name);
@@ -206,9 +207,10 @@ struct LayerRecord {
     save_vector(ar, "dim", input_shape);
     save_vector(ar, "weight", weights);
     save_vector(ar, "layer", children);
+    save_string(ar, "random_state", random_state);
   }
   template <class Ar>
-  void load(Ar& ar, unsigned) {
+  void load(Ar& ar, unsigned version) {
     // Nested Sequentials recurse; bound the depth so a crafted file cannot overflow the stack.
     static thread_local int depth = 0;
     if (depth > 64) fail("load", "corrupted file: layers nested more than 64 deep");
@@ -220,6 +222,7 @@ struct LayerRecord {
       load_vector(ar, "dim", input_shape);
       load_vector(ar, "weight", weights);
       load_vector(ar, "layer", children);
+      if (version >= 1) load_string(ar, "random_state", random_state);
     } catch (...) {
       --depth;
       throw;
@@ -237,6 +240,7 @@ struct FileRecord {
   bool has_random_state = false;
   bool random_seed_set = false;
   std::uint64_t random_seed = 0;
+  std::uint64_t random_op_counter = 0;  // version 1
   template <class Ar>
   void save(Ar& ar, unsigned) const {
     ar << boost::serialization::make_nvp(tag("model"), model);
@@ -247,9 +251,10 @@ struct FileRecord {
     save_bool(ar, "has_random_state", has_random_state);
     save_bool(ar, "random_seed_set", random_seed_set);
     ar << boost::serialization::make_nvp(tag("random_seed"), random_seed);
+    ar << boost::serialization::make_nvp(tag("random_op_counter"), random_op_counter);
   }
   template <class Ar>
-  void load(Ar& ar, unsigned) {
+  void load(Ar& ar, unsigned version) {
     ar >> boost::serialization::make_nvp(tag("model"), model);
     load_bool(ar, "has_optimizer", has_optimizer);
     load_string(ar, "optimizer_class", optimizer_class);
@@ -259,6 +264,7 @@ struct FileRecord {
     load_bool(ar, "has_random_state", has_random_state);
     load_bool(ar, "random_seed_set", random_seed_set);
     ar >> boost::serialization::make_nvp(tag("random_seed"), random_seed);
+    if (version >= 1) ar >> boost::serialization::make_nvp(tag("random_op_counter"), random_op_counter);
   }
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 };
@@ -267,8 +273,10 @@ struct FileRecord {
 
 BOOST_CLASS_VERSION(tapeflow::serialization::ConfigEntry, 0)
 BOOST_CLASS_VERSION(tapeflow::serialization::WeightRecord, 0)
-BOOST_CLASS_VERSION(tapeflow::serialization::LayerRecord, 0)
-BOOST_CLASS_VERSION(tapeflow::serialization::FileRecord, 0)
+// Version 1 (both): the random streams of checkpoints (a layer's own stream, the op-seed
+// counter). Version 0 files still load; their checkpoints restore the global seed only.
+BOOST_CLASS_VERSION(tapeflow::serialization::LayerRecord, 1)
+BOOST_CLASS_VERSION(tapeflow::serialization::FileRecord, 1)
 
 namespace tapeflow::serialization {
 
@@ -303,8 +311,9 @@ std::string last_component(const std::string& name) {
   return n;
 }
 
-LayerRecord to_record(const layers::Layer& layer) {
+LayerRecord to_record(const layers::Layer& layer, bool with_random_state) {
   LayerRecord r;
+  if (with_random_state) r.random_state = layer.random_state();
   r.class_name = layer.class_name();
   for (const auto& [k, v] : layer.get_config())
     if (k != "layers") r.config.push_back({k, v});
@@ -312,7 +321,7 @@ LayerRecord to_record(const layers::Layer& layer) {
   if (r.built)
     for (auto d : layer.input_shape()) r.input_shape.push_back(d);
   if (auto* seq = dynamic_cast<const layers::Sequential*>(&layer)) {
-    for (const auto& child : seq->layers()) r.children.push_back(to_record(*child));
+    for (const auto& child : seq->layers()) r.children.push_back(to_record(*child, with_random_state));
   } else if (r.built) {
     for (const Variable& v : layer.variables()) {
       WeightRecord w;
@@ -591,10 +600,10 @@ std::shared_ptr<layers::Layer> rebuild(const LayerRecord& r) {
   }
 }
 
-FileRecord model_record(const layers::Layer& model) {
+FileRecord model_record(const layers::Layer& model, bool with_random_state = false) {
   layers::check_serializable(model);
   FileRecord rec;
-  rec.model = to_record(model);
+  rec.model = to_record(model, with_random_state);
   return rec;
 }
 
@@ -634,7 +643,7 @@ void load_weights(layers::Layer& model, const std::string& path) {
 void save_checkpoint(const layers::Layer& model, const optim::Optimizer& optimizer,
                      const std::string& path, Archive archive) {
   if (archive == Archive::automatic) archive = archive_for_path(path);
-  FileRecord rec = model_record(model);
+  FileRecord rec = model_record(model, /*with_random_state=*/true);
   rec.has_optimizer = true;
   rec.optimizer_class = optimizer.name();
   std::ostringstream os;
@@ -644,9 +653,10 @@ void save_checkpoint(const layers::Layer& model, const optim::Optimizer& optimiz
   }
   rec.optimizer_state = os.str();
   rec.has_random_state = true;
-  auto seed = get_random_seed();
-  rec.random_seed_set = seed.has_value();
-  rec.random_seed = seed.value_or(0);
+  RandomState random = get_random_state();
+  rec.random_seed_set = random.global_seed.has_value();
+  rec.random_seed = random.global_seed.value_or(0);
+  rec.random_op_counter = random.op_counter;
   atomic_write(path, serialize(rec, archive));
 }
 
@@ -671,10 +681,18 @@ void load_checkpoint(layers::Layer& model, optim::Optimizer& optimizer, const st
     fail("load_checkpoint", "'" + path + "': cannot read the optimizer state: " + e.what());
   }
   if (p.rec.has_random_state) {
-    if (p.rec.random_seed_set) {
-      set_random_seed(p.rec.random_seed);
-    } else {
-      clear_random_seed();
+    RandomState random;
+    if (p.rec.random_seed_set) random.global_seed = p.rec.random_seed;
+    random.op_counter = p.rec.random_op_counter;
+    set_random_state(random);
+  }
+  std::vector<std::pair<layers::Layer*, const LayerRecord*>> pairs;
+  collect(m, p.rec.model, pairs);
+  for (auto [layer, rec] : pairs) {
+    try {
+      layer->set_random_state(rec->random_state);
+    } catch (const Error& e) {
+      fail("load_checkpoint", "'" + path + "': corrupted file: " + e.what());
     }
   }
 }

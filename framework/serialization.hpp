@@ -1,6 +1,6 @@
 #pragma once
 /// Saving and loading models (architecture + weights) and training checkpoints (model +
-/// optimizer state + RNG seed) with Boost.Serialization binary, text or XML archives.
+/// optimizer state + random state) with Boost.Serialization binary, text or XML archives.
 ///
 /// File layout: one header line `tapeflow-model <format version> <archive> <payload bytes>
 /// <fnv1a-64 hex>\n`, then the Boost archive. The header (magic, then version) is checked before
@@ -55,11 +55,13 @@ std::shared_ptr<layers::Layer> load(const std::string& path);
 /// (class names, weight count, weight names and shapes), otherwise an Error naming the layer.
 void load_weights(layers::Layer& model, const std::string& path);
 
-/// Checkpoint: model + optimizer state (slots, iterations, schedule) + global RNG seed.
+/// Checkpoint: model + optimizer state (slots, iterations, schedule) + random state (the global
+/// seed, the op-seed counter and each layer's own stream, e.g. Dropout's masks), so training
+/// resumed from it is bit-identical to training that never stopped.
 void save_checkpoint(const layers::Layer& model, const optim::Optimizer& optimizer,
                      const std::string& path, Archive archive = Archive::automatic);
 /// Loads the weights into `model` (as `load_weights`), the optimizer state into `optimizer`
-/// and restores the global random seed.
+/// and restores the random state (files of format version 0 restore the global seed only).
 void load_checkpoint(layers::Layer& model, optim::Optimizer& optimizer, const std::string& path);
 
 /// What a file holds, for tools (`inspect_model`): the rebuilt model and the checkpoint parts.

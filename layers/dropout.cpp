@@ -64,6 +64,22 @@ Variable Dropout::call(const Variable& x, bool training) {
   return mul(x, Variable(std::move(mask)));
 }
 
+std::string Dropout::random_state() const { return rng_ ? rng_->state() : std::string(); }
+
+void Dropout::set_random_state(const std::string& state) {
+  if (state.empty()) {
+    rng_.reset();
+    return;
+  }
+  RandomGenerator g(0);
+  try {
+    g.set_state(state);
+  } catch (const Error& e) {
+    fail(name(), std::string("set_random_state: ") + e.what());
+  }
+  rng_ = std::move(g);
+}
+
 Config Dropout::get_config() const {
   Config c = Layer::get_config();
   c["rate"] = config_float(options_.rate());

@@ -43,6 +43,9 @@ class Dropout : public Layer {
   const DropoutOptions& options() const { return options_; }
   /// Base keys plus `rate`, `noise_shape` (with None for -1; "None" when unset), `seed`.
   Config get_config() const override;
+  /// The mask stream's position (empty before the first training call).
+  std::string random_state() const override;
+  void set_random_state(const std::string& state) override;
 
  protected:
   /// For subclasses: another default name.

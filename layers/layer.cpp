@@ -179,6 +179,12 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
   return v;
 }
 
+void Layer::set_random_state(const std::string& state) {
+  if (!state.empty())
+    fail(name_, "set_random_state: a " + class_name() + " layer has no random stream, but a "
+                "non-empty state was given");
+}
+
 void Layer::set_trainable(bool trainable) {
   if (trainable == trainable_) return;
   trainable_ = trainable;

@@ -164,6 +164,15 @@ class Layer {
   /// Total number of weight elements; an Error naming the layer if it is not built.
   virtual std::size_t count_params() const;
 
+  // ---- random stream (checkpoints) -------------------------------------------------------
+  /// The position of the layer's own random stream (Dropout's masks) as text; empty when the
+  /// layer has none or has not drawn yet. Checkpoints save it so a resumed run draws the same
+  /// masks as one that never stopped.
+  virtual std::string random_state() const { return ""; }
+  /// Restores a `random_state()` (empty: the stream starts afresh at the next draw). An Error
+  /// naming the layer for a non-empty state on a layer without a stream.
+  virtual void set_random_state(const std::string& state);
+
   // ---- losses ----------------------------------------------------------------------------
   /// Weight regularizer losses (evaluated now, on current values: recorded on active tapes)
   /// in weight creation order, then the activity losses of the latest call.

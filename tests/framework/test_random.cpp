@@ -49,3 +49,40 @@ TEST_CASE("random tensors follow the global and op seeds") {
   TF_CHECK_ERROR(random::normal({2}, 0.f, -1.f), "random::normal", "stddev");
   TF_CHECK_ERROR(random::truncated_normal({2}, 0.f, -1.f), "random::truncated_normal", "stddev");
 }
+
+TEST_CASE("RandomGenerator state: a restored stream continues exactly where it was taken") {
+  RandomGenerator g(17);
+  for (int i = 0; i < 5; ++i) g.uniform01();
+  g.normal(0.f, 1.f);  // leaves the second Box-Muller value cached
+  const std::string s = g.state();
+  std::vector<float> expected;
+  for (int i = 0; i < 4; ++i) expected.push_back(g.normal(0.f, 1.f));
+  for (int i = 0; i < 4; ++i) expected.push_back(g.uniform(-1.f, 1.f));
+
+  RandomGenerator h(99);  // another stream, overwritten by the state
+  h.set_state(s);
+  for (int i = 0; i < 4; ++i) CHECK(h.normal(0.f, 1.f) == expected[i]);
+  for (int i = 0; i < 4; ++i) CHECK(h.uniform(-1.f, 1.f) == expected[4 + i]);
+
+  TF_CHECK_ERROR(h.set_state("not a state"), "set_state", "not a random generator state");
+  TF_CHECK_ERROR(h.set_state(s + " 5"), "set_state");
+  TF_CHECK_ERROR(h.set_state(s.substr(0, s.size() / 2)), "set_state");
+}
+
+TEST_CASE("get/set_random_state: the op-seed counter decides the next unseeded draws") {
+  set_random_seed(21);
+  random::normal({2});
+  RandomState saved = get_random_state();
+  CHECK(saved.global_seed == std::optional<std::uint64_t>(21));
+  CHECK(saved.op_counter == 1);
+  Tensor next = random::normal({3});
+  set_random_seed(4);  // moves both the seed and the counter elsewhere
+  random::normal({3});
+  set_random_state(saved);
+  Tensor again = random::normal({3});
+  CHECK(again == next);
+  set_random_seed(21);  // the seed alone restarts the counter: the first draw, not the second
+  CHECK(random::normal({3}) != next);
+  clear_random_seed();
+  CHECK_FALSE(get_random_state().global_seed.has_value());
+}

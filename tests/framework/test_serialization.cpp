@@ -607,6 +607,124 @@ TEST_CASE("checkpoint: resuming training is bit-identical to training that never
   }
 }
 
+TEST_CASE("checkpoint: Dropout masks and unseeded random ops resume bit-identically") {
+  // Dropout without an op seed draws its stream from the op-seed counter at its first training
+  // call, and each step adds noise from an unseeded random op (the next counter value). Both
+  // must continue after a resume as if training had never stopped.
+  auto make_model = [] {
+    auto m = std::make_shared<L::Sequential>();
+    m->add<L::Dense>(L::DenseOptions(6).activation("relu").kernel_initializer(
+        initializers::glorot_uniform(21)));
+    m->add<L::Dropout>(L::DropoutOptions(0.5f));
+    m->add<L::Dense>(L::DenseOptions(1).kernel_initializer(initializers::glorot_uniform(22)));
+    m->build({1, 3});
+    return m;
+  };
+  const Tensor x = test::random_tensor({8, 3}, 7);
+  const Tensor y = test::random_tensor({8, 1}, 8);
+  auto train = [&](L::Sequential& m, optim::Optimizer& opt, int steps) {
+    for (int i = 0; i < steps; ++i) {
+      Tensor noise = random::normal({8, 3}, 0.f, 0.1f);
+      opt.minimize([&] { return mean(square(m(Variable(x + noise), true) - Variable(y))); },
+                   m.trainable_variables());
+    }
+  };
+  std::vector<Tensor> uninterrupted;
+  {
+    Graph g;
+    auto scope = g.as_default();
+    set_random_seed(5);
+    auto m = make_model();
+    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
+    train(*m, opt, 8);
+    uninterrupted = m->get_weights();
+  }
+  for (const char* ext : {"bin", "txt", "xml"}) {
+    CAPTURE(ext);
+    std::string path = temp_path(std::string("ckpt_random.") + ext);
+    {
+      Graph g;
+      auto scope = g.as_default();
+      set_random_seed(5);
+      auto m = make_model();
+      optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
+      train(*m, opt, 4);
+      S::save_checkpoint(*m, opt, path);
+    }
+    set_random_seed(1234);  // a different seed and counter: the checkpoint must restore both
+    random::normal({5});
+    {
+      Graph g;
+      auto scope = g.as_default();
+      auto m = make_model();  // its Dropout has not drawn yet
+      optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
+      S::load_checkpoint(*m, opt, path);
+      CHECK(get_random_seed() == std::optional<std::uint64_t>(5));
+      CHECK_FALSE(m->layers()[1]->random_state().empty());
+      train(*m, opt, 4);
+      auto w = m->get_weights();
+      REQUIRE(w.size() == uninterrupted.size());
+      for (std::size_t i = 0; i < w.size(); ++i)
+        CHECK_MESSAGE(bit_identical(w[i], uninterrupted[i]),
+                      "resumed " << w[i] << " vs " << uninterrupted[i]);
+    }
+  }
+  // A plain model file carries no random stream: loading it leaves Dropout to start afresh.
+  {
+    Graph g;
+    auto scope = g.as_default();
+    set_random_seed(5);
+    auto m = make_model();
+    optim::SGD opt;
+    train(*m, opt, 1);
+    REQUIRE_FALSE(m->layers()[1]->random_state().empty());
+    std::string path = temp_path("model_random.bin");
+    S::save(*m, path);
+    auto loaded = S::load(path);
+    auto* seq = dynamic_cast<L::Sequential*>(loaded.get());
+    REQUIRE(seq != nullptr);
+    CHECK(seq->layers()[1]->random_state().empty());
+  }
+  // A layer without a stream refuses a state; Dropout refuses a malformed one.
+  {
+    L::Dense dense(L::DenseOptions(2));
+    TF_CHECK_ERROR(dense.set_random_state("1 2 3"), "dense", "has no random stream");
+    L::Dropout drop(L::DropoutOptions(0.5f));
+    TF_CHECK_ERROR(drop.set_random_state("garbage"), "dropout", "set_random_state");
+    drop.set_random_state("");
+    CHECK(drop.random_state().empty());
+  }
+}
+
+TEST_CASE("format version 0 files (before the random streams) still load") {
+  // Written by the version-0 code: a Sequential(Dense, Dropout, Dense) checkpoint with Adam
+  // after 3 steps under set_random_seed(3), in each archive kind.
+  for (const char* ext : {"bin", "txt", "xml"}) {
+    CAPTURE(ext);
+    std::string path = std::string(TAPEFLOW_TEST_DATA_DIR) + "/serialization/checkpoint_v0." + ext;
+    auto model = S::load(path);
+    auto* seq = dynamic_cast<L::Sequential*>(model.get());
+    REQUIRE(seq != nullptr);
+    REQUIRE(seq->layers().size() == 3);
+    CHECK(seq->layers()[1]->class_name() == "Dropout");
+    auto info = S::inspect(path);
+    CHECK(info.has_optimizer);
+    CHECK(info.random_seed == std::optional<std::uint64_t>(3));
+    Graph g;
+    auto scope = g.as_default();
+    auto m = S::load(path);
+    optim::Adam opt;
+    clear_random_seed();
+    S::load_checkpoint(*m, opt, path);
+    CHECK(opt.iterations() == 3);
+    CHECK(get_random_seed() == std::optional<std::uint64_t>(3));
+    CHECK(get_random_state().op_counter == 0);  // version 0 kept the seed only
+    Tensor out = (*m)(Variable(xt::ones<float>({2, 3})), false).value();
+    CHECK(out.shape() == Shape{2, 1});
+    CHECK(std::isfinite(out(0, 0)));
+  }
+}
+
 #ifdef TAPEFLOW_INSPECT_MODEL
 namespace {
 // Runs inspect_model on `path`: exit status, stdout and stderr.
