@@ -369,13 +369,24 @@ void build_like(layers::Layer& layer, const LayerRecord& r) {
   bool has_weights = !r.weights.empty();
   for (const auto& c : r.children) has_weights = has_weights || c.built;
   if (!has_weights) return;  // weightless layers build on their first call (merge layers need lists)
+  // The layer is built by a forward pass on zeros of the saved input shape. The weights do not
+  // depend on the batch size: past 16M elements the pass runs on one sample, and one sample
+  // must stay under 64M elements (a corrupt shape must not cost gigabytes and minutes).
   Shape s(r.input_shape.begin(), r.input_shape.end());
-  std::uint64_t size = 1;
-  for (auto d : r.input_shape) {
-    if (d != 0 && size > (std::uint64_t{1} << 31) / d)
+  auto elements = [&](std::size_t from) {
+    std::uint64_t size = 1;
+    for (std::size_t i = from; i < s.size(); ++i) {
+      const std::uint64_t d = s[i];
+      if (d != 0 && size > (std::uint64_t{1} << 40) / d) return std::uint64_t{1} << 40;
+      size *= d;
+    }
+    return size;
+  };
+  if (!s.empty() && elements(0) > (std::uint64_t{1} << 24)) {
+    if (elements(1) > (std::uint64_t{1} << 26))
       fail("load", "layer '" + layer.name() + "': build input shape " + shape_str(s) +
-                       " is too large");
-    size *= d;
+                       " is too large (more than 2^26 elements per sample)");
+    s[0] = 1;
   }
   if (auto* seq = dynamic_cast<layers::Sequential*>(&layer)) {
     seq->build(s);

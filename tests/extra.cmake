@@ -22,9 +22,12 @@ if(TARGET framework_test_serialization)
 endif()
 
 # libFuzzer target for the model loader, built on demand with clang: -DTAPEFLOW_FUZZ=ON, then
-# `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR`.
+# `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR SEED_DIR` (a seed corpus:
+# files written by save/save_checkpoint, e.g. tests/data/serialization).
 option(TAPEFLOW_FUZZ "Build the libFuzzer target fuzz_load (clang)" OFF)
 if(TAPEFLOW_FUZZ)
+  # Coverage instrumentation and sanitizers in the library too: the parser lives there.
+  target_compile_options(tapeflow PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
   add_executable(fuzz_load ${CMAKE_CURRENT_SOURCE_DIR}/tools/fuzz_load.cpp)
   target_compile_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)

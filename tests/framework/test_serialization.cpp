@@ -796,3 +796,25 @@ TEST_CASE("a crafted XML payload whose closing tags are broken is an error, not 
   std::string cut = good.substr(0, last) + "</x>" + good.substr(good.find('>', last) + 1);
   TF_CHECK_ERROR(S::detail::parse(cut, /*verify_checksum=*/false), "load");
 }
+
+TEST_CASE("a corrupt build shape cannot make loading cost gigabytes (fuzzer finding)") {
+  // Found by the fuzzer: a PReLU whose saved build input shape had ~2^31 elements; loading ran
+  // a forward pass on zeros of that shape (8 GiB, tens of seconds). Weights do not depend on the
+  // batch, so a large build runs on one sample (here: 16M elements, then a clear mismatch with
+  // the saved weights), and one sample is bounded by 2^26 elements.
+  std::string bytes = read_bytes(std::string(TAPEFLOW_TEST_DATA_DIR) +
+                                 "/serialization/fuzz_huge_build_shape.tfw");
+  REQUIRE(bytes.size() > 100);
+  TF_CHECK_ERROR(S::detail::parse(bytes, /*verify_checksum=*/false), "load", "p_re_lu");
+
+  // A legitimate large batch still loads: the model is built on one sample.
+  Graph g;
+  auto scope = g.as_default();
+  L::Sequential model;
+  model.add<L::Dense>(L::DenseOptions(3));
+  model.build({1 << 23, 4});  // 32M elements: over the 16M-element limit of a full-batch build
+  std::string path = temp_path("big_batch.bin");
+  S::save(model, path);
+  auto loaded = S::load(path);
+  CHECK(loaded->count_params() == 15);
+}
