@@ -1,0 +1,365 @@
+// Conv3DTranspose: tapeflow against libtorch in one process, same shapes, same thread count.
+//
+//   conv3d_transpose_bench [--reps N] [--warmup N] [--threads N] [--backend openblas|onednn|all]
+//                          [--workload NAME] [--no-generator]
+//
+// For each GEMM backend and workload it alternates tapeflow and libtorch (tapeflow channels_last,
+// libtorch NCDHW; tensors are made once, layout changes are not timed) and prints the median
+// forward and forward+backward times, GFLOP/s, the libtorch/tapeflow ratios, tapeflow's peak
+// conv workspace, and the backend's own sgemm GFLOP/s. Then one training step of a small 3-D
+// generator in both frameworks.
+#include <cblas.h>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "framework/activations.hpp"
+#include "framework/conv_kernels.hpp"
+#include "framework/gemm.hpp"
+#include "framework/losses.hpp"
+#include "framework/ops.hpp"
+#include "framework/random.hpp"
+#include "framework/tape.hpp"
+#include "layers/batch_normalization.hpp"
+#include "layers/conv3d_transpose.hpp"
+#include "layers/dense.hpp"
+#include "layers/reshaping.hpp"
+#include "optim/adam.hpp"
+
+namespace tf = tapeflow;
+namespace L = tapeflow::layers;
+
+namespace {
+
+struct Args {
+  int reps = 9;
+  int warmup = 2;
+  int threads = 2;
+  std::string backend = "all";
+  std::string workload;
+  bool generator = true;
+  bool torch = true;  // --tapeflow-only: skip libtorch (for profiling tapeflow alone)
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr,
+               "error: %s\nusage: conv3d_transpose_bench [--reps N>=7] [--warmup N] [--threads N]"
+               " [--backend openblas|onednn|all] [--workload NAME] [--no-generator] [--tapeflow-only]\n",
+               why.c_str());
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(k + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](int lo) {
+      std::string v = value();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < lo || n > 1000) usage(k + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+      return int(n);
+    };
+    if (k == "--reps") a.reps = number(7);
+    else if (k == "--warmup") a.warmup = number(0);
+    else if (k == "--threads") a.threads = number(1);
+    else if (k == "--backend") a.backend = value();
+    else if (k == "--workload") a.workload = value();
+    else if (k == "--no-generator") a.generator = false;
+    else if (k == "--tapeflow-only") a.torch = false;
+    else usage("unknown argument '" + k + "'");
+  }
+  if (a.backend != "all" && a.backend != "openblas" && a.backend != "onednn")
+    usage("--backend expects openblas, onednn or all, got '" + a.backend + "'");
+  return a;
+}
+
+double now_ms() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs `fns` round-robin (warm-up rounds, then `reps` timed rounds): the median ms of each.
+std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int warmup, int reps) {
+  std::vector<std::vector<double>> t(fns.size());
+  for (int r = 0; r < warmup + reps; ++r)
+    for (std::size_t i = 0; i < fns.size(); ++i) {
+      double t0 = now_ms();
+      fns[i]();
+      double dt = now_ms() - t0;
+      if (r >= warmup) t[i].push_back(dt);
+    }
+  std::vector<double> out;
+  for (auto& v : t) out.push_back(median(v));
+  return out;
+}
+
+struct Workload {
+  std::string name;
+  long batch, size, cin, filters, k, s;
+  std::string padding;
+};
+
+// ConvTranspose3d padding / output_padding giving TF's output size (in * s for same,
+// (in - 1) * s + k for valid). Same-size FLOPs either way.
+void torch_padding(const Workload& w, long& pad, long& out_pad) {
+  if (w.padding == "valid") {
+    pad = 0;
+    out_pad = std::max(0L, w.s - w.k);
+    return;
+  }
+  long total = std::max(w.k - w.s, 0L);  // (in-1)*s + k - in*s
+  pad = (total + 1) / 2;
+  out_pad = 2 * pad - total;
+}
+
+std::string mib(std::size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", double(bytes) / (1 << 20));
+  return buf;
+}
+
+double sgemm_gflops(int warmup, int reps) {
+  const std::size_t n = 2048;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  double ms = alternate({[&] {
+                          tf::gemm::sgemm(false, false, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f,
+                                          c.data(), n);
+                        }},
+                        warmup, reps)[0];
+  return 2.0 * n * n * n / (ms * 1e6);
+}
+
+struct Row {
+  std::string backend, name;
+  double tf_fwd, tf_fb, th_fwd, th_fb;
+  double gflop_fwd;
+  std::size_t workspace;
+};
+
+Row run_workload(const Workload& w, const Args& args, const std::string& backend) {
+  // tapeflow: channels_last input, layer with bias.
+  tf::Tensor x_cl = tf::random::uniform({std::size_t(w.batch), std::size_t(w.size),
+                                         std::size_t(w.size), std::size_t(w.size),
+                                         std::size_t(w.cin)},
+                                        -1.f, 1.f, 1);
+  L::Conv3DTranspose layer(
+      L::Conv3DTransposeOptions(w.filters, w.k).strides(w.s).padding(w.padding));
+  tf::Variable x(x_cl);
+  tf::Variable y0 = layer(x);
+  tf::Shape yshape(y0.value().shape().begin(), y0.value().shape().end());
+  tf::Variable gy(tf::random::uniform(yshape, -1.f, 1.f, 2));
+
+  // libtorch: the same values in NCDHW; kernel (in, out, kd, kh, kw) from TF's (kd, kh, kw, out, in).
+  long pad, out_pad;
+  torch_padding(w, pad, out_pad);
+  torch::nn::ConvTranspose3d conv(torch::nn::ConvTranspose3dOptions(w.cin, w.filters, w.k)
+                                      .stride(w.s)
+                                      .padding(pad)
+                                      .output_padding(out_pad));
+  torch::Tensor tx =
+      torch::from_blob(x_cl.data(), {w.batch, w.size, w.size, w.size, w.cin}, torch::kFloat)
+          .permute({0, 4, 1, 2, 3})
+          .contiguous();
+  {
+    torch::NoGradGuard ng;
+    const auto& K = layer.kernel().value();
+    torch::Tensor tk = torch::from_blob(const_cast<float*>(K.data()),
+                                        {w.k, w.k, w.k, w.filters, w.cin}, torch::kFloat)
+                           .permute({4, 3, 0, 1, 2})
+                           .contiguous();
+    conv->weight.copy_(tk);
+    conv->bias.zero_();
+  }
+  tx.set_requires_grad(true);
+  torch::Tensor ty0 = conv->forward(tx.detach());
+  torch::Tensor tgy = torch::rand_like(ty0);
+  if (ty0.size(2) != long(yshape[1]) || ty0.size(3) != long(yshape[2]) ||
+      ty0.size(4) != long(yshape[3]))
+    std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n", w.name.c_str());
+
+  auto tf_fwd = [&] {
+    tf::StopRecording pause;
+    tf::Variable y = layer(x);
+  };
+  auto tf_fb = [&] {
+    tf::GradientTape tape;
+    tape.watch(x);
+    tf::Variable y = layer(x);
+    auto g = tape.gradient(y, {x, layer.kernel(), layer.bias()}, gy);
+  };
+  auto th_fwd = [&] {
+    torch::NoGradGuard ng;
+    torch::Tensor y = conv->forward(tx);
+  };
+  auto th_fb = [&] {
+    torch::Tensor y = conv->forward(tx);
+    y.backward(tgy);
+    tx.mutable_grad() = torch::Tensor();
+    conv->zero_grad(/*set_to_none=*/true);
+  };
+  tf::kernels::reset_conv_workspace_peak();
+  auto skip = [] {};
+  auto t = args.torch ? alternate({tf_fwd, th_fwd, tf_fb, th_fb}, args.warmup, args.reps)
+                      : alternate({tf_fwd, skip, tf_fb, skip}, args.warmup, args.reps);
+  Row r;
+  r.backend = backend;
+  r.name = w.name;
+  r.tf_fwd = t[0];
+  r.th_fwd = t[1];
+  r.tf_fb = t[2];
+  r.th_fb = t[3];
+  r.gflop_fwd = 2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
+  r.workspace = tf::kernels::conv_workspace_peak_bytes();
+  return r;
+}
+
+// ---- generator training step --------------------------------------------------------------
+
+struct GenResult {
+  double tf_ms, th_ms;
+};
+
+GenResult run_generator(const Args& args) {
+  const long batch = 8, latent = 64;
+  // tapeflow: Dense -> (4,4,4,128) -> [Conv3DTranspose(k4,s2,same) -> BN -> ReLU] x2 ->
+  // Conv3DTranspose(1) -> 32^3 volume, MSE against a target, Adam.
+  L::Dense fc(L::DenseOptions(4 * 4 * 4 * 128));
+  L::Reshape reshape(L::ReshapeOptions({4, 4, 4, 128}));
+  L::Conv3DTranspose up1(L::Conv3DTransposeOptions(64, 4).strides(2).padding("same"));
+  L::BatchNormalization bn1(L::BatchNormalizationOptions{});
+  L::Conv3DTranspose up2(L::Conv3DTransposeOptions(32, 4).strides(2).padding("same"));
+  L::BatchNormalization bn2(L::BatchNormalizationOptions{});
+  L::Conv3DTranspose up3(L::Conv3DTransposeOptions(1, 4).strides(2).padding("same"));
+  tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(1e-3f));
+  tf::Tensor z = tf::random::normal({std::size_t(batch), std::size_t(latent)}, 0.f, 1.f, 3);
+  tf::Tensor target = tf::random::uniform({std::size_t(batch), 32, 32, 32, 1}, 0.f, 1.f, 4);
+  auto forward = [&](bool training) {
+    tf::Variable h = reshape(fc(tf::Variable(z)));
+    h = tf::activations::relu(bn1(up1(h), training));
+    h = tf::activations::relu(bn2(up2(h), training));
+    return up3(h);
+  };
+  forward(false);
+  std::vector<tf::Variable> vars;
+  for (L::Layer* l : std::initializer_list<L::Layer*>{&fc, &up1, &bn1, &up2, &bn2, &up3})
+    for (auto& v : l->trainable_variables()) vars.push_back(v);
+  auto tf_step = [&] {
+    opt.minimize([&] { return tf::losses::mean_squared_error(tf::Variable(target), forward(true)); },
+                 vars);
+  };
+
+  namespace nn = torch::nn;
+  nn::Sequential gen(nn::Linear(latent, 4 * 4 * 4 * 128), nn::Unflatten(1, std::vector<long>{128, 4, 4, 4}),
+                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(128, 64, 4).stride(2).padding(1)),
+                     nn::BatchNorm3d(64), nn::ReLU(),
+                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(64, 32, 4).stride(2).padding(1)),
+                     nn::BatchNorm3d(32), nn::ReLU(),
+                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(32, 1, 4).stride(2).padding(1)));
+  torch::optim::Adam topt(gen->parameters(), torch::optim::AdamOptions(1e-3));
+  torch::Tensor tz = torch::randn({batch, latent});
+  torch::Tensor ttarget = torch::rand({batch, 1, 32, 32, 32});
+  auto th_step = [&] {
+    topt.zero_grad();
+    torch::Tensor loss = torch::mse_loss(gen->forward(tz), ttarget);
+    loss.backward();
+    topt.step();
+  };
+  auto t = alternate({tf_step, th_step}, args.warmup, args.reps);
+  return {t[0], t[1]};
+}
+
+long peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = parse(argc, argv);
+  torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
+  openblas_set_num_threads(args.threads);
+  tf::set_random_seed(1);
+  torch::manual_seed(1);
+
+  std::vector<std::string> backends;
+  for (std::string b : {"openblas", "onednn"}) {
+    if (args.backend != "all" && args.backend != b) continue;
+    tf::gemm::Backend be = b == "openblas" ? tf::gemm::Backend::openblas : tf::gemm::Backend::onednn;
+    if (!tf::gemm::available(be)) {
+      if (args.backend == b) usage("backend '" + b + "' was not compiled in");
+      std::printf("(backend %s not compiled in: skipped)\n", b.c_str());
+      continue;
+    }
+    backends.push_back(b);
+  }
+
+  const std::vector<Workload> workloads = {
+      {"gan", 8, 8, 128, 64, 4, 2, "same"},   {"unet", 2, 16, 64, 32, 2, 2, "valid"},
+      {"k3s1", 4, 16, 32, 32, 3, 1, "same"},  {"k3s2", 2, 12, 16, 16, 3, 2, "same"},
+      {"big", 1, 32, 64, 32, 3, 2, "same"},
+  };
+
+  std::printf("conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
+              "tapeflow channels_last vs libtorch %s NCDHW\n",
+              args.threads, args.warmup, args.reps, TORCH_VERSION);
+  std::vector<Row> rows;
+  for (const auto& b : backends) {
+    tf::gemm::set_backend(b);
+    double peak = sgemm_gflops(args.warmup, args.reps);
+    std::printf("\nbackend %s: sgemm 2048^3 %.0f GFLOP/s\n", b.c_str(), peak);
+    std::printf("%-6s | %9s %9s %7s %6s | %9s %9s %7s %6s | %6s %9s\n", "", "tf fwd", "torch fwd",
+                "tf GF/s", "ratio", "tf f+b", "torch f+b", "tf GF/s", "ratio", "%peak", "ws MiB");
+    for (const auto& w : workloads) {
+      if (!args.workload.empty() && args.workload != w.name) continue;
+      Row r = run_workload(w, args, b);
+      rows.push_back(r);
+      std::printf("%-6s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %9s\n",
+                  r.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3,
+                  r.th_fwd / r.tf_fwd, r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3,
+                  r.th_fb / r.tf_fb, 100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak,
+                  mib(r.workspace).c_str());
+      std::fflush(stdout);
+    }
+    if (args.generator) {
+      GenResult g = run_generator(args);
+      std::printf("generator training step (batch 8, 4^3 -> 32^3): tapeflow %.1f ms, libtorch %.1f ms, "
+                  "ratio %.2fx\n",
+                  g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
+    }
+  }
+  // Workspace must not grow with the batch: the gan layer at three batch sizes.
+  std::printf("\nworkspace vs batch (gan shape, fwd+bwd):");
+  for (long batch : {1L, 8L, 32L}) {
+    L::Conv3DTranspose layer(L::Conv3DTransposeOptions(64, 4).strides(2).padding("same"));
+    tf::Variable x(tf::random::uniform({std::size_t(batch), 8, 8, 8, 128}, -1.f, 1.f, 5));
+    tf::kernels::reset_conv_workspace_peak();
+    tf::GradientTape tape;
+    tape.watch(x);
+    tf::Variable y = layer(x);
+    tape.gradient(y, {x, layer.kernel()});
+    std::printf("  batch %ld: %s MiB", batch, mib(tf::kernels::conv_workspace_peak_bytes()).c_str());
+  }
+  std::printf("\npeak RSS of the process: %ld MiB\n", peak_rss_mib());
+  return 0;
+}
