@@ -4,9 +4,12 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "framework/gemm.hpp"
+#include "framework/parallel.hpp"
 #include "framework/tensor.hpp"
 
 namespace tapeflow::kernels {
@@ -17,24 +20,65 @@ std::atomic<std::size_t> workspace_limit{16u << 20};
 std::atomic<std::size_t> workspace_live{0};
 std::atomic<std::size_t> workspace_peak{0};
 
+// Column buffers are reused from call to call: a fresh multi-MB allocation comes from mmap, and
+// first-touch page faults then cost as much as the vol2col that fills it. At most a few buffers
+// are kept (a call holds one; a program may run convolutions on several threads).
+class BufferCache {
+ public:
+  std::unique_ptr<float[]> take(std::size_t floats, std::size_t& capacity) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::size_t i = 0; i < free_.size(); ++i)
+      if (free_[i].second >= floats) {
+        auto buf = std::move(free_[i].first);
+        capacity = free_[i].second;
+        free_.erase(free_.begin() + long(i));
+        return buf;
+      }
+    capacity = floats;
+    return std::unique_ptr<float[]>(new float[floats]);
+  }
+  void give(std::unique_ptr<float[]> buf, std::size_t capacity) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Keep the largest few; a smaller buffer than all of them is dropped.
+    free_.emplace_back(std::move(buf), capacity);
+    std::sort(free_.begin(), free_.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (free_.size() > kKeep) free_.resize(kKeep);
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 2;
+  std::mutex mu_;
+  std::vector<std::pair<std::unique_ptr<float[]>, std::size_t>> free_;
+};
+
+BufferCache& buffer_cache() {
+  static BufferCache c;
+  return c;
+}
+
 // An uninitialized float buffer whose size counts towards the workspace peak while alive.
 // Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run
 // with beta = 0, so zeroing would be a wasted pass over several MB.
 class Workspace {
  public:
   explicit Workspace(std::size_t floats)
-      : data_(new float[floats]), bytes_(floats * sizeof(float)) {
+      : data_(buffer_cache().take(floats, capacity_)), bytes_(floats * sizeof(float)) {
     std::size_t live = workspace_live += bytes_;
     std::size_t peak = workspace_peak.load();
     while (live > peak && !workspace_peak.compare_exchange_weak(peak, live)) {
     }
   }
-  ~Workspace() { workspace_live -= bytes_; }
+  ~Workspace() {
+    workspace_live -= bytes_;
+    buffer_cache().give(std::move(data_), capacity_);
+  }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
   float* get() { return data_.get(); }
 
  private:
+  std::size_t capacity_ = 0;
   std::unique_ptr<float[]> data_;
   std::size_t bytes_;
 };
@@ -234,8 +278,9 @@ std::string ConvGeometry::str() const {
 
 // ---- vol2col / col2vol ------------------------------------------------------------------------
 
-void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::size_t p1,
-             float* cols) {
+namespace {
+void vol2col_serial(const ConvGeometry& g, const float* image, std::size_t p0, std::size_t p1,
+                    float* cols) {
   const std::size_t C = g.image_channels;
   const long D2 = long(g.dilation[2]);
   const long K2 = long(g.kernel[2]);
@@ -257,6 +302,21 @@ void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::siz
           std::memset(col + std::size_t(hx) * C, 0, std::size_t(K2 - hx) * C * sizeof(float));
       },
       [](float* col, std::size_t n) { std::memset(col, 0, n * sizeof(float)); });
+}
+
+// Rows per parallel chunk: enough work (~64 KB of columns) to pay for a wake-up.
+std::size_t row_grain(const ConvGeometry& g) {
+  return std::max<std::size_t>(1, (std::size_t(16) << 10) / std::max<std::size_t>(1, g.col_width()));
+}
+}  // namespace
+
+void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::size_t p1,
+             float* cols) {
+  if (p1 <= p0) return;
+  const std::size_t W = g.col_width();
+  parallel_for(p1 - p0, row_grain(g), [&](std::size_t a, std::size_t b) {
+    vol2col_serial(g, image, p0 + a, p0 + b, cols + a * W);
+  });
 }
 
 namespace {
@@ -283,23 +343,124 @@ void col2vol_copy(const ConvGeometry& g, const float* cols, std::size_t p0, std:
 }
 }  // namespace
 
+namespace {
+// For one axis: for each image coordinate i, the (tap, grid coordinate) pairs that read it,
+// `i = grid * stride + tap * dilation - pad_before`, in increasing tap order.
+struct AxisTaps {
+  std::vector<std::size_t> begin;  // image coordinate i -> [begin[i], begin[i + 1]) in pairs
+  std::vector<std::pair<long, long>> pairs;
+  AxisTaps(const ConvGeometry& g, std::size_t a) {
+    const long I = long(g.image[a]), G = long(g.grid[a]), K = long(g.kernel[a]);
+    const long S = long(g.stride[a]), D = long(g.dilation[a]), P = g.pad_before[a];
+    begin.push_back(0);
+    for (long i = 0; i < I; ++i) {
+      for (long t = 0; t < K; ++t) {
+        const long num = i + P - t * D;
+        if (num < 0 || num % S != 0) continue;
+        const long q = num / S;
+        if (q < G) pairs.emplace_back(t, q);
+      }
+      begin.push_back(pairs.size());
+    }
+  }
+};
+
+// Every column entry that reads each image position, for the three axes.
+struct ImageTaps {
+  AxisTaps z, y, x;
+  explicit ImageTaps(const ConvGeometry& g) : z(g, 0), y(g, 1), x(g, 2) {}
+};
+
+// The flattened image index of grid position p's tap 0 (`last` = false) or last tap (`last` =
+// true), clamped into the image so that it stays a lexicographic bound: once an axis is clamped,
+// the axes after it take their extreme value.
+std::size_t reach(const ConvGeometry& g, std::size_t p, bool last) {
+  std::array<long, 3> q;
+  std::size_t rest = p;
+  for (int a = 2; a >= 0; --a) {
+    q[std::size_t(a)] = long(rest % g.grid[std::size_t(a)]);
+    rest /= g.grid[std::size_t(a)];
+  }
+  const std::size_t n = rest;
+  std::array<long, 3> c;
+  bool clamped = false;
+  for (std::size_t a = 0; a < 3; ++a) {
+    const long I = long(g.image[a]);
+    if (clamped) {
+      c[a] = last ? I - 1 : 0;
+      continue;
+    }
+    long v = q[a] * long(g.stride[a]) - g.pad_before[a] + (last ? long(g.dilated_kernel(a)) - 1 : 0);
+    if (v < 0) {
+      v = 0;
+      clamped = !last;  // below the image: a lower bound continues with 0s, an upper one with 0
+    } else if (v > I - 1) {
+      v = I - 1;
+      clamped = last;
+    }
+    c[a] = v;
+  }
+  return ((n * g.image[0] + std::size_t(c[0])) * g.image[1] + std::size_t(c[1])) * g.image[2] +
+         std::size_t(c[2]);
+}
+
+void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* cols,
+                    std::size_t p0, std::size_t p1, float* image) {
+  if (p1 <= p0) return;
+  // A gather over the image, not a scatter over the columns: each image position sums the
+  // column entries that read it, so threads own disjoint image ranges (no races, and a sum
+  // order that does not depend on the thread count). Only grid positions in [p0, p1) count,
+  // and only the image positions between the slab's first and last reach are visited.
+  const std::size_t C = g.image_channels, W = g.col_width();
+  const std::size_t G0 = g.grid[0], G1 = g.grid[1], G2 = g.grid[2];
+  const std::size_t I0 = g.image[0], I1 = g.image[1], I2 = g.image[2];
+  const std::size_t K1 = g.kernel[1], K2 = g.kernel[2];
+  const std::size_t grid_plane = G0 * G1 * G2;
+  const std::size_t e_first = reach(g, p0, false), e_last = reach(g, p1 - 1, true);
+  if (e_last < e_first) return;
+  const auto& az = taps.z;
+  const auto& ay = taps.y;
+  const auto& ax = taps.x;
+  parallel_for(e_last - e_first + 1, std::max<std::size_t>(1, 2048 / std::max<std::size_t>(1, C)),
+               [&](std::size_t a, std::size_t b) {
+    std::size_t e = e_first + a;
+    std::size_t ix = e % I2, line = e / I2;
+    std::size_t iy = line % I1, iz = (line / I1) % I0, n = line / (I0 * I1);
+    float* out = image + e * C;
+    for (; e < e_first + b; ++e, out += C) {
+      const std::size_t grid_n = n * grid_plane;
+      for (std::size_t jz = az.begin[iz]; jz < az.begin[iz + 1]; ++jz) {
+        const auto [tz, gz] = az.pairs[jz];
+        for (std::size_t jy = ay.begin[iy]; jy < ay.begin[iy + 1]; ++jy) {
+          const auto [ty, gy] = ay.pairs[jy];
+          const std::size_t row_base = grid_n + (std::size_t(gz) * G1 + std::size_t(gy)) * G2;
+          const std::size_t tap_base = (std::size_t(tz) * K1 + std::size_t(ty)) * K2;
+          for (std::size_t jx = ax.begin[ix]; jx < ax.begin[ix + 1]; ++jx) {
+            const auto [tx, gx] = ax.pairs[jx];
+            const std::size_t p = row_base + std::size_t(gx);
+            if (p < p0 || p >= p1) continue;
+            add_to(out, cols + (p - p0) * W + (tap_base + std::size_t(tx)) * C, C);
+          }
+        }
+      }
+      if (++ix == I2) {
+        ix = 0;
+        if (++iy == I1) {
+          iy = 0;
+          if (++iz == I0) {
+            iz = 0;
+            ++n;
+          }
+        }
+      }
+    }
+  });
+}
+}  // namespace
+
 void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
              float* image) {
-  const std::size_t C = g.image_channels;
-  const long D2 = long(g.dilation[2]);
-  for_each_row(
-      g, p0, p1, cols,
-      [&](const float* col, long img, long lx, long hx) {
-        if (D2 == 1) {
-          if (hx > lx)
-            add_to(image + std::size_t(img + lx) * C, col + std::size_t(lx) * C,
-                   std::size_t(hx - lx) * C);
-        } else {
-          for (long tx = lx; tx < hx; ++tx)
-            add_to(image + std::size_t(img + tx * D2) * C, col + std::size_t(tx) * C, C);
-        }
-      },
-      [](const float*, std::size_t) {});
+  col2vol_gather(g, ImageTaps(g), cols, p0, p1, image);
 }
 
 // ---- convolutions -----------------------------------------------------------------------------
@@ -332,10 +493,17 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
     return;
   }
   const bool tiles = tiles_exactly(g) && P > 0;
-  if (!tiles) std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
+  if (!tiles) {
+    const std::size_t n = g.image_positions() * g.image_channels;
+    parallel_for(n, std::size_t(1) << 16, [&](std::size_t a, std::size_t b) {
+      std::memset(image + a, 0, (b - a) * sizeof(float));
+    });
+  }
   if (P == 0 || W == 0) return;
   const std::size_t rows = slab_rows(g);
   Workspace ws(rows * W);
+  std::optional<ImageTaps> taps;
+  if (!tiles) taps.emplace(g);
   for (std::size_t p0 = 0; p0 < P; p0 += rows) {
     const std::size_t p1 = std::min(P, p0 + rows);
     if (Cg == 0)
@@ -344,9 +512,11 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
       gemm::sgemm(false, true, p1 - p0, W, Cg, 1.f, grid + p0 * Cg, Cg, kernel, Cg, 0.f, ws.get(),
                   W);
     if (tiles)
-      col2vol_copy(g, ws.get(), p0, p1, image);
+      parallel_for(p1 - p0, row_grain(g), [&](std::size_t a, std::size_t b) {
+        col2vol_copy(g, ws.get() + a * W, p0 + a, p0 + b, image);
+      });
     else
-      col2vol(g, ws.get(), p0, p1, image);
+      col2vol_gather(g, *taps, ws.get(), p0, p1, image);
   }
 }
 

@@ -9,7 +9,10 @@ namespace tapeflow::gemm {
 enum class Backend { openblas, onednn };
 
 /// Selects the backend for subsequent calls (an Error if it was not compiled in).
+/// Example: `if (gemm::available(gemm::Backend::onednn)) gemm::set_backend(gemm::Backend::onednn);`
 void set_backend(Backend backend);
+/// The same by name, "openblas" or "onednn" (an Error naming the choices otherwise).
+Backend set_backend(const std::string& name);
 Backend backend();
 bool available(Backend backend);
 std::string backend_name(Backend backend);

@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string>
 #include <unordered_map>
+
+#include "framework/tensor.hpp"
 
 namespace tapeflow::memory {
 
@@ -80,9 +83,27 @@ constexpr bool kCacheEnabled = false;  // sanitizer builds: every buffer visible
 constexpr bool kCacheEnabled = true;
 #endif
 
+thread_local std::size_t t_limit = std::size_t(-1);
+thread_local const char* t_limit_what = nullptr;
+
 }  // namespace
 
+AllocationLimit::AllocationLimit(std::size_t bytes, const char* what)
+    : previous_bytes_(t_limit), previous_what_(t_limit_what) {
+  t_limit = bytes;
+  t_limit_what = what;
+}
+
+AllocationLimit::~AllocationLimit() {
+  t_limit = previous_bytes_;
+  t_limit_what = previous_what_;
+}
+
 void* allocate(std::size_t bytes) {
+  if (bytes > t_limit)
+    fail(t_limit_what ? t_limit_what : "memory",
+         "a tensor of " + std::to_string(bytes) + " bytes is over the " + std::to_string(t_limit) +
+             "-byte limit of this operation");
   if (!kCacheEnabled || bytes < kLargeBytes)
     return ::operator new(bytes == 0 ? 1 : bytes, std::align_val_t(kAlign));
   const std::size_t want = size_class(bytes);

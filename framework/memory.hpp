@@ -42,6 +42,22 @@ struct Stats {
 };
 Stats stats();
 
+/// While alive, any single allocation on this thread larger than `bytes` throws a
+/// `tapeflow::Error` naming `what` instead of allocating (the model loader uses it so that a
+/// corrupt file cannot make a rebuild allocate gigabytes). Scopes nest; the innermost wins.
+/// Example: `tapeflow::memory::AllocationLimit limit(std::size_t(1) << 30, "load");`
+class AllocationLimit {
+ public:
+  AllocationLimit(std::size_t bytes, const char* what);
+  ~AllocationLimit();
+  AllocationLimit(const AllocationLimit&) = delete;
+  AllocationLimit& operator=(const AllocationLimit&) = delete;
+
+ private:
+  std::size_t previous_bytes_;
+  const char* previous_what_;
+};
+
 /// The standard-library allocator over `allocate` / `deallocate` (Tensor's allocator).
 template <class T>
 struct Allocator {

@@ -34,6 +34,9 @@ namespace tapeflow::serialization {
 
 namespace {
 
+// Largest tensor a rebuild may allocate (detail::set_rebuild_tensor_limit).
+std::size_t g_rebuild_tensor_limit = std::size_t(2) << 30;
+
 // Upper bound for any element count read from a payload: every element takes at least one byte,
 // so a count larger than the payload is corrupt (and would otherwise allocate huge buffers).
 thread_local std::size_t g_payload_bound = 0;
@@ -388,6 +391,7 @@ void build_like(layers::Layer& layer, const LayerRecord& r) {
                        " is too large (more than 2^26 elements per sample)");
     s[0] = 1;
   }
+  memory::AllocationLimit limit(g_rebuild_tensor_limit, "load: rebuilding the model");
   if (auto* seq = dynamic_cast<layers::Sequential*>(&layer)) {
     seq->build(s);
   } else {
@@ -719,6 +723,8 @@ FileInfo inspect(const std::string& path) {
 namespace detail {
 
 void set_write_failure_after(std::optional<std::size_t> bytes) { g_fail_after = bytes; }
+
+void set_rebuild_tensor_limit(std::size_t bytes) { g_rebuild_tensor_limit = bytes; }
 
 FileInfo parse(const std::string& bytes, bool verify_checksum) {
   Parsed p = parse_image(bytes, verify_checksum);

@@ -80,6 +80,9 @@ namespace detail {
 /// Test hook: the next writes fail (Error) after `bytes` bytes of the temporary file are
 /// written; `std::nullopt` disables it.
 void set_write_failure_after(std::optional<std::size_t> bytes);
+/// Largest single tensor (bytes) a model rebuild may allocate while loading (default 2 GiB); a
+/// corrupt configuration that needs more is an Error. The fuzzer lowers it.
+void set_rebuild_tensor_limit(std::size_t bytes);
 /// Parses a whole file image (header + payload) and rebuilds the model; used by `load` and by
 /// the fuzzer. `verify_checksum=false` lets a fuzzer reach the payload parser.
 FileInfo parse(const std::string& bytes, bool verify_checksum = true);

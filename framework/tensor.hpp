@@ -8,10 +8,13 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "framework/memory.hpp"
+
 namespace tapeflow {
 
 /// Dense row-major float tensor. Example: `tapeflow::Tensor t = xt::ones<float>({2, 3});`
-using Tensor = xt::xarray<float>;
+/// Its buffers come from `tapeflow::memory` (big ones cached and reused, see memory.hpp).
+using Tensor = xt::xarray<float, xt::layout_type::row_major, memory::Allocator<float>>;
 /// A tensor shape.
 using Shape = std::vector<std::size_t>;
 

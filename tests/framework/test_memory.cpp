@@ -62,3 +62,19 @@ TEST_CASE("a freed big buffer is reused for the next of about its size, within t
   CHECK(memory::cached_bytes() == 0);
 }
 #endif
+
+TEST_CASE("AllocationLimit: bigger allocations throw a named Error inside the scope only") {
+  {
+    memory::AllocationLimit limit(1 << 20, "unit test");
+    TF_CHECK_ERROR(memory::allocate(std::size_t(2) << 20), "unit test", "2097152 bytes", "limit");
+    void* ok = memory::allocate(1000);
+    memory::deallocate(ok, 1000);
+    {
+      memory::AllocationLimit inner(100, "inner");
+      TF_CHECK_ERROR(Tensor::from_shape({1000}), "inner");
+    }
+    TF_CHECK_ERROR(Tensor::from_shape({1 << 20}), "unit test");
+  }
+  Tensor big = Tensor::from_shape({1 << 20});  // 4 MiB: fine outside the scope
+  CHECK(big.size() == std::size_t(1) << 20);
+}

@@ -818,3 +818,20 @@ TEST_CASE("a corrupt build shape cannot make loading cost gigabytes (fuzzer find
   auto loaded = S::load(path);
   CHECK(loaded->count_params() == 15);
 }
+
+TEST_CASE("a rebuild that needs a huge tensor is an error, not gigabytes (fuzzer finding)") {
+  // Found by the fuzzer: a Conv3DTranspose whose saved input shape (1, 3, 3, 3014659, 2) is
+  // legal, but whose build pass would make a 1.7 GB output. Rebuilds run under a per-tensor
+  // limit (2 GiB by default; lowered here so the test stays fast).
+  Graph g;
+  auto scope = g.as_default();
+  L::Sequential model;
+  model.add<L::Conv3DTranspose>(L::Conv3DTransposeOptions(2, 2).strides(2));
+  model.build({1, 4, 4, 64, 2});  // output (1, 8, 8, 128, 2): 64 KiB
+  std::string path = temp_path("rebuild_limit.bin");
+  S::save(model, path);
+  S::detail::set_rebuild_tensor_limit(16 << 10);
+  TF_CHECK_ERROR(S::load(path), "load", "rebuilding the model", "limit");
+  S::detail::set_rebuild_tensor_limit(std::size_t(2) << 30);
+  CHECK(S::load(path)->count_params() == model.count_params());
+}

@@ -9,6 +9,9 @@
 #include "framework/serialization.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // A rebuild may allocate up to 2 GiB per tensor by default; under the sanitizers that alone
+  // takes the fuzzer's whole time budget. The test suite covers the default.
+  tapeflow::serialization::detail::set_rebuild_tensor_limit(std::size_t(64) << 20);
   std::string bytes(reinterpret_cast<const char*>(data), size);
   for (bool verify : {true, false}) {
     try {
