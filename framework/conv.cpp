@@ -1,10 +1,13 @@
 #include "framework/conv.hpp"
 
+#include "framework/parallel.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <xtensor/xbuilder.hpp>
 
 #include "framework/ops.hpp"
+#include "framework/parallel.hpp"
 
 namespace tapeflow {
 
@@ -331,21 +334,30 @@ Variable bias_add(const Variable& x, const Variable& bias, const std::string& da
                     (first ? "channels_first" : "channels_last") + ")");
   std::size_t outer, c, inner;
   channel_view(s, first, outer, c, inner);
-  Tensor y = x.value();
+  // One pass, split over threads: y = x + bias (channels are the last axis or axis 1).
+  Tensor y = Tensor::from_shape(s);
   float* py = y.data();
+  const float* px = x.value().data();
   const float* pb = bias.value().data();
   if (first) {
-    for (std::size_t o = 0; o < outer; ++o)
-      for (std::size_t ch = 0; ch < c; ++ch) {
-        float* row = py + (o * c + ch) * inner;
-        const float b = pb[ch];
-        for (std::size_t i = 0; i < inner; ++i) row[i] += b;
-      }
+    parallel_for(outer * c, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, inner)),
+                 [&](std::size_t a, std::size_t b) {
+                   for (std::size_t r = a; r < b; ++r) {
+                     const float bv = pb[r % c];
+                     const float* __restrict src = px + r * inner;
+                     float* __restrict dst = py + r * inner;
+                     for (std::size_t i = 0; i < inner; ++i) dst[i] = src[i] + bv;
+                   }
+                 });
   } else {
-    for (std::size_t o = 0; o < outer; ++o) {
-      float* __restrict row = py + o * c;
-      for (std::size_t ch = 0; ch < c; ++ch) row[ch] += pb[ch];
-    }
+    parallel_for(outer, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, c)),
+                 [&](std::size_t a, std::size_t b) {
+                   for (std::size_t o = a; o < b; ++o) {
+                     const float* __restrict src = px + o * c;
+                     float* __restrict dst = py + o * c;
+                     for (std::size_t ch = 0; ch < c; ++ch) dst[ch] = src[ch] + pb[ch];
+                   }
+                 });
   }
   Variable out = detail::result(std::move(y));
   if (detail::recording({&x, &bias}))
@@ -364,22 +376,33 @@ Variable channel_sum(const Variable& g, const std::string& data_format) {
   std::size_t outer, c, inner;
   channel_view(s, first, outer, c, inner);
   // Double accumulators: a bias gradient sums over batch and volume (millions of terms).
-  std::vector<double> acc(c, 0.0);
+  // Threads sum fixed chunks of the outer axis; the chunk sums are added in chunk order.
   const float* pg = g.value().data();
-  if (first) {
-    for (std::size_t o = 0; o < outer; ++o)
-      for (std::size_t ch = 0; ch < c; ++ch) {
-        const float* row = pg + (o * c + ch) * inner;
-        double t = 0;
-        for (std::size_t i = 0; i < inner; ++i) t += row[i];
-        acc[ch] += t;
+  const std::size_t parts =
+      std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(get_num_threads()),
+                                                     outer * c * inner / 65536));
+  std::vector<std::vector<double>> partial(parts, std::vector<double>(c, 0.0));
+  parallel_parts(parts, [&](std::size_t part) {
+    std::vector<double>& acc = partial[part];
+    const std::size_t o0 = outer * part / parts, o1 = outer * (part + 1) / parts;
+    if (first) {
+      for (std::size_t o = o0; o < o1; ++o)
+        for (std::size_t ch = 0; ch < c; ++ch) {
+          const float* row = pg + (o * c + ch) * inner;
+          double t = 0;
+          for (std::size_t i = 0; i < inner; ++i) t += row[i];
+          acc[ch] += t;
+        }
+    } else {
+      for (std::size_t o = o0; o < o1; ++o) {
+        const float* row = pg + o * c;
+        for (std::size_t ch = 0; ch < c; ++ch) acc[ch] += row[ch];
       }
-  } else {
-    for (std::size_t o = 0; o < outer; ++o) {
-      const float* row = pg + o * c;
-      for (std::size_t ch = 0; ch < c; ++ch) acc[ch] += row[ch];
     }
-  }
+  });
+  std::vector<double> acc(c, 0.0);
+  for (const auto& p : partial)
+    for (std::size_t ch = 0; ch < c; ++ch) acc[ch] += p[ch];
   Tensor y = Tensor::from_shape({c});
   for (std::size_t ch = 0; ch < c; ++ch) y.data()[ch] = float(acc[ch]);
   Variable out = result(std::move(y));
