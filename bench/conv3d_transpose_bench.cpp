@@ -19,6 +19,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "framework/activations.hpp"
@@ -26,6 +27,7 @@
 #include "framework/gemm.hpp"
 #include "framework/losses.hpp"
 #include "framework/ops.hpp"
+#include "framework/parallel.hpp"
 #include "framework/random.hpp"
 #include "framework/tape.hpp"
 #include "layers/batch_normalization.hpp"
@@ -98,10 +100,14 @@ double median(std::vector<double> v) {
 }
 
 // Runs `fns` round-robin (warm-up rounds, then `reps` timed rounds): the median ms of each.
+// Between two calls the process rests 20 ms (not timed), so that neither framework's thread
+// pool is still busy-waiting from its previous call when the other one starts (libtorch's
+// OpenMP threads spin for a while after each op).
 std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int warmup, int reps) {
   std::vector<std::vector<double>> t(fns.size());
   for (int r = 0; r < warmup + reps; ++r)
     for (std::size_t i = 0; i < fns.size(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
       double t0 = now_ms();
       fns[i]();
       double dt = now_ms() - t0;
@@ -110,6 +116,20 @@ std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int
   std::vector<double> out;
   for (auto& v : t) out.push_back(median(v));
   return out;
+}
+
+// libtorch and tapeflow share one OpenBLAS. tapeflow splits its GEMMs itself and runs OpenBLAS
+// single-threaded. libtorch is timed both ways: with OpenBLAS's own threads (its default in a
+// program of its own) and single-threaded (faster for its batched paths, which thread over
+// the batch); the faster median is reported.
+int g_threads = 2;
+template <class F>
+std::function<void()> torch_side(F f, int blas_threads) {
+  return [f, blas_threads] {
+    openblas_set_num_threads(blas_threads);
+    f();
+    openblas_set_num_threads(1);
+  };
 }
 
 struct Workload {
@@ -218,8 +238,13 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
   };
   tf::kernels::reset_conv_workspace_peak();
   auto skip = [] {};
-  auto t = args.torch ? alternate({tf_fwd, th_fwd, tf_fb, th_fb}, args.warmup, args.reps)
-                      : alternate({tf_fwd, skip, tf_fb, skip}, args.warmup, args.reps);
+  auto t = args.torch ? alternate({tf_fwd, torch_side(th_fwd, g_threads), torch_side(th_fwd, 1),
+                                   tf_fb, torch_side(th_fb, g_threads), torch_side(th_fb, 1)},
+                                  args.warmup, args.reps)
+                      : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
+  if (args.torch) {
+    t = {t[0], std::min(t[1], t[2]), t[3], std::min(t[4], t[5])};
+  }
   Row r;
   r.backend = backend;
   r.name = w.name;
@@ -283,8 +308,9 @@ GenResult run_generator(const Args& args) {
     loss.backward();
     topt.step();
   };
-  auto t = alternate({tf_step, th_step}, args.warmup, args.reps);
-  return {t[0], t[1]};
+  auto t = alternate({tf_step, torch_side(th_step, g_threads), torch_side(th_step, 1)}, args.warmup,
+                     args.reps);
+  return {t[0], std::min(t[1], t[2])};
 }
 
 long peak_rss_mib() {
@@ -298,7 +324,8 @@ long peak_rss_mib() {
 int main(int argc, char** argv) {
   Args args = parse(argc, argv);
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
-  openblas_set_num_threads(args.threads);
+  g_threads = args.threads;
+  tf::set_num_threads(args.threads);
   tf::set_random_seed(1);
   torch::manual_seed(1);
 
@@ -321,8 +348,9 @@ int main(int argc, char** argv) {
   };
 
   std::printf("conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
-              "tapeflow channels_last vs libtorch %s NCDHW\n",
-              args.threads, args.warmup, args.reps, TORCH_VERSION);
+              "tapeflow channels_last vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d threads "
+              "and at 1 thread; 'ratio' = libtorch ms / tapeflow ms)\n",
+              args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads);
   std::vector<Row> rows;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);

@@ -421,6 +421,8 @@ void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* c
   const auto& az = taps.z;
   const auto& ay = taps.y;
   const auto& ax = taps.x;
+  // A slab holding every grid position (the common case) needs no range test per tap.
+  const bool partial = !(p0 == 0 && p1 == g.grid_positions());
   parallel_for(e_last - e_first + 1, std::max<std::size_t>(1, 2048 / std::max<std::size_t>(1, C)),
                [&](std::size_t a, std::size_t b) {
     std::size_t e = e_first + a;
@@ -438,7 +440,7 @@ void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* c
           for (std::size_t jx = ax.begin[ix]; jx < ax.begin[ix + 1]; ++jx) {
             const auto [tx, gx] = ax.pairs[jx];
             const std::size_t p = row_base + std::size_t(gx);
-            if (p < p0 || p >= p1) continue;
+            if (partial && (p < p0 || p >= p1)) continue;
             add_to(out, cols + (p - p0) * W + (tap_base + std::size_t(tx)) * C, C);
           }
         }
@@ -482,9 +484,42 @@ void conv_forward(const ConvGeometry& g, const float* image, const float* kernel
   }
 }
 
+namespace {
+// With unit strides a transposed convolution is an ordinary one over its input with the kernel
+// flipped (tap t -> K-1-t) and its channel axes swapped, and padding (K-1)*dilation - pad: one
+// vol2col copy and a GEMM with a long inner dimension (taps * channels) write the output
+// directly, with no scatter or gather over a column buffer.
+bool unit_strides(const ConvGeometry& g) {
+  return g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+}
+
+void conv_transpose_as_conv(const ConvGeometry& g, const float* grid, const float* kernel,
+                            float* image) {
+  ConvGeometry f = g;
+  std::swap(f.image, f.grid);
+  std::swap(f.image_channels, f.grid_channels);
+  for (std::size_t a = 0; a < 3; ++a)
+    f.pad_before[a] = long(g.dilation[a]) * (long(g.kernel[a]) - 1) - g.pad_before[a];
+  // kernel[(t, co), ci] -> flipped[(K-1-t, ci), co]
+  const std::size_t T = g.taps(), Co = g.image_channels, Ci = g.grid_channels;
+  std::vector<float> flipped(T * Ci * Co);
+  for (std::size_t t = 0; t < T; ++t) {
+    const float* src = kernel + t * Co * Ci;
+    float* dst = flipped.data() + (T - 1 - t) * Ci * Co;
+    for (std::size_t co = 0; co < Co; ++co)
+      for (std::size_t ci = 0; ci < Ci; ++ci) dst[ci * Co + co] = src[co * Ci + ci];
+  }
+  conv_forward(f, grid, flipped.data(), image);
+}
+}  // namespace
+
 void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
                             float* image) {
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
+  if (unit_strides(g) && !g.identity_cols() && P > 0 && Cg > 0 && W > 0) {
+    conv_transpose_as_conv(g, grid, kernel, image);
+    return;
+  }
   if (g.identity_cols()) {
     if (Cg == 0)
       std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
