@@ -242,9 +242,8 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
                                    tf_fb, torch_side(th_fb, g_threads), torch_side(th_fb, 1)},
                                   args.warmup, args.reps)
                       : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
-  if (args.torch) {
-    t = {t[0], std::min(t[1], t[2]), t[3], std::min(t[4], t[5])};
-  }
+  t = args.torch ? std::vector<double>{t[0], std::min(t[1], t[2]), t[3], std::min(t[4], t[5])}
+                 : std::vector<double>{t[0], 0.0, t[3], 0.0};
   Row r;
   r.backend = backend;
   r.name = w.name;

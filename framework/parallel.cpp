@@ -29,9 +29,10 @@ int default_threads() {
   return hw == 0 ? 1 : int(hw);
 }
 
-// Workers sleep on a condition variable between regions (no spinning: the cores are free for
-// whoever needs them). One region runs at a time; a caller that finds the pool busy (another
-// user thread is in a region) runs its region inline instead of waiting.
+// Workers sleep on a condition variable between regions, with no spinning: the cores stay free
+// for whoever needs them (measured: even a 50 us spin made small ops slower on this 2-vCPU
+// virtual machine). One region runs at a time; a caller that finds the pool busy (another user
+// thread is in a region) runs its region inline instead of waiting.
 class Pool {
  public:
   Pool() : threads_(default_threads()) { start(); }
@@ -60,14 +61,14 @@ class Pool {
       next_ = 0;
       pending_ = parts;
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1);
     }
     cv_work_.notify_all();
     in_region = true;
     work();
     in_region = false;
     std::unique_lock<std::mutex> lock(mu_);
-    cv_done_.wait(lock, [&] { return pending_ == 0; });
+    cv_done_.wait(lock, [&] { return pending_.load() == 0; });
     job_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -99,8 +100,10 @@ class Pool {
         std::lock_guard<std::mutex> lock(mu_);
         if (!error_) error_ = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) cv_done_.notify_all();
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(mu_);
+        cv_done_.notify_all();
+      }
     }
   }
 
@@ -110,9 +113,9 @@ class Pool {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_work_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        cv_work_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
         if (stopping_) return;
-        seen = generation_;
+        seen = generation_.load();
       }
       work();
     }
@@ -126,9 +129,9 @@ class Pool {
   const std::function<void(std::size_t)>* job_ = nullptr;
   std::size_t parts_ = 0;
   std::atomic<std::size_t> next_{0};
-  std::size_t pending_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
 };
 
