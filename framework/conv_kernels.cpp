@@ -404,6 +404,57 @@ std::size_t reach(const ConvGeometry& g, std::size_t p, bool last) {
          std::size_t(c[2]);
 }
 
+struct GatherCtx {
+  const AxisTaps& az;
+  const AxisTaps& ay;
+  const AxisTaps& ax;
+  const float* cols;
+  float* image;
+  std::size_t p0, p1, e_first, C, W, G1, G2, I0, I1, I2, K1, K2, grid_plane;
+  bool partial;
+};
+
+// The gather of image positions [e_first + a, e_first + b). Compiled for AVX2 as well (picked
+// at load time where the processor has it): the inner adds are short channel rows.
+__attribute__((target_clones("avx2", "default"))) void gather_range(const GatherCtx& c,
+                                                                     std::size_t a, std::size_t b) {
+  const auto& [az, ay, ax, cols, image, p0, p1, e_first, C, W, G1, G2, I0, I1, I2, K1, K2,
+               grid_plane, partial] = c;
+  std::size_t e = e_first + a;
+  std::size_t ix = e % I2, line = e / I2;
+  std::size_t iy = line % I1, iz = (line / I1) % I0, n = line / (I0 * I1);
+  float* out = image + e * C;
+  for (; e < e_first + b; ++e, out += C) {
+    const std::size_t grid_n = n * grid_plane;
+    for (std::size_t jz = az.begin[iz]; jz < az.begin[iz + 1]; ++jz) {
+      const auto [tz, gz] = az.pairs[jz];
+      for (std::size_t jy = ay.begin[iy]; jy < ay.begin[iy + 1]; ++jy) {
+        const auto [ty, gy] = ay.pairs[jy];
+        const std::size_t row_base = grid_n + (std::size_t(gz) * G1 + std::size_t(gy)) * G2;
+        const std::size_t tap_base = (std::size_t(tz) * K1 + std::size_t(ty)) * K2;
+        for (std::size_t jx = ax.begin[ix]; jx < ax.begin[ix + 1]; ++jx) {
+          const auto [tx, gx] = ax.pairs[jx];
+          const std::size_t p = row_base + std::size_t(gx);
+          if (partial && (p < p0 || p >= p1)) continue;
+          const float* __restrict src = cols + (p - p0) * W + (tap_base + std::size_t(tx)) * C;
+          float* __restrict dst = out;
+          for (std::size_t i = 0; i < C; ++i) dst[i] += src[i];
+        }
+      }
+    }
+    if (++ix == I2) {
+      ix = 0;
+      if (++iy == I1) {
+        iy = 0;
+        if (++iz == I0) {
+          iz = 0;
+          ++n;
+        }
+      }
+    }
+  }
+}
+
 void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* cols,
                     std::size_t p0, std::size_t p1, float* image) {
   if (p1 <= p0) return;
@@ -423,40 +474,10 @@ void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* c
   const auto& ax = taps.x;
   // A slab holding every grid position (the common case) needs no range test per tap.
   const bool partial = !(p0 == 0 && p1 == g.grid_positions());
+  const GatherCtx ctx{az, ay, ax, cols, image, p0, p1, e_first, C, W, G1, G2, I0, I1, I2, K1, K2,
+                      grid_plane, partial};
   parallel_for(e_last - e_first + 1, std::max<std::size_t>(1, 2048 / std::max<std::size_t>(1, C)),
-               [&](std::size_t a, std::size_t b) {
-    std::size_t e = e_first + a;
-    std::size_t ix = e % I2, line = e / I2;
-    std::size_t iy = line % I1, iz = (line / I1) % I0, n = line / (I0 * I1);
-    float* out = image + e * C;
-    for (; e < e_first + b; ++e, out += C) {
-      const std::size_t grid_n = n * grid_plane;
-      for (std::size_t jz = az.begin[iz]; jz < az.begin[iz + 1]; ++jz) {
-        const auto [tz, gz] = az.pairs[jz];
-        for (std::size_t jy = ay.begin[iy]; jy < ay.begin[iy + 1]; ++jy) {
-          const auto [ty, gy] = ay.pairs[jy];
-          const std::size_t row_base = grid_n + (std::size_t(gz) * G1 + std::size_t(gy)) * G2;
-          const std::size_t tap_base = (std::size_t(tz) * K1 + std::size_t(ty)) * K2;
-          for (std::size_t jx = ax.begin[ix]; jx < ax.begin[ix + 1]; ++jx) {
-            const auto [tx, gx] = ax.pairs[jx];
-            const std::size_t p = row_base + std::size_t(gx);
-            if (partial && (p < p0 || p >= p1)) continue;
-            add_to(out, cols + (p - p0) * W + (tap_base + std::size_t(tx)) * C, C);
-          }
-        }
-      }
-      if (++ix == I2) {
-        ix = 0;
-        if (++iy == I1) {
-          iy = 0;
-          if (++iz == I0) {
-            iz = 0;
-            ++n;
-          }
-        }
-      }
-    }
-  });
+               [&](std::size_t a, std::size_t b) { gather_range(ctx, a, b); });
 }
 }  // namespace
 
