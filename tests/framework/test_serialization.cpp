@@ -45,14 +45,19 @@ using namespace tapeflow;
 
 namespace {
 
+// This process's scratch folder, removed when the process exits.
+struct TempDir {
+  std::string path =
+      (fs::temp_directory_path() / ("tapeflow_ser_" + std::to_string(::getpid()))).string();
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
 std::string temp_dir() {
-  static std::string dir = [] {
-    std::string d = (fs::temp_directory_path() / ("tapeflow_ser_" + std::to_string(::getpid())))
-                        .string();
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static TempDir dir;
+  return dir.path;
 }
 std::string temp_path(const std::string& name) { return temp_dir() + "/" + name; }
 
