@@ -349,19 +349,27 @@ namespace {
 struct AxisTaps {
   std::vector<std::size_t> begin;  // image coordinate i -> [begin[i], begin[i + 1]) in pairs
   std::vector<std::pair<long, long>> pairs;
+  // Built from the (grid, tap) pairs (a counting sort by image coordinate): O(G * K + I), the
+  // size of the answer, not O(I * K).
   AxisTaps(const ConvGeometry& g, std::size_t a) {
     const long I = long(g.image[a]), G = long(g.grid[a]), K = long(g.kernel[a]);
     const long S = long(g.stride[a]), D = long(g.dilation[a]), P = g.pad_before[a];
-    begin.push_back(0);
-    for (long i = 0; i < I; ++i) {
-      for (long t = 0; t < K; ++t) {
-        const long num = i + P - t * D;
-        if (num < 0 || num % S != 0) continue;
-        const long q = num / S;
-        if (q < G) pairs.emplace_back(t, q);
-      }
-      begin.push_back(pairs.size());
-    }
+    std::vector<std::size_t> count(std::size_t(I) + 1, 0);
+    auto for_each_pair = [&](auto&& f) {
+      for (long q = 0; q < G; ++q)
+        for (long t = 0; t < K; ++t) {
+          const long i = q * S + t * D - P;
+          if (i >= 0 && i < I) f(i, t, q);
+        }
+    };
+    for_each_pair([&](long i, long, long) { ++count[std::size_t(i) + 1]; });
+    for (std::size_t i = 1; i < count.size(); ++i) count[i] += count[i - 1];
+    begin = count;
+    pairs.resize(count.back());
+    // Taps in increasing order for each i: t grows fastest for a fixed q, and for a fixed i a
+    // larger t means a smaller q, so fill each bucket from its end while q increases.
+    std::vector<std::size_t> fill(begin.begin() + 1, begin.end());
+    for_each_pair([&](long i, long t, long q) { pairs[--fill[std::size_t(i)]] = {t, q}; });
   }
 };
 

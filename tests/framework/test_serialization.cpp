@@ -840,3 +840,14 @@ TEST_CASE("a rebuild that needs a huge tensor is an error, not gigabytes (fuzzer
   S::detail::set_rebuild_tensor_limit(std::size_t(2) << 30);
   CHECK(S::load(path)->count_params() == model.count_params());
 }
+
+TEST_CASE("a corrupt Conv1DTranspose record is a clear error (fuzzer corpus entry)") {
+  // Found by the fuzzer as a timeout under the sanitizers: a legal but large build pass (now
+  // fast: the transposed-conv gather's tap tables cost O(grid * kernel), not O(image * kernel)),
+  // then a weight whose name and shape do not match.
+  std::string bytes = read_bytes(std::string(TAPEFLOW_TEST_DATA_DIR) +
+                                 "/serialization/fuzz_slow_conv1d_transpose.tfw");
+  REQUIRE(bytes.size() > 100);
+  TF_CHECK_ERROR(S::detail::parse(bytes, /*verify_checksum=*/false), "load_weights",
+                 "conv1d_transpose");
+}
