@@ -443,3 +443,6 @@ template void Optimizer::serialize(boost::archive::xml_oarchive&, unsigned);
 template void Optimizer::serialize(boost::archive::xml_iarchive&, unsigned);
 
 }  // namespace tapeflow::optim
+
+BOOST_CLASS_VERSION(tapeflow::optim::TensorRecord, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::SlotRecord, 0)

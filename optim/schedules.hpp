@@ -8,6 +8,7 @@
 #include <boost/serialization/export.hpp>
 #include <boost/serialization/nvp.hpp>
 #include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -275,3 +276,12 @@ BOOST_CLASS_EXPORT_KEY2(tapeflow::optim::schedules::PiecewiseConstantDecay,
                         "tapeflow.PiecewiseConstantDecay")
 BOOST_CLASS_EXPORT_KEY2(tapeflow::optim::schedules::PolynomialDecay, "tapeflow.PolynomialDecay")
 BOOST_CLASS_EXPORT_KEY2(tapeflow::optim::schedules::CosineDecay, "tapeflow.CosineDecay")
+
+// Format versions (bump one and branch on `version` in its serialize to change its layout).
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::LearningRateSchedule, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::ExponentialDecay, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::InverseTimeDecay, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::PiecewiseConstantDecay, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::PolynomialDecay, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::schedules::CosineDecay, 0)
+BOOST_CLASS_VERSION(tapeflow::optim::LearningRate, 0)
