@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <sstream>
 
 #include "framework/gemm.hpp"
+#include "framework/memory.hpp"
 #include "framework/parallel.hpp"
 #include "framework/tensor.hpp"
 
@@ -20,50 +19,15 @@ std::atomic<std::size_t> workspace_limit{16u << 20};
 std::atomic<std::size_t> workspace_live{0};
 std::atomic<std::size_t> workspace_peak{0};
 
-// Column buffers are reused from call to call: a fresh multi-MB allocation comes from mmap, and
-// first-touch page faults then cost as much as the vol2col that fills it. At most a few buffers
-// are kept (a call holds one; a program may run convolutions on several threads).
-class BufferCache {
- public:
-  std::unique_ptr<float[]> take(std::size_t floats, std::size_t& capacity) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::size_t i = 0; i < free_.size(); ++i)
-      if (free_[i].second >= floats) {
-        auto buf = std::move(free_[i].first);
-        capacity = free_[i].second;
-        free_.erase(free_.begin() + long(i));
-        return buf;
-      }
-    capacity = floats;
-    return std::unique_ptr<float[]>(new float[floats]);
-  }
-  void give(std::unique_ptr<float[]> buf, std::size_t capacity) {
-    std::lock_guard<std::mutex> lock(mu_);
-    // Keep the largest few; a smaller buffer than all of them is dropped.
-    free_.emplace_back(std::move(buf), capacity);
-    std::sort(free_.begin(), free_.end(),
-              [](const auto& a, const auto& b) { return a.second > b.second; });
-    if (free_.size() > kKeep) free_.resize(kKeep);
-  }
-
- private:
-  static constexpr std::size_t kKeep = 2;
-  std::mutex mu_;
-  std::vector<std::pair<std::unique_ptr<float[]>, std::size_t>> free_;
-};
-
-BufferCache& buffer_cache() {
-  static BufferCache c;
-  return c;
-}
-
-// An uninitialized float buffer whose size counts towards the workspace peak while alive.
-// Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run
-// with beta = 0, so zeroing would be a wasted pass over several MB.
+// An uninitialized float buffer whose size counts towards the workspace peak while alive. It
+// comes from tensor memory (framework/memory.hpp), whose cache reuses multi-MB buffers from call
+// to call (a fresh mapping's page faults would cost as much as the vol2col that fills it).
+// Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run with
+// beta = 0, so zeroing would be a wasted pass over several MB.
 class Workspace {
  public:
   explicit Workspace(std::size_t floats)
-      : data_(buffer_cache().take(floats, capacity_)), bytes_(floats * sizeof(float)) {
+      : bytes_(floats * sizeof(float)), data_(static_cast<float*>(memory::allocate(bytes_))) {
     std::size_t live = workspace_live += bytes_;
     std::size_t peak = workspace_peak.load();
     while (live > peak && !workspace_peak.compare_exchange_weak(peak, live)) {
@@ -71,16 +35,15 @@ class Workspace {
   }
   ~Workspace() {
     workspace_live -= bytes_;
-    buffer_cache().give(std::move(data_), capacity_);
+    memory::deallocate(data_, bytes_);
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
-  float* get() { return data_.get(); }
+  float* get() { return data_; }
 
  private:
-  std::size_t capacity_ = 0;
-  std::unique_ptr<float[]> data_;
   std::size_t bytes_;
+  float* data_;
 };
 
 // Grid positions per slab: as many as fit the budget, at least one.
@@ -96,10 +59,6 @@ inline void tap_range(long base, long size, long k, long d, long& lo, long& hi) 
   long lim = size - base;
   hi = lim <= 0 ? 0 : std::min(k, (lim + d - 1) / d);
   if (hi < lo) hi = lo;
-}
-
-inline void add_to(float* __restrict dst, const float* __restrict src, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 // The 3-D loop shared by vol2col and col2vol: for every grid position of [p0, p1) and every
