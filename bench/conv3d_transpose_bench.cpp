@@ -9,6 +9,7 @@
 // conv workspace, and the backend's own sgemm GFLOP/s. Then one training step of a small 3-D
 // generator in both frameworks.
 #include <cblas.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -19,7 +20,6 @@
 #include <cstring>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "framework/activations.hpp"
@@ -99,19 +99,32 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Runs `fns` round-robin (warm-up rounds, then `reps` timed rounds): the median ms of each.
-// Between two calls the process rests 20 ms (not timed), so that neither framework's thread
-// pool is still busy-waiting from its previous call when the other one starts (libtorch's
-// OpenMP threads spin for a while after each op).
+// Runs `fns` round-robin: warm-up rounds (one call each; the last one estimates the call's
+// time), then `reps` rounds in which each function runs a short burst of back-to-back calls,
+// every call timed: the steady state of a training loop. A call under 50 ms is preceded by one
+// untimed call, which absorbs the other framework's threads still spinning from its previous
+// burst (libtorch's OpenMP threads busy-wait for a while after each op). There is no rest
+// between calls: on the VM this was measured on, a core left idle for 20 ms runs the next
+// few milliseconds about twice as slow, which would dominate the small workloads of both
+// frameworks. Returns the median ms of each function.
 std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int warmup, int reps) {
   std::vector<std::vector<double>> t(fns.size());
-  for (int r = 0; r < warmup + reps; ++r)
+  std::vector<double> estimate(fns.size(), 0.0);
+  for (int r = 0; r < std::max(1, warmup); ++r)
     for (std::size_t i = 0; i < fns.size(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
       double t0 = now_ms();
       fns[i]();
-      double dt = now_ms() - t0;
-      if (r >= warmup) t[i].push_back(dt);
+      estimate[i] = now_ms() - t0;
+    }
+  for (int r = 0; r < reps; ++r)
+    for (std::size_t i = 0; i < fns.size(); ++i) {
+      const int burst = std::clamp(int(40.0 / std::max(estimate[i], 1e-3)), 1, 8);
+      if (estimate[i] < 50.0) fns[i]();
+      for (int b = 0; b < burst; ++b) {
+        double t0 = now_ms();
+        fns[i]();
+        t[i].push_back(now_ms() - t0);
+      }
     }
   std::vector<double> out;
   for (auto& v : t) out.push_back(median(v));
@@ -321,6 +334,15 @@ long peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // OpenBLAS's worker threads (used here by libtorch only) busy-wait about 2^28 cycles (~0.1 s)
+  // after each product before sleeping; in a process that alternates two frameworks they would
+  // take the cores from the next call of the other one. Restart once with a 2^20-cycle wait
+  // (OpenBLAS reads it when it is loaded; libtorch's own bursts of calls keep its threads hot).
+  if (!std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
+    execv("/proc/self/exe", argv);
+    std::fprintf(stderr, "warning: could not restart with OPENBLAS_THREAD_TIMEOUT=20\n");
+  }
   Args args = parse(argc, argv);
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
   g_threads = args.threads;

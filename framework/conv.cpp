@@ -42,10 +42,10 @@ void expect_shape(const char* op, const char* what, const Variable& v, const Sha
 // Recording helpers. Each backward captures only the operands it needs, decided by which
 // inputs some tape follows at record time: the transposed conv of a network's first layer, for
 // instance, never computes the gradient of its (constant) input.
-void record_conv(const Variable& image, const Variable& kernel, const Variable& y,
-                 const ConvGeometry& g);
-void record_conv_transpose(const Variable& grid, const Variable& kernel, const Variable& y,
-                           const ConvGeometry& g);
+void record_conv(const Variable& image, const Variable& kernel, const Variable& bias,
+                 const Variable& y, const ConvGeometry& g);
+void record_conv_transpose(const Variable& grid, const Variable& kernel, const Variable& bias,
+                           const Variable& y, const ConvGeometry& g);
 void record_kernel_grad(const Variable& image, const Variable& grid, const Variable& y,
                         const ConvGeometry& g);
 
@@ -64,7 +64,7 @@ std::pair<Variable, Variable> conv_and_kernel_grad(const Variable& image, const 
   Variable vo, vk;
   if (want_out) {
     vo = detail::result(std::move(out));
-    record_conv(image, kernel, vo, g);
+    record_conv(image, kernel, Variable(), vo, g);
   }
   if (want_gk) {
     vk = detail::result(std::move(gk));
@@ -73,28 +73,46 @@ std::pair<Variable, Variable> conv_and_kernel_grad(const Variable& image, const 
   return {vo, vk};
 }
 
-void record_conv(const Variable& image, const Variable& kernel, const Variable& y,
-                 const ConvGeometry& g) {
-  const bool ni = detail::recording({&image}), nk = detail::recording({&kernel});
-  if (!ni && !nk) return;
-  detail::record(
-      "conv", {image, kernel}, y,
-      [ic = nk ? image : Variable(), kc = ni ? kernel : Variable(), g, ni, nk](const Variable& gy) {
-        return std::vector<Variable>{ni ? detail::conv_transpose_nd(gy, kc, g) : Variable(),
-                                     nk ? detail::conv_kernel_grad_nd(ic, gy, g) : Variable()};
-      });
+// The operands of a conv op: the bias (optional) is a third input whose gradient is the
+// channel sum of the output gradient.
+std::vector<Variable> conv_inputs(const Variable& x, const Variable& kernel, const Variable& bias) {
+  std::vector<Variable> v{x, kernel};
+  if (bias.defined()) v.push_back(bias);
+  return v;
 }
 
-void record_conv_transpose(const Variable& grid, const Variable& kernel, const Variable& y,
-                           const ConvGeometry& g) {
+void record_conv(const Variable& image, const Variable& kernel, const Variable& bias,
+                 const Variable& y, const ConvGeometry& g) {
+  const bool ni = detail::recording({&image}), nk = detail::recording({&kernel});
+  const bool has_bias = bias.defined(), nb = has_bias && detail::recording({&bias});
+  if (!ni && !nk && !nb) return;
+  detail::record("conv", conv_inputs(image, kernel, bias), y,
+                 [ic = nk ? image : Variable(), kc = ni ? kernel : Variable(), g, ni, nk, has_bias,
+                  nb](const Variable& gy) {
+                   std::vector<Variable> r{
+                       ni ? detail::conv_transpose_nd(gy, kc, g) : Variable(),
+                       nk ? detail::conv_kernel_grad_nd(ic, gy, g) : Variable()};
+                   if (has_bias) r.push_back(nb ? detail::channel_sum(gy) : Variable());
+                   return r;
+                 });
+}
+
+void record_conv_transpose(const Variable& grid, const Variable& kernel, const Variable& bias,
+                           const Variable& y, const ConvGeometry& g) {
   const bool ng = detail::recording({&grid}), nk = detail::recording({&kernel});
-  if (!ng && !nk) return;
-  detail::record(
-      "conv_transpose", {grid, kernel}, y,
-      [gc = nk ? grid : Variable(), kc = ng ? kernel : Variable(), g, ng, nk](const Variable& gy) {
-        auto [gx, gk] = conv_and_kernel_grad(gy, kc, gc, g, ng, nk);
-        return std::vector<Variable>{gx, gk};
-      });
+  const bool has_bias = bias.defined(), nb = has_bias && detail::recording({&bias});
+  if (!ng && !nk && !nb) return;
+  detail::record("conv_transpose", conv_inputs(grid, kernel, bias), y,
+                 [gc = nk ? grid : Variable(), kc = ng ? kernel : Variable(), g, ng, nk, has_bias,
+                  nb](const Variable& gy) {
+                   std::vector<Variable> r{Variable(), Variable()};
+                   if (ng || nk) {
+                     auto [gx, gk] = conv_and_kernel_grad(gy, kc, gc, g, ng, nk);
+                     r = {gx, gk};
+                   }
+                   if (has_bias) r.push_back(nb ? detail::channel_sum(gy) : Variable());
+                   return r;
+                 });
 }
 
 void record_kernel_grad(const Variable& image, const Variable& grid, const Variable& y,
@@ -230,23 +248,33 @@ std::string normalize_padding(const std::string& where, const std::string& paddi
   return p;
 }
 
-Variable conv_nd(const Variable& image, const Variable& kernel, const ConvGeometry& g) {
+Variable conv_nd(const Variable& image, const Variable& kernel, const ConvGeometry& g,
+                 const Variable& bias) {
   expect_shape("conv", "image", image, image_shape(g), g);
   expect_shape("conv", "kernel", kernel, kernel_shape(g), g);
+  if (bias.defined() && bias.shape() != Shape{g.grid_channels})
+    fail("conv", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
+                     std::to_string(g.grid_channels) + ",): one value per output channel");
   Tensor y = Tensor::from_shape(grid_shape(g));
-  kernels::conv_forward(g, image.value().data(), kernel.value().data(), y.data());
+  kernels::conv_forward(g, image.value().data(), kernel.value().data(), y.data(),
+                        bias.defined() ? bias.value().data() : nullptr);
   Variable out = result(std::move(y));
-  record_conv(image, kernel, out, g);
+  record_conv(image, kernel, bias, out, g);
   return out;
 }
 
-Variable conv_transpose_nd(const Variable& grid, const Variable& kernel, const ConvGeometry& g) {
+Variable conv_transpose_nd(const Variable& grid, const Variable& kernel, const ConvGeometry& g,
+                           const Variable& bias) {
   expect_shape("conv_transpose", "x", grid, grid_shape(g), g);
   expect_shape("conv_transpose", "kernel", kernel, kernel_shape(g), g);
+  if (bias.defined() && bias.shape() != Shape{g.image_channels})
+    fail("conv_transpose", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
+                     std::to_string(g.image_channels) + ",): one value per output channel");
   Tensor y = Tensor::from_shape(image_shape(g));
-  kernels::conv_transpose_forward(g, grid.value().data(), kernel.value().data(), y.data());
+  kernels::conv_transpose_forward(g, grid.value().data(), kernel.value().data(), y.data(),
+                                  bias.defined() ? bias.value().data() : nullptr);
   Variable out = result(std::move(y));
-  record_conv_transpose(grid, kernel, out, g);
+  record_conv_transpose(grid, kernel, bias, out, g);
   return out;
 }
 
@@ -426,6 +454,11 @@ long conv_transpose_output_length(long in, long kernel, long stride, long dilati
 }
 
 Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& o) {
+  return conv(x, kernel, Variable(), o);
+}
+
+Variable conv(const Variable& x, const Variable& kernel, const Variable& bias,
+              const ConvOptions& o) {
   const char* where = "conv";
   Frame f = frame(where, x, kernel, o, false);
   if (o.output_padding() || o.output_shape())
@@ -454,11 +487,16 @@ Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& o) {
   ConvGeometry g =
       ConvGeometry::forward(f.rank, f.xs[0], image, f.xs.back(), f.ks.back(), to_sizes(f.kernel),
                             to_sizes(f.strides), to_sizes(f.dilation), before, after, where);
-  Variable y = detail::conv_nd(f.x, kernel, g);
+  Variable y = detail::conv_nd(f.x, kernel, g, bias);
   return f.channels_first ? detail::to_channels_first(y) : y;
 }
 
 Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOptions& o) {
+  return conv_transpose(x, kernel, Variable(), o);
+}
+
+Variable conv_transpose(const Variable& x, const Variable& kernel, const Variable& bias,
+                        const ConvOptions& o) {
   const char* where = "conv_transpose";
   Frame f = frame(where, x, kernel, o, true);
   const std::string padding = detail::normalize_padding(where, o.padding());
@@ -529,7 +567,7 @@ Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOpt
   ConvGeometry g = ConvGeometry::explicit_sizes(
       f.rank, f.xs[0], image, f.ks[f.rank], grid, f.xs.back(), to_sizes(f.kernel),
       to_sizes(f.strides), to_sizes(f.dilation), before, where);
-  Variable y = detail::conv_transpose_nd(f.x, kernel, g);
+  Variable y = detail::conv_transpose_nd(f.x, kernel, g, bias);
   return f.channels_first ? detail::to_channels_first(y) : y;
 }
 

@@ -86,6 +86,12 @@ struct ConvOptions {
 ///
 /// Example: `Variable y = conv(x, kernel, ConvOptions().strides(2).padding("same"));`
 Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& options = {});
+/// The same plus `bias` (shape `(filters,)`) on every output position, added inside the kernel
+/// (no extra pass over the output, unlike `bias_add(conv(x, kernel), bias)`); an undefined
+/// `bias` adds nothing. As PyTorch's `conv3d(input, weight, bias, ...)`.
+/// Example: `Variable y = conv(x, kernel, bias, ConvOptions().padding("same"));`
+Variable conv(const Variable& x, const Variable& kernel, const Variable& bias,
+              const ConvOptions& options = {});
 
 /// Transposed convolution (the input gradient of `conv`), kernel in TF's layout
 /// `(k..., filters, in)`: `y[i * s + t * d - pad_before] += x[i] . kernel[t]`. Output length per
@@ -99,6 +105,12 @@ Variable conv(const Variable& x, const Variable& kernel, const ConvOptions& opti
 ///
 /// Example: `Variable y = conv_transpose(x, kernel, ConvOptions().strides(2).padding("same"));`
 Variable conv_transpose(const Variable& x, const Variable& kernel, const ConvOptions& options = {});
+/// The same plus `bias` (shape `(filters,)`) on every output position, added while the output
+/// is written (one pass less than `bias_add(conv_transpose(x, kernel), bias)`); an undefined
+/// `bias` adds nothing.
+/// Example: `Variable y = conv_transpose(x, kernel, bias, ConvOptions().strides(2));`
+Variable conv_transpose(const Variable& x, const Variable& kernel, const Variable& bias,
+                        const ConvOptions& options = {});
 
 /// Output length of a transposed convolution along one axis (see `conv_transpose`); an Error
 /// naming `where` for an unknown padding. `output_padding < 0` means none.
@@ -119,9 +131,12 @@ Variable channel_sum(const Variable& g, const std::string& data_format = "channe
 /// The channels_last primitives over an explicit geometry, for conv layers of any rank:
 /// `image` is `(batch, image..., image_channels)`, `grid` `(batch, grid..., grid_channels)`,
 /// `kernel` `(k..., image_channels, grid_channels)`. Each is differentiable in both arguments.
-Variable conv_nd(const Variable& image, const Variable& kernel, const kernels::ConvGeometry& g);
+/// An optional `bias` (shape `(grid_channels,)` for conv_nd, `(image_channels,)` for
+/// conv_transpose_nd) is added to the output inside the kernel.
+Variable conv_nd(const Variable& image, const Variable& kernel, const kernels::ConvGeometry& g,
+                 const Variable& bias = Variable());
 Variable conv_transpose_nd(const Variable& grid, const Variable& kernel,
-                           const kernels::ConvGeometry& g);
+                           const kernels::ConvGeometry& g, const Variable& bias = Variable());
 /// `d sum(grid . conv_nd(image, K)) / dK`.
 Variable conv_kernel_grad_nd(const Variable& image, const Variable& grid,
                              const kernels::ConvGeometry& g);

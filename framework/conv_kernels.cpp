@@ -455,11 +455,25 @@ void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid) {
+namespace {
+// out[p, :] += bias over `positions` rows of C channels, split over threads (nothing when
+// `bias` is null).
+void add_bias_rows(float* out, std::size_t positions, std::size_t C, const float* bias) {
+  if (!bias || positions == 0 || C == 0) return;
+  parallel_for(positions, std::max<std::size_t>(1, 16384 / C), [&](std::size_t a, std::size_t b) {
+    for (std::size_t p = a; p < b; ++p)
+      for (std::size_t i = 0; i < C; ++i) out[p * C + i] += bias[i];
+  });
+}
+}  // namespace
+
+void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,
+                  const float* bias) {
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (P == 0 || Cg == 0) return;
   if (g.identity_cols()) {
     gemm::sgemm(false, false, P, Cg, W, 1.f, image, W, kernel, Cg, 0.f, grid, Cg);
+    add_bias_rows(grid, P, Cg, bias);
     return;
   }
   const std::size_t rows = slab_rows(g);
@@ -469,6 +483,8 @@ void conv_forward(const ConvGeometry& g, const float* image, const float* kernel
     vol2col(g, image, p0, p1, ws.get());
     gemm::sgemm(false, false, p1 - p0, Cg, W, 1.f, ws.get(), W, kernel, Cg, 0.f, grid + p0 * Cg,
                 Cg);
+    // While the slab's output is still in cache.
+    add_bias_rows(grid + p0 * Cg, p1 - p0, Cg, bias);
   }
 }
 
@@ -482,7 +498,7 @@ bool unit_strides(const ConvGeometry& g) {
 }
 
 void conv_transpose_as_conv(const ConvGeometry& g, const float* grid, const float* kernel,
-                            float* image) {
+                            float* image, const float* bias) {
   ConvGeometry f = g;
   std::swap(f.image, f.grid);
   std::swap(f.image_channels, f.grid_channels);
@@ -497,15 +513,151 @@ void conv_transpose_as_conv(const ConvGeometry& g, const float* grid, const floa
     for (std::size_t co = 0; co < Co; ++co)
       for (std::size_t ci = 0; ci < Ci; ++ci) dst[ci * Co + co] = src[co * Ci + ci];
   }
-  conv_forward(f, grid, flipped.data(), image);
+  conv_forward(f, grid, flipped.data(), image, bias);
+}
+}  // namespace
+
+namespace {
+// Per-thread tile of the fused transposed convolution: small enough to stay in a core's L2
+// between the GEMM that writes it and the scatter that reads it.
+constexpr std::size_t kTileFloats = std::size_t(128) << 10;  // 512 KiB
+
+// out[i] (+)= src[i] (+ bias[i % C]) over n floats; n is a multiple of C.
+__attribute__((target_clones("avx2", "default"))) void add_rows(float* __restrict out,
+                                                              const float* __restrict src,
+                                                              std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] += src[i];
+}
+__attribute__((target_clones("avx2", "default"))) void store_rows(float* __restrict out,
+                                                                const float* __restrict src,
+                                                                const float* __restrict bias,
+                                                                std::size_t n, std::size_t C) {
+  if (!bias) {
+    std::memcpy(out, src, n * sizeof(float));
+    return;
+  }
+  for (std::size_t r = 0; r < n; r += C)
+    for (std::size_t i = 0; i < C; ++i) out[r + i] = src[r + i] + bias[i];
+}
+
+void fill_bias(float* out, std::size_t positions, std::size_t C, const float* bias) {
+  if (!bias) {
+    std::memset(out, 0, positions * C * sizeof(float));
+    return;
+  }
+  for (std::size_t p = 0; p < positions; ++p) std::memcpy(out + p * C, bias, C * sizeof(float));
+}
+
+// The transposed convolution of the image planes (n, z) in [plane0, plane1), by one thread:
+// for every grid plane that reaches them, GEMMs over a few grid rows at a time into `tile`,
+// then a scatter-add of the tile's taps that land in the range into the image (a copy when every
+// image position has exactly one source). Each image position is owned by one thread and receives its terms in grid order,
+// so the sums do not depend on the thread count.
+void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float* kernel,
+                           const float* bias, float* image, std::size_t plane0,
+                           std::size_t plane1, float* tile, bool exact) {
+  const std::size_t Co = g.image_channels, Ci = g.grid_channels;
+  const std::size_t I0 = g.image[0], I1 = g.image[1], I2 = g.image[2];
+  const std::size_t G0 = g.grid[0], G1 = g.grid[1], G2 = g.grid[2];
+  const std::size_t K0 = g.kernel[0], K1 = g.kernel[1], K2 = g.kernel[2];
+  const long S0 = long(g.stride[0]), S1 = long(g.stride[1]), S2 = long(g.stride[2]);
+  const long D0 = long(g.dilation[0]), D1 = long(g.dilation[1]), D2 = long(g.dilation[2]);
+  const long P0 = g.pad_before[0], P1 = g.pad_before[1], P2 = g.pad_before[2];
+  const std::size_t plane = I1 * I2 * Co, tap_plane = K1 * K2 * Co;
+  static const std::size_t tile_floats = getenv("TF_TILE_KB") ? std::size_t(atoi(getenv("TF_TILE_KB"))) * 256 : kTileFloats;
+  static const std::size_t block_cols = getenv("TF_BLOCK_COLS") ? std::size_t(atoi(getenv("TF_BLOCK_COLS"))) : 1024;
+  const std::size_t block = std::max<std::size_t>(1, std::min(K0, block_cols / tap_plane));
+  if (!exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
+  if (Ci == 0) {
+    if (exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
+    return;
+  }
+  for (std::size_t first = plane0; first < plane1;) {
+    const std::size_t n = first / I0;
+    const long zlo = long(first % I0);
+    const long zhi = long(std::min(plane1 - n * I0, I0));
+    first = n * I0 + std::size_t(zhi);
+    // Grid planes q with q * S0 - P0 + t * D0 in [zlo, zhi) for some tap t.
+    const long lowest = zlo + P0 - (long(K0) - 1) * D0;  // q * S0 >= lowest
+    const long q_lo = lowest <= 0 ? 0 : (lowest + S0 - 1) / S0;
+    const long q_hi = std::min(long(G0) - 1, (zhi - 1 + P0) / S0);
+    for (long q = q_lo; q <= q_hi; ++q) {
+      long t_lo, t_hi;
+      tap_range(q * S0 - P0 - zlo, zhi - zlo, long(K0), D0, t_lo, t_hi);
+      if (t_hi <= t_lo) continue;
+      const std::size_t plane_rows = G1 * G2;
+      const std::size_t grid_base = (n * G0 + std::size_t(q)) * plane_rows;
+      // Depth taps in fixed blocks of `block` (the same GEMMs whatever the split, so the
+      // results do not depend on the thread count).
+      for (std::size_t b0 = std::size_t(t_lo) / block * block; b0 < std::size_t(t_hi);
+           b0 += block) {
+        const std::size_t b1 = std::min(K0, b0 + block);
+        const std::size_t cols = (b1 - b0) * tap_plane;
+        const std::size_t rows_per_tile = std::max<std::size_t>(1, tile_floats / cols);
+        const long z_lo = std::max(t_lo, long(b0)), z_hi = std::min(t_hi, long(b1));
+        for (std::size_t r0 = 0; r0 < plane_rows; r0 += rows_per_tile) {
+          const std::size_t r1 = std::min(plane_rows, r0 + rows_per_tile);
+          gemm::sgemm_serial(false, true, r1 - r0, cols, Ci, 1.f, grid + (grid_base + r0) * Ci,
+                             Ci, kernel + b0 * tap_plane * Ci, Ci, 0.f, tile, cols);
+          for (std::size_t r = r0; r < r1; ++r) {
+            const long qy = long(r / G2), qx = long(r % G2);
+            long y_lo, y_hi, x_lo, x_hi;
+            tap_range(qy * S1 - P1, long(I1), long(K1), D1, y_lo, y_hi);
+            tap_range(qx * S2 - P2, long(I2), long(K2), D2, x_lo, x_hi);
+            if (x_hi <= x_lo) continue;
+            const float* row = tile + (r - r0) * cols;
+            for (long tz = z_lo; tz < z_hi; ++tz) {
+              const std::size_t z = std::size_t(q * S0 - P0 + tz * D0);
+              for (long ty = y_lo; ty < y_hi; ++ty) {
+                const std::size_t y = std::size_t(qy * S1 - P1 + ty * D1);
+                const float* src = row + ((std::size_t(tz) - b0) * K1 + std::size_t(ty)) * K2 * Co +
+                                   std::size_t(x_lo) * Co;
+                float* dst = image + ((n * I0 + z) * I1 + y) * I2 * Co +
+                             std::size_t(qx * S2 - P2 + x_lo * D2) * Co;
+                if (D2 == 1) {
+                  const std::size_t len = std::size_t(x_hi - x_lo) * Co;
+                  if (exact)
+                    store_rows(dst, src, bias, len, Co);
+                  else
+                    add_rows(dst, src, len);
+                } else {
+                  for (long tx = x_lo; tx < x_hi; ++tx, src += Co, dst += std::size_t(D2) * Co) {
+                    if (exact)
+                      store_rows(dst, src, bias, Co, Co);
+                    else
+                      add_rows(dst, src, Co);
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }
 }  // namespace
 
 void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
-                            float* image) {
+                            float* image, const float* bias) {
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (unit_strides(g) && !g.identity_cols() && P > 0 && Cg > 0 && W > 0) {
-    conv_transpose_as_conv(g, grid, kernel, image);
+    conv_transpose_as_conv(g, grid, kernel, image, bias);
+    return;
+  }
+  // Enough image planes to give every thread some: the fused per-thread form (GEMM tiles that
+  // stay in cache, scattered straight into the image with the bias; no column buffer pass).
+  const std::size_t planes = g.batch * g.image[0];
+  const std::size_t threads = std::size_t(get_num_threads());
+  if (!g.identity_cols() && W > 0 && planes >= threads) {
+    const bool exact = tiles_exactly(g) && P > 0;
+    const std::size_t parts = std::min(threads, planes);
+    const std::size_t tile = std::max<std::size_t>(std::size_t(getenv("TF_TILE_KB") ? atoi(getenv("TF_TILE_KB")) * 256 : kTileFloats), W);  // at least one grid row's columns
+    Workspace tiles(parts * tile);
+    parallel_parts(parts, [&](std::size_t i) {
+      conv_transpose_planes(g, grid, kernel, bias, image, planes * i / parts,
+                            planes * (i + 1) / parts, tiles.get() + i * tile, exact);
+    });
     return;
   }
   if (g.identity_cols()) {
@@ -513,6 +665,7 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
       std::memset(image, 0, g.image_positions() * g.image_channels * sizeof(float));
     else
       gemm::sgemm(false, true, P, W, Cg, 1.f, grid, Cg, kernel, Cg, 0.f, image, W);
+    add_bias_rows(image, g.image_positions(), g.image_channels, bias);
     return;
   }
   const bool tiles = tiles_exactly(g) && P > 0;
@@ -522,7 +675,10 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
       std::memset(image + a, 0, (b - a) * sizeof(float));
     });
   }
-  if (P == 0 || W == 0) return;
+  if (P == 0 || W == 0) {
+    add_bias_rows(image, g.image_positions(), g.image_channels, bias);
+    return;
+  }
   const std::size_t rows = slab_rows(g);
   Workspace ws(rows * W);
   std::optional<ImageTaps> taps;
@@ -541,6 +697,7 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
     else
       col2vol_gather(g, *taps, ws.get(), p0, p1, image);
   }
+  add_bias_rows(image, g.image_positions(), g.image_channels, bias);
 }
 
 void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid, float* gkernel,

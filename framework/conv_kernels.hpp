@@ -87,12 +87,18 @@ void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::siz
 void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
              float* image);
 
-/// `grid = conv(image, kernel)`: vol2col per slab, then one GEMM per slab.
-void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid);
-/// `image = conv_transpose(grid, kernel)` (overwrites `image`): one GEMM per slab
-/// `cols = grid * kernel^T`, then `col2vol`.
+/// `grid = conv(image, kernel) (+ bias)`: vol2col per slab, then one GEMM per slab. `bias`
+/// (`grid_channels` values, or null for none) is added to each slab while it is in cache.
+void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,
+                  const float* bias = nullptr);
+/// `image = conv_transpose(grid, kernel) (+ bias)` (overwrites `image`; `bias` has
+/// `image_channels` values, or null). Unit strides: an ordinary conv with the flipped kernel.
+/// Otherwise, when the batch has at least as many image depth planes as threads, each thread
+/// owns a range of planes and runs GEMMs `grid * kernel^T` into a cache-sized tile that it
+/// scatters straight into its planes (bias included); else one GEMM per slab into a column
+/// buffer, then `col2vol`.
 void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
-                            float* image);
+                            float* image, const float* bias = nullptr);
 /// `gkernel (+)= vol2col(image)^T * grid`, the kernel gradient of both directions.
 void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid, float* gkernel,
                       bool accumulate = false);

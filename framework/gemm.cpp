@@ -86,6 +86,14 @@ void sgemm_one_thread(Backend be, bool trans_a, bool trans_b, std::size_t m, std
 
 }  // namespace
 
+void sgemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                  float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  float beta, float* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  sgemm_one_thread(current.load(std::memory_order_relaxed), trans_a, trans_b, m, n, k, alpha, a,
+                   lda, b, ldb, beta, c, ldc);
+}
+
 void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
            std::size_t ldc) {

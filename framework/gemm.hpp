@@ -22,5 +22,10 @@ std::string backend_name(Backend backend);
 void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
            std::size_t ldc);
+/// The same on the calling thread only, for callers that split the work over threads
+/// themselves (a product per thread on its own tile).
+void sgemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                  float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  float beta, float* c, std::size_t ldc);
 
 }  // namespace tapeflow::gemm

@@ -192,11 +192,10 @@ Variable ConvBase<N>::call(const Variable& x, bool) {
   if (output_padding_) co.output_padding(vec<N>(*output_padding_));
   Variable y;
   try {
-    y = transpose_ ? conv_transpose(x, kernel_, co) : conv(x, kernel_, co);
+    y = transpose_ ? conv_transpose(x, kernel_, bias_, co) : conv(x, kernel_, bias_, co);
   } catch (const Error& e) {
     fail(name(), e.what());
   }
-  if (bias_.defined()) y = bias_add(y, bias_, data_format_);
   if (!activation_.is_linear()) y = activation_(y);
   return y;
 }

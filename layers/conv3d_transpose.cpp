@@ -121,11 +121,10 @@ Variable Conv3DTranspose::call(const Variable& x, bool) {
   if (output_padding_) co.output_padding(vec(*output_padding_));
   Variable y;
   try {
-    y = conv_transpose(x, kernel_, co);
+    y = conv_transpose(x, kernel_, bias_, co);
   } catch (const Error& e) {
     fail(name(), e.what());
   }
-  if (bias_.defined()) y = bias_add(y, bias_, data_format_);
   if (!activation_.is_linear()) y = activation_(y);
   return y;
 }

@@ -296,6 +296,76 @@ TEST_CASE("to_channels_last / to_channels_first: values and gradients") {
                (std::vector<Tensor>{random_tensor({2, 3, 2, 1}, 6)}));
 }
 
+TEST_CASE("conv and conv_transpose with a bias equal bias_add of the plain op, both formats") {
+  // Strided (per-thread tiles), k == s (a permutation), unit stride (run as a conv) and 1-D.
+  struct Case {
+    Shape x, k;
+    ConvOptions o;
+  };
+  const std::vector<Case> cases{
+      {{2, 3, 4, 3, 3}, {3, 3, 2, 5, 3}, ConvOptions().strides(2).padding("same")},
+      {{2, 3, 2, 4, 2}, {2, 2, 2, 4, 2}, ConvOptions().strides(2)},
+      {{1, 4, 3, 3, 2}, {3, 2, 3, 3, 2}, ConvOptions().padding("same")},
+      {{3, 5, 2}, {3, 4, 2}, ConvOptions().strides(3).dilation(1)},
+  };
+  for (const auto& c : cases)
+    for (const char* fmt : {"channels_last", "channels_first"}) {
+      CAPTURE(fmt);
+      ConvOptions o = c.o;
+      o.data_format(fmt);
+      const bool first = std::string(fmt) == "channels_first";
+      Tensor xt = random_tensor(c.x, 1);
+      Variable x(first ? to_first(xt) : xt), k(random_tensor(c.k, 2));
+      Variable b(random_tensor({c.k[c.k.size() - 2]}, 3));
+      Variable fused = conv_transpose(x, k, b, o);
+      Variable plain = bias_add(conv_transpose(x, k, o), b, fmt);
+      CHECK(xt::allclose(fused.value(), plain.value(), 1e-5, 1e-5));
+      // conv: kernel (k..., in, out) with in = the input's channels.
+      Shape ck = c.k;
+      std::swap(ck[ck.size() - 1], ck[ck.size() - 2]);
+      ck[ck.size() - 2] = c.x.back();
+      ck[ck.size() - 1] = 4;
+      Variable kc(random_tensor(ck, 4)), bc(random_tensor({4}, 5));
+      ConvOptions oc;
+      oc.padding("same").data_format(fmt);
+      CHECK(xt::allclose(conv(x, kc, bc, oc).value(),
+                         bias_add(conv(x, kc, oc), bc, fmt).value(), 1e-5, 1e-5));
+      // An undefined bias adds nothing.
+      CHECK(xt::allclose(conv_transpose(x, k, Variable(), o).value(),
+                         conv_transpose(x, k, o).value()));
+    }
+}
+
+TEST_CASE("gradcheck: conv_transpose and conv with a bias, w.r.t. input, kernel and bias") {
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv_transpose(in[0], in[1], in[2], ConvOptions().strides(2).padding("same"));
+      },
+      (std::vector<Tensor>{random_tensor({2, 3, 3, 2}, 1), random_tensor({3, 3, 2, 2}, 2),
+                           random_tensor({2}, 3)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv_transpose(in[0], in[1], in[2],
+                              ConvOptions().strides(2).data_format("channels_first"));
+      },
+      (std::vector<Tensor>{random_tensor({1, 2, 2, 2, 2}, 4), random_tensor({2, 2, 2, 3, 2}, 5),
+                           random_tensor({3}, 6)}));
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        return conv(in[0], in[1], in[2], ConvOptions().strides(2).padding("same"));
+      },
+      (std::vector<Tensor>{random_tensor({2, 5, 2}, 7), random_tensor({3, 2, 3}, 8),
+                           random_tensor({3}, 9)}));
+  // The bias alone followed (input and kernel constants).
+  Variable x(random_tensor({1, 2, 2, 2, 2}, 10)), k(random_tensor({2, 2, 2, 3, 2}, 11));
+  Variable b(random_tensor({3}, 12));
+  GradientTape tape;
+  tape.watch(b);
+  Variable y = conv_transpose(x, k, b, ConvOptions().strides(2));
+  Variable gb = tape.gradient(sum(y), {b})[0];
+  for (std::size_t i = 0; i < 3; ++i) CHECK(gb.value()(i) == doctest::Approx(4.0 * 4.0 * 4.0));
+}
+
 TEST_CASE("conv / conv_transpose bad input") {
   Variable x(random_tensor({1, 4, 4, 4, 3}, 1));
   Variable k(random_tensor({2, 2, 2, 5, 3}, 2));  // transpose: (k, k, k, filters=5, in=3)
@@ -306,6 +376,11 @@ TEST_CASE("conv / conv_transpose bad input") {
   TF_CHECK_ERROR(conv_transpose(x, Variable(random_tensor({2, 2, 2, 3, 5}, 1))), "conv_transpose",
                  "in_channels", "5", "3 channels");
   TF_CHECK_ERROR(conv(x, k), "conv", "in_channels", "5", "3 channels");
+  TF_CHECK_ERROR(conv_transpose(x, k, Variable(random_tensor({3}, 3))), "conv_transpose",
+                 "bias has shape (3,)", "expected (5,)", "per output channel");
+  TF_CHECK_ERROR(conv(x, Variable(random_tensor({2, 2, 2, 3, 4}, 2)),
+                      Variable(random_tensor({4, 1}, 3))),
+                 "conv", "bias has shape (4, 1)", "expected (4,)");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides({2, 2})), "conv_transpose",
                  "strides (2, 2)", "expected 1 or 3");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides({2, 0, 2})), "conv_transpose",

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "framework/conv_kernels.hpp"
+#include "framework/parallel.hpp"
 #include "tests/test_util.hpp"
 
 using namespace tapeflow;
@@ -40,6 +41,40 @@ std::vector<float> naive_conv(const ConvGeometry& g, const std::vector<float>& i
                     grid[gp * Cg + cg] += image[ip * Ci + ci] * kernel[(t * Ci + ci) * Cg + cg];
               }
   return grid;
+}
+
+// The transposed conv by its definition: image[p * s + t * d - pad] += grid[p] . kernel[t],
+// plus the bias on every image position.
+std::vector<float> naive_conv_transpose(const ConvGeometry& g, const std::vector<float>& grid,
+                                        const std::vector<float>& kernel,
+                                        const std::vector<float>& bias) {
+  const std::size_t Co = g.image_channels, Ci = g.grid_channels;
+  std::vector<float> image(g.image_positions() * Co, 0.f);
+  for (std::size_t i = 0; i < image.size(); ++i) image[i] = bias.empty() ? 0.f : bias[i % Co];
+  for (std::size_t n = 0; n < g.batch; ++n)
+    for (std::size_t z = 0; z < g.grid[0]; ++z)
+      for (std::size_t y = 0; y < g.grid[1]; ++y)
+        for (std::size_t x = 0; x < g.grid[2]; ++x)
+          for (std::size_t tz = 0; tz < g.kernel[0]; ++tz)
+            for (std::size_t ty = 0; ty < g.kernel[1]; ++ty)
+              for (std::size_t tx = 0; tx < g.kernel[2]; ++tx) {
+                long iz = long(z * g.stride[0] + tz * g.dilation[0]) - g.pad_before[0];
+                long iy = long(y * g.stride[1] + ty * g.dilation[1]) - g.pad_before[1];
+                long ix = long(x * g.stride[2] + tx * g.dilation[2]) - g.pad_before[2];
+                if (iz < 0 || iy < 0 || ix < 0 || iz >= long(g.image[0]) ||
+                    iy >= long(g.image[1]) || ix >= long(g.image[2]))
+                  continue;
+                std::size_t ip =
+                    ((n * g.image[0] + std::size_t(iz)) * g.image[1] + std::size_t(iy)) *
+                        g.image[2] +
+                    std::size_t(ix);
+                std::size_t gp = ((n * g.grid[0] + z) * g.grid[1] + y) * g.grid[2] + x;
+                std::size_t t = (tz * g.kernel[1] + ty) * g.kernel[2] + tx;
+                for (std::size_t co = 0; co < Co; ++co)
+                  for (std::size_t ci = 0; ci < Ci; ++ci)
+                    image[ip * Co + co] += grid[gp * Ci + ci] * kernel[(t * Co + co) * Ci + ci];
+              }
+  return image;
 }
 
 std::vector<float> random_vec(std::size_t n, unsigned seed) {
@@ -233,23 +268,101 @@ TEST_CASE("workspace: slabs keep the column buffer within the limit, and the pea
   std::vector<float> image(g.image_positions() * 8);
   const std::size_t row_bytes = g.col_width() * sizeof(float);  // 2 KiB
 
+  // The input gradient of the transposed conv (an ordinary conv) and its kernel gradient run
+  // in slabs of vol2col rows.
+  std::vector<float> out(grid.size()), gk(kernel.size());
   kernels::set_conv_workspace_limit(10 * row_bytes);
   kernels::reset_conv_workspace_peak();
-  kernels::conv_transpose_forward(g, grid.data(), kernel.data(), image.data());
+  kernels::conv_forward_and_kernel_grad(g, image.data(), kernel.data(), out.data(), grid.data(),
+                                        gk.data());
   CHECK(kernels::conv_workspace_peak_bytes() == 10 * row_bytes);
-  auto small_slabs = image;
+  auto small_slabs = out, small_gk = gk;
 
   kernels::set_conv_workspace_limit(std::size_t(64) << 20);
   kernels::reset_conv_workspace_peak();
-  kernels::conv_transpose_forward(g, grid.data(), kernel.data(), image.data());
+  kernels::conv_forward_and_kernel_grad(g, image.data(), kernel.data(), out.data(), grid.data(),
+                                        gk.data());
   CHECK(kernels::conv_workspace_peak_bytes() == g.grid_positions() * row_bytes);  // one slab
-  CHECK(close(image, small_slabs));
+  CHECK(close(out, small_slabs));
+  CHECK(close(gk, small_gk));
+
+  // The transposed forward needs one cache-sized tile per thread, whatever the batch.
+  std::size_t peak_at_batch[2] = {0, 0};
+  for (std::size_t b : {0, 1}) {
+    auto gb = ConvGeometry::explicit_sizes(3, b ? 8 : 2, {8, 8, 8}, 8, {4, 4, 4}, 16, {4, 4, 4},
+                                           {2, 2, 2}, {1, 1, 1}, {1, 1, 1});
+    auto xb = random_vec(gb.grid_positions() * 16, 1);
+    std::vector<float> yb(gb.image_positions() * 8);
+    kernels::reset_conv_workspace_peak();
+    kernels::conv_transpose_forward(gb, xb.data(), kernel.data(), yb.data());
+    peak_at_batch[b] = kernels::conv_workspace_peak_bytes();
+  }
+  CHECK(peak_at_batch[0] > 0);
+  CHECK(peak_at_batch[0] == peak_at_batch[1]);
+  CHECK(peak_at_batch[0] <= std::size_t(get_num_threads()) * (std::size_t(512) << 10));
 
   // A 1x1 conv needs no column buffer at all.
   auto one = ConvGeometry::forward(1, 4, {5}, 3, 2, {1}, {1}, {1}, {0}, {0});
-  std::vector<float> in(60, 1.f), k(6, 1.f), out(40);
+  std::vector<float> in(60, 1.f), k(6, 1.f), out1(40);
   kernels::reset_conv_workspace_peak();
-  kernels::conv_forward(one, in.data(), k.data(), out.data());
+  kernels::conv_forward(one, in.data(), k.data(), out1.data());
   CHECK(kernels::conv_workspace_peak_bytes() == 0);
-  CHECK(out[0] == 3.f);
+  CHECK(out1[0] == 3.f);
+}
+
+TEST_CASE("conv_transpose_forward with bias matches the definition, for any thread count") {
+  // The geometries above, plus shapes whose GEMM tile holds only a few grid rows (many depth
+  // taps times wide planes: the tile is cut within a grid plane) and k == s with a bias.
+  auto gs = geometries();
+  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {9, 8, 7}, 64, {4, 4, 3}, 2, {3, 8, 8},
+                                            {2, 2, 2}, {1, 1, 1}, {1, 3, 2}));
+  gs.push_back(ConvGeometry::explicit_sizes(2, 3, {10, 12}, 5, {5, 4}, 3, {2, 3}, {2, 3},
+                                            {1, 1}, {0, 0}));
+  gs.push_back(ConvGeometry::explicit_sizes(1, 3, {12}, 4, {6}, 2, {2}, {2}, {1}, {0}));
+  const int saved = get_num_threads();
+  for (int threads : {1, 2, 3, 5}) {
+    set_num_threads(threads);
+    for (const auto& g : gs) {
+      CAPTURE(g.str());
+      CAPTURE(threads);
+      auto grid = random_vec(g.grid_positions() * g.grid_channels, 21);
+      auto kernel = random_vec(g.kernel_size(), 22);
+      auto bias = random_vec(g.image_channels, 23);
+      std::vector<float> y(g.image_positions() * g.image_channels, 7.f);
+      kernels::conv_transpose_forward(g, grid.data(), kernel.data(), y.data(), bias.data());
+      CHECK(close(y, naive_conv_transpose(g, grid, kernel, bias)));
+      std::vector<float> y0(y.size(), 7.f);
+      kernels::conv_transpose_forward(g, grid.data(), kernel.data(), y0.data());
+      CHECK(close(y0, naive_conv_transpose(g, grid, kernel, {})));
+      // Ordinary conv with bias too.
+      auto image = random_vec(g.image_positions() * g.image_channels, 24);
+      auto gbias = random_vec(g.grid_channels, 25);
+      std::vector<float> out(g.grid_positions() * g.grid_channels, 7.f);
+      kernels::conv_forward(g, image.data(), kernel.data(), out.data(), gbias.data());
+      auto expected = naive_conv(g, image, kernel);
+      for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += gbias[i % g.grid_channels];
+      CHECK(close(out, expected));
+    }
+  }
+  set_num_threads(saved);
+}
+
+TEST_CASE("conv_transpose_forward: the sums do not depend on the thread count") {
+  auto g = ConvGeometry::explicit_sizes(3, 2, {8, 8, 8}, 8, {4, 4, 4}, 16, {4, 4, 4}, {2, 2, 2},
+                                        {1, 1, 1}, {1, 1, 1});
+  auto grid = random_vec(g.grid_positions() * 16, 31);
+  auto kernel = random_vec(g.kernel_size(), 32);
+  auto bias = random_vec(8, 33);
+  const int saved = get_num_threads();
+  std::vector<float> first;
+  for (int threads : {1, 2, 4}) {
+    set_num_threads(threads);
+    std::vector<float> y(g.image_positions() * 8);
+    kernels::conv_transpose_forward(g, grid.data(), kernel.data(), y.data(), bias.data());
+    if (first.empty())
+      first = y;
+    else
+      CHECK(y == first);
+  }
+  set_num_threads(saved);
 }
