@@ -521,6 +521,7 @@ namespace {
 // Per-thread tile of the fused transposed convolution: small enough to stay in a core's L2
 // between the GEMM that writes it and the scatter that reads it.
 constexpr std::size_t kTileFloats = std::size_t(128) << 10;  // 512 KiB
+constexpr std::size_t kBlockCols = 1024;
 
 // out[i] (+)= src[i] (+ bias[i % C]) over n floats; n is a multiple of C.
 __attribute__((target_clones("avx2", "default"))) void add_rows(float* __restrict out,
@@ -564,9 +565,10 @@ void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float
   const long D0 = long(g.dilation[0]), D1 = long(g.dilation[1]), D2 = long(g.dilation[2]);
   const long P0 = g.pad_before[0], P1 = g.pad_before[1], P2 = g.pad_before[2];
   const std::size_t plane = I1 * I2 * Co, tap_plane = K1 * K2 * Co;
-  static const std::size_t tile_floats = getenv("TF_TILE_KB") ? std::size_t(atoi(getenv("TF_TILE_KB"))) * 256 : kTileFloats;
-  static const std::size_t block_cols = getenv("TF_BLOCK_COLS") ? std::size_t(atoi(getenv("TF_BLOCK_COLS"))) : 1024;
-  const std::size_t block = std::max<std::size_t>(1, std::min(K0, block_cols / tap_plane));
+  // Depth taps per GEMM: about kBlockCols columns, so that a tile holds enough grid rows for
+  // the GEMM's packing of the kernel block to pay off.
+  const std::size_t block = std::max<std::size_t>(1, std::min(K0, kBlockCols / tap_plane));
+  const std::size_t tile_floats = std::max(kTileFloats, block * tap_plane);
   if (!exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
   if (Ci == 0) {
     if (exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
@@ -652,7 +654,8 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
   if (!g.identity_cols() && W > 0 && planes >= threads) {
     const bool exact = tiles_exactly(g) && P > 0;
     const std::size_t parts = std::min(threads, planes);
-    const std::size_t tile = std::max<std::size_t>(std::size_t(getenv("TF_TILE_KB") ? atoi(getenv("TF_TILE_KB")) * 256 : kTileFloats), W);  // at least one grid row's columns
+    // At least one grid row of one depth tap's columns.
+    const std::size_t tile = std::max(kTileFloats, g.kernel[1] * g.kernel[2] * g.image_channels);
     Workspace tiles(parts * tile);
     parallel_parts(parts, [&](std::size_t i) {
       conv_transpose_planes(g, grid, kernel, bias, image, planes * i / parts,

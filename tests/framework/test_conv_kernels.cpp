@@ -314,7 +314,9 @@ TEST_CASE("conv_transpose_forward with bias matches the definition, for any thre
   // The geometries above, plus shapes whose GEMM tile holds only a few grid rows (many depth
   // taps times wide planes: the tile is cut within a grid plane) and k == s with a bias.
   auto gs = geometries();
-  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {9, 8, 7}, 64, {4, 4, 3}, 2, {3, 8, 8},
+  // (a depth tap's columns: 8 * 8 * 64 = 4096 floats, so a 512 KiB tile holds 32 of the 48
+  // rows of a grid plane)
+  gs.push_back(ConvGeometry::explicit_sizes(3, 2, {9, 18, 16}, 64, {4, 8, 6}, 2, {3, 8, 8},
                                             {2, 2, 2}, {1, 1, 1}, {1, 3, 2}));
   gs.push_back(ConvGeometry::explicit_sizes(2, 3, {10, 12}, 5, {5, 4}, 3, {2, 3}, {2, 3},
                                             {1, 1}, {0, 0}));
