@@ -320,6 +320,7 @@ GenResult run_generator(const Args& args) {
     loss.backward();
     topt.step();
   };
+  if (!args.torch) return {alternate({tf_step}, args.warmup, args.reps)[0], 0.0};
   auto t = alternate({tf_step, torch_side(th_step, g_threads), torch_side(th_step, 1)}, args.warmup,
                      args.reps);
   return {t[0], std::min(t[1], t[2])};

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "framework/graph.hpp"
+#include "framework/normalization.hpp"
 #include "framework/ops.hpp"
 
 namespace tapeflow::layers {
@@ -80,6 +81,18 @@ Variable BatchNormalization::call(const Variable& x, bool training) {
   for (auto a : axes_) bshape[a] = static_cast<long>(s[a]);
   const Variable eps = scalar(options_.epsilon());
   Variable y;
+  if (training && trainable() && axes_.size() == 1 && axes_[0] + 1 == s.size()) {
+    // Channels last (the usual case): one fused op.
+    BatchNormResult r = batch_norm_channels_last(x, gamma_, beta_, options_.epsilon());
+    if (x.value().size() > 0) {
+      const float m = options_.momentum();
+      r.mean.reshape(moving_mean_.shape());
+      r.variance.reshape(moving_variance_.shape());
+      moving_mean_.assign(Tensor(moving_mean_.value() * m + r.mean * (1.f - m)));
+      moving_variance_.assign(Tensor(moving_variance_.value() * m + r.variance * (1.f - m)));
+    }
+    return r.y;
+  }
   if (training && trainable()) {
     Axes red;
     std::size_t count = 1;

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "framework/graph.hpp"
+#include "framework/normalization.hpp"
 #include "framework/ops.hpp"
 #include "layers/batch_normalization.hpp"
 #include "tests/test_util.hpp"
@@ -141,6 +142,83 @@ TEST_CASE("BatchNormalization: gradcheck, training mode (through batch stats) an
   TF_GRADCHECK_VARIABLES([&] { return bn(Variable(x), true); }, bn.trainable_variables());
   TF_GRADCHECK([&](const std::vector<Variable>& in) { return bn(in[0], false); }, {x});
   TF_GRADCHECK_VARIABLES([&] { return bn(Variable(x), false); }, bn.trainable_variables());
+}
+
+TEST_CASE("BatchNormalization: the fused channels_last path, gradcheck in x, gamma and beta") {
+  reset_default_graph();
+  for (bool center : {true, false})
+    for (bool scale : {true, false}) {
+      CAPTURE(center);
+      CAPTURE(scale);
+      BatchNormalization bn(BatchNormalizationOptions().center(center).scale(scale));
+      Tensor x = random_tensor({3, 2, 3}, 11);
+      bn(Variable(x));
+      std::vector<Tensor> w;
+      if (scale) w.push_back(random_tensor({3}, 12));
+      if (center) w.push_back(random_tensor({3}, 13));
+      w.push_back(random_tensor({3}, 14));
+      w.push_back(random_tensor({3}, 15, 0.5f, 2.f));
+      bn.set_weights(w);
+      TF_GRADCHECK([&](const std::vector<Variable>& in) { return bn(in[0], true); }, {x});
+      if (center || scale)
+        TF_GRADCHECK_VARIABLES([&] { return bn(Variable(x), true); }, bn.trainable_variables());
+    }
+}
+
+// The composed definition the fused op must match.
+Variable composed_bn(const Variable& x, const Variable& gamma, const Variable& beta, float eps) {
+  Axes red;
+  for (std::size_t i = 0; i + 1 < x.shape().size(); ++i) red.push_back(int(i));
+  Variable c = sub(x, mean(x, red, true));
+  Variable y = mul(c, rsqrt(add(mean(square(c), red, true), scalar(eps))));
+  return add(mul(y, gamma), beta);
+}
+
+TEST_CASE("batch_norm_channels_last: values, statistics and gradients of the definition") {
+  // 2 * 40 * 60 = 4800 rows: more than one of the op's summation chunks.
+  Tensor xt = random_tensor({2, 40, 60, 5}, 21, -2.f, 3.f);
+  Variable x(xt), gamma(random_tensor({5}, 22)), beta(random_tensor({5}, 23));
+  Tensor gyt = random_tensor({2, 40, 60, 5}, 24);
+  GradientTape t1;
+  t1.watch(x);
+  t1.watch(gamma);
+  t1.watch(beta);
+  BatchNormResult r = batch_norm_channels_last(x, gamma, beta, 1e-3f);
+  auto g1 = t1.gradient(r.y, {x, gamma, beta}, Variable(gyt));
+  GradientTape t2;
+  t2.watch(x);
+  t2.watch(gamma);
+  t2.watch(beta);
+  Variable y2 = composed_bn(x, gamma, beta, 1e-3f);
+  auto g2 = t2.gradient(y2, {x, gamma, beta}, Variable(gyt));
+  TF_CHECK_CLOSE(r.y.value(), y2.value());
+  for (std::size_t i = 0; i < 3; ++i) TF_CHECK_CLOSE(g1[i].value(), g2[i].value());
+  TF_CHECK_CLOSE(r.mean, mean(x, {0, 1, 2}).value());
+  TF_CHECK_CLOSE(r.variance,
+                 mean(square(sub(x, mean(x, {0, 1, 2}, true))), {0, 1, 2}).value());
+}
+
+TEST_CASE("batch_norm_channels_last: second-order gradients (a recorded backward runs as ops)") {
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) {
+        GradientTape inner;
+        inner.watch(in[0]);
+        Variable y = batch_norm_channels_last(in[0], in[1], in[2], 1e-3f).y;
+        return inner.gradient(sum(mul(y, y)), {in[0]})[0];
+      },
+      (std::vector<Tensor>{random_tensor({4, 3}, 31), random_tensor({3}, 32),
+                           random_tensor({3}, 33)}));
+}
+
+TEST_CASE("batch_norm_channels_last: bad input") {
+  Variable x(random_tensor({2, 3, 4}, 41));
+  TF_CHECK_ERROR(batch_norm_channels_last(x, Variable(random_tensor({3}, 1)), Variable(), 1e-3f),
+                 "batch_norm", "gamma has shape (3,)", "expected (4,)");
+  TF_CHECK_ERROR(batch_norm_channels_last(x, Variable(), Variable(random_tensor({4, 1}, 1)), 1e-3f),
+                 "batch_norm", "beta has shape (4, 1)");
+  TF_CHECK_ERROR(batch_norm_channels_last(Variable(random_tensor({4}, 1)), Variable(), Variable(),
+                                          1e-3f),
+                 "batch_norm", "rank >= 2");
 }
 
 TEST_CASE("BatchNormalization: regularizers") {
