@@ -523,12 +523,13 @@ namespace {
 constexpr std::size_t kTileFloats = std::size_t(128) << 10;  // 512 KiB
 constexpr std::size_t kBlockCols = 1024;
 
-// out[i] (+)= src[i] (+ bias[i % C]) over n floats; n is a multiple of C.
+// out[i] += src[i] over n floats.
 __attribute__((target_clones("avx2", "default"))) void add_rows(float* __restrict out,
                                                               const float* __restrict src,
                                                               std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] += src[i];
 }
+// out[i] = src[i] + bias[i % C] (no bias: a copy) over n floats; n is a multiple of C.
 __attribute__((target_clones("avx2", "default"))) void store_rows(float* __restrict out,
                                                                 const float* __restrict src,
                                                                 const float* __restrict bias,
@@ -551,9 +552,9 @@ void fill_bias(float* out, std::size_t positions, std::size_t C, const float* bi
 
 // The transposed convolution of the image planes (n, z) in [plane0, plane1), by one thread:
 // for every grid plane that reaches them, GEMMs over a few grid rows at a time into `tile`,
-// then a scatter-add of the tile's taps that land in the range into the image (a copy when every
-// image position has exactly one source). Each image position is owned by one thread and receives its terms in grid order,
-// so the sums do not depend on the thread count.
+// then a scatter-add of the tile's taps that land in the range into the image (a copy when
+// every image position has exactly one source). Each image position is owned by one thread and
+// receives its terms in grid order, so the sums do not depend on the thread count.
 void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float* kernel,
                            const float* bias, float* image, std::size_t plane0,
                            std::size_t plane1, float* tile, bool exact) {
