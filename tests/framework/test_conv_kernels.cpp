@@ -11,12 +11,11 @@ using tapeflow::test::random_tensor;
 
 namespace {
 
-// Direct definition, independent of the kernels: the image index of grid position `g` and tap
-// `t` along one axis is g * s + t * d - pad_before.
-std::vector<float> naive_conv(const ConvGeometry& g, const std::vector<float>& image,
-                              const std::vector<float>& kernel) {
-  std::vector<float> grid(g.grid_positions() * g.grid_channels, 0.f);
-  const std::size_t Ci = g.image_channels, Cg = g.grid_channels;
+// Direct definition, independent of the kernels: calls f(grid position, image position, tap)
+// for every tap of every grid position that lands inside the image; along one axis the image
+// index of grid position `g` and tap `t` is g * s + t * d - pad_before.
+template <class F>
+void for_each_tap(const ConvGeometry& g, F f) {
   for (std::size_t n = 0; n < g.batch; ++n)
     for (std::size_t z = 0; z < g.grid[0]; ++z)
       for (std::size_t y = 0; y < g.grid[1]; ++y)
@@ -35,11 +34,20 @@ std::vector<float> naive_conv(const ConvGeometry& g, const std::vector<float>& i
                         g.image[2] +
                     std::size_t(ix);
                 std::size_t gp = ((n * g.grid[0] + z) * g.grid[1] + y) * g.grid[2] + x;
-                std::size_t t = (tz * g.kernel[1] + ty) * g.kernel[2] + tx;
-                for (std::size_t ci = 0; ci < Ci; ++ci)
-                  for (std::size_t cg = 0; cg < Cg; ++cg)
-                    grid[gp * Cg + cg] += image[ip * Ci + ci] * kernel[(t * Ci + ci) * Cg + cg];
+                f(gp, ip, (tz * g.kernel[1] + ty) * g.kernel[2] + tx);
               }
+}
+
+// grid[p] = sum_t image[p * s + t * d - pad] . kernel[t]
+std::vector<float> naive_conv(const ConvGeometry& g, const std::vector<float>& image,
+                              const std::vector<float>& kernel) {
+  std::vector<float> grid(g.grid_positions() * g.grid_channels, 0.f);
+  const std::size_t Ci = g.image_channels, Cg = g.grid_channels;
+  for_each_tap(g, [&](std::size_t gp, std::size_t ip, std::size_t t) {
+    for (std::size_t ci = 0; ci < Ci; ++ci)
+      for (std::size_t cg = 0; cg < Cg; ++cg)
+        grid[gp * Cg + cg] += image[ip * Ci + ci] * kernel[(t * Ci + ci) * Cg + cg];
+  });
   return grid;
 }
 
@@ -51,29 +59,11 @@ std::vector<float> naive_conv_transpose(const ConvGeometry& g, const std::vector
   const std::size_t Co = g.image_channels, Ci = g.grid_channels;
   std::vector<float> image(g.image_positions() * Co, 0.f);
   for (std::size_t i = 0; i < image.size(); ++i) image[i] = bias.empty() ? 0.f : bias[i % Co];
-  for (std::size_t n = 0; n < g.batch; ++n)
-    for (std::size_t z = 0; z < g.grid[0]; ++z)
-      for (std::size_t y = 0; y < g.grid[1]; ++y)
-        for (std::size_t x = 0; x < g.grid[2]; ++x)
-          for (std::size_t tz = 0; tz < g.kernel[0]; ++tz)
-            for (std::size_t ty = 0; ty < g.kernel[1]; ++ty)
-              for (std::size_t tx = 0; tx < g.kernel[2]; ++tx) {
-                long iz = long(z * g.stride[0] + tz * g.dilation[0]) - g.pad_before[0];
-                long iy = long(y * g.stride[1] + ty * g.dilation[1]) - g.pad_before[1];
-                long ix = long(x * g.stride[2] + tx * g.dilation[2]) - g.pad_before[2];
-                if (iz < 0 || iy < 0 || ix < 0 || iz >= long(g.image[0]) ||
-                    iy >= long(g.image[1]) || ix >= long(g.image[2]))
-                  continue;
-                std::size_t ip =
-                    ((n * g.image[0] + std::size_t(iz)) * g.image[1] + std::size_t(iy)) *
-                        g.image[2] +
-                    std::size_t(ix);
-                std::size_t gp = ((n * g.grid[0] + z) * g.grid[1] + y) * g.grid[2] + x;
-                std::size_t t = (tz * g.kernel[1] + ty) * g.kernel[2] + tx;
-                for (std::size_t co = 0; co < Co; ++co)
-                  for (std::size_t ci = 0; ci < Ci; ++ci)
-                    image[ip * Co + co] += grid[gp * Ci + ci] * kernel[(t * Co + co) * Ci + ci];
-              }
+  for_each_tap(g, [&](std::size_t gp, std::size_t ip, std::size_t t) {
+    for (std::size_t co = 0; co < Co; ++co)
+      for (std::size_t ci = 0; ci < Ci; ++ci)
+        image[ip * Co + co] += grid[gp * Ci + ci] * kernel[(t * Co + co) * Ci + ci];
+  });
   return image;
 }
 
