@@ -570,11 +570,10 @@ void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float
   // the GEMM's packing of the kernel block to pay off.
   const std::size_t block = std::max<std::size_t>(1, std::min(K0, kBlockCols / tap_plane));
   const std::size_t tile_floats = std::max(kTileFloats, block * tap_plane);
-  if (!exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
-  if (Ci == 0) {
-    if (exact) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
-    return;
-  }
+  // Sums start from the bias; a copy (exact) writes every position itself, unless there is
+  // nothing to copy.
+  if (!exact || Ci == 0) fill_bias(image + plane0 * plane, (plane1 - plane0) * I1 * I2, Co, bias);
+  if (Ci == 0) return;
   for (std::size_t first = plane0; first < plane1;) {
     const std::size_t n = first / I0;
     const long zlo = long(first % I0);

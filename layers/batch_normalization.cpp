@@ -81,16 +81,19 @@ Variable BatchNormalization::call(const Variable& x, bool training) {
   for (auto a : axes_) bshape[a] = static_cast<long>(s[a]);
   const Variable eps = scalar(options_.epsilon());
   Variable y;
+  // The moving averages are state, not part of the differentiated computation: update the
+  // stored values from the batch statistics' values.
+  auto update_moving = [&](Tensor bm, Tensor bv) {
+    const float m = options_.momentum();
+    bm.reshape(moving_mean_.shape());
+    bv.reshape(moving_variance_.shape());
+    moving_mean_.assign(Tensor(moving_mean_.value() * m + bm * (1.f - m)));
+    moving_variance_.assign(Tensor(moving_variance_.value() * m + bv * (1.f - m)));
+  };
   if (training && trainable() && axes_.size() == 1 && axes_[0] + 1 == s.size()) {
     // Channels last (the usual case): one fused op.
     BatchNormResult r = batch_norm_channels_last(x, gamma_, beta_, options_.epsilon());
-    if (x.value().size() > 0) {
-      const float m = options_.momentum();
-      r.mean.reshape(moving_mean_.shape());
-      r.variance.reshape(moving_variance_.shape());
-      moving_mean_.assign(Tensor(moving_mean_.value() * m + r.mean * (1.f - m)));
-      moving_variance_.assign(Tensor(moving_variance_.value() * m + r.variance * (1.f - m)));
-    }
+    if (x.value().size() > 0) update_moving(std::move(r.mean), std::move(r.variance));
     return r.y;
   }
   if (training && trainable()) {
@@ -105,16 +108,7 @@ Variable BatchNormalization::call(const Variable& x, bool training) {
     Variable centered = sub(x, mu);
     Variable var = mean(square(centered), red, /*keepdims=*/true);
     y = mul(centered, rsqrt(add(var, eps)));
-    if (count > 0) {
-      // The moving averages are state, not part of the differentiated computation: update the
-      // stored values from the batch statistics' values.
-      const float m = options_.momentum();
-      Tensor bm = mu.value(), bv = var.value();
-      bm.reshape(moving_mean_.shape());
-      bv.reshape(moving_variance_.shape());
-      moving_mean_.assign(Tensor(moving_mean_.value() * m + bm * (1.f - m)));
-      moving_variance_.assign(Tensor(moving_variance_.value() * m + bv * (1.f - m)));
-    }
+    if (count > 0) update_moving(mu.value(), var.value());
   } else {
     Variable mm = reshape(moving_mean_, bshape);
     Variable mv = reshape(moving_variance_, bshape);
