@@ -22,19 +22,19 @@
 #include <string>
 #include <vector>
 
-#include "framework/activations.hpp"
-#include "framework/conv_kernels.hpp"
-#include "framework/gemm.hpp"
-#include "framework/losses.hpp"
-#include "framework/ops.hpp"
-#include "framework/parallel.hpp"
-#include "framework/random.hpp"
-#include "framework/tape.hpp"
-#include "layers/batch_normalization.hpp"
-#include "layers/conv3d_transpose.hpp"
-#include "layers/dense.hpp"
-#include "layers/reshaping.hpp"
-#include "optim/adam.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/framework/kernels/conv_kernels.hpp"
+#include "tapeflow/framework/runtime/gemm.hpp"
+#include "tapeflow/framework/ops/losses.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/layers/batch_normalization.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
+#include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/reshaping.hpp"
+#include "tapeflow/optim/adam.hpp"
 
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;

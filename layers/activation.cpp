@@ -1,4 +1,4 @@
-#include "layers/activation.hpp"
+#include "tapeflow/layers/activation.hpp"
 
 namespace tapeflow::layers {
 

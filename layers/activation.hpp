@@ -2,8 +2,8 @@
 /// Keras `Activation` layer: applies a named or custom activation function.
 #include <string>
 
-#include "framework/activations.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

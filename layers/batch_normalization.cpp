@@ -1,11 +1,11 @@
-#include "layers/batch_normalization.hpp"
+#include "tapeflow/layers/batch_normalization.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "framework/graph.hpp"
-#include "framework/normalization.hpp"
-#include "framework/ops.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/normalization.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

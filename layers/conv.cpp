@@ -1,10 +1,10 @@
-#include "layers/conv.hpp"
+#include "tapeflow/layers/conv.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "framework/conv.hpp"
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/conv.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

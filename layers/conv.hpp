@@ -1,6 +1,6 @@
 #pragma once
 /// Keras' convolution layers `Conv1D`, `Conv2D`, `Conv3D`: one template `ConvND<N>` over the
-/// shared N-d kernels of `framework/conv.hpp`, and the pieces the transposed convolutions
+/// shared N-d kernels of `framework/ops/conv.hpp`, and the pieces the transposed convolutions
 /// (`layers/conv_transpose.hpp`) share with it: the options base and `ConvBase<N>`.
 #include <array>
 #include <cstddef>
@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "framework/activations.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,9 +1,9 @@
-#include "layers/conv3d_transpose.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
 
 #include <mutex>
 
-#include "framework/conv.hpp"
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/conv.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

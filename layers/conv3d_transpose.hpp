@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "framework/activations.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,4 +1,4 @@
-#include "layers/conv_transpose.hpp"
+#include "tapeflow/layers/conv_transpose.hpp"
 
 namespace tapeflow::layers {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/conv.hpp"
+#include "tapeflow/layers/conv.hpp"
 
 namespace tapeflow::layers {
 

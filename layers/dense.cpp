@@ -1,6 +1,6 @@
-#include "layers/dense.hpp"
+#include "tapeflow/layers/dense.hpp"
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -2,8 +2,8 @@
 /// Keras `Dense`: `activation(x . kernel + bias)` on the last axis of an input of rank >= 2.
 #include <string>
 
-#include "framework/activations.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

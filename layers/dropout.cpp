@@ -1,9 +1,9 @@
-#include "layers/dropout.hpp"
+#include "tapeflow/layers/dropout.hpp"
 
 #include <cmath>
 
-#include "framework/conv.hpp"
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/conv.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -4,15 +4,15 @@
 #include <string>
 #include <vector>
 
-#include "framework/random.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 
 /// Options of `Dropout` (Keras names): the required `rate` in [0, 1), the fraction of inputs
 /// dropped; `noise_shape`, the shape of the binary mask, broadcast against the input (empty: the
 /// input's shape; an entry -1 takes the input's size there, as Keras' `None`); `seed`, the op
-/// seed (see `framework/random.hpp`).
+/// seed (see `framework/runtime/random.hpp`).
 ///
 /// Example: `DropoutOptions(0.5f).noise_shape({-1, 1, -1}).seed(42)`
 struct DropoutOptions : LayerOptionsBase<DropoutOptions> {

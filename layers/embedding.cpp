@@ -1,8 +1,8 @@
-#include "layers/embedding.hpp"
+#include "tapeflow/layers/embedding.hpp"
 
 #include <cmath>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -2,7 +2,7 @@
 /// Keras `Embedding`: looks up a learned vector for each integer id.
 #include <string>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,7 +1,7 @@
-#include "layers/global_pooling.hpp"
+#include "tapeflow/layers/global_pooling.hpp"
 
-#include "framework/ops.hpp"
-#include "layers/conv.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/conv.hpp"
 
 namespace tapeflow::layers {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

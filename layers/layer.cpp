@@ -1,8 +1,8 @@
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 #include <sstream>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "framework/config.hpp"
-#include "framework/constraints.hpp"
-#include "framework/graph.hpp"
-#include "framework/initializers.hpp"
-#include "framework/regularizers.hpp"
-#include "framework/variable.hpp"
+#include "tapeflow/framework/nn/config.hpp"
+#include "tapeflow/framework/nn/constraints.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/nn/initializers.hpp"
+#include "tapeflow/framework/nn/regularizers.hpp"
+#include "tapeflow/framework/core/variable.hpp"
 
 /// Declares a chainable option `name` of type `T` in an options struct (PyTorch's TORCH_ARG):
 /// a setter `opts.name(v)` returning `*this`, a getter `opts.name()`, and the field `name_`,

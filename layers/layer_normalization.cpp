@@ -1,9 +1,9 @@
-#include "layers/layer_normalization.hpp"
+#include "tapeflow/layers/layer_normalization.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,8 +1,8 @@
-#include "layers/leaky_relu.hpp"
+#include "tapeflow/layers/leaky_relu.hpp"
 
 #include <cmath>
 
-#include "framework/activations.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
 
 namespace tapeflow::layers {
 

@@ -2,7 +2,7 @@
 /// Keras `LeakyReLU` layer: `x` for `x > 0`, `alpha * x` otherwise.
 #include <string>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

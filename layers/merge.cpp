@@ -1,6 +1,6 @@
-#include "layers/merge.hpp"
+#include "tapeflow/layers/merge.hpp"
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,8 +1,8 @@
-#include "layers/padding.hpp"
+#include "tapeflow/layers/padding.hpp"
 
 #include <cctype>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

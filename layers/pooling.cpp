@@ -1,10 +1,10 @@
-#include "layers/pooling.hpp"
+#include "tapeflow/layers/pooling.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "framework/pooling.hpp"
-#include "layers/conv.hpp"
+#include "tapeflow/framework/ops/pooling.hpp"
+#include "tapeflow/layers/conv.hpp"
 
 namespace tapeflow::layers {
 

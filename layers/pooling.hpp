@@ -1,13 +1,13 @@
 #pragma once
 /// Keras' pooling layers `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D` over the N-d pooling
-/// ops of `framework/pooling.hpp`.
+/// ops of `framework/ops/pooling.hpp`.
 #include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

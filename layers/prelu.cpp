@@ -1,9 +1,9 @@
-#include "layers/prelu.hpp"
+#include "tapeflow/layers/prelu.hpp"
 
 #include <set>
 
-#include "framework/activations.hpp"
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

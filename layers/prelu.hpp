@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

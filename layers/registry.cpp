@@ -1,28 +1,28 @@
-#include "layers/registry.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 #include <cctype>
 #include <functional>
 #include <map>
 
-#include "framework/activations.hpp"
-#include "layers/activation.hpp"
-#include "layers/batch_normalization.hpp"
-#include "layers/conv.hpp"
-#include "layers/conv3d_transpose.hpp"
-#include "layers/conv_transpose.hpp"
-#include "layers/dense.hpp"
-#include "layers/dropout.hpp"
-#include "layers/embedding.hpp"
-#include "layers/global_pooling.hpp"
-#include "layers/layer_normalization.hpp"
-#include "layers/leaky_relu.hpp"
-#include "layers/merge.hpp"
-#include "layers/padding.hpp"
-#include "layers/pooling.hpp"
-#include "layers/prelu.hpp"
-#include "layers/reshaping.hpp"
-#include "layers/sequential.hpp"
-#include "layers/upsampling.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/activation.hpp"
+#include "tapeflow/layers/batch_normalization.hpp"
+#include "tapeflow/layers/conv.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
+#include "tapeflow/layers/conv_transpose.hpp"
+#include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/dropout.hpp"
+#include "tapeflow/layers/embedding.hpp"
+#include "tapeflow/layers/global_pooling.hpp"
+#include "tapeflow/layers/layer_normalization.hpp"
+#include "tapeflow/layers/leaky_relu.hpp"
+#include "tapeflow/layers/merge.hpp"
+#include "tapeflow/layers/padding.hpp"
+#include "tapeflow/layers/pooling.hpp"
+#include "tapeflow/layers/prelu.hpp"
+#include "tapeflow/layers/reshaping.hpp"
+#include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/upsampling.hpp"
 
 namespace tapeflow::layers {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "framework/config.hpp"
-#include "layers/layer.hpp"
+#include "tapeflow/framework/nn/config.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,9 +1,9 @@
-#include "layers/reshaping.hpp"
+#include "tapeflow/layers/reshaping.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

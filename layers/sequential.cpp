@@ -1,10 +1,10 @@
-#include "layers/sequential.hpp"
+#include "tapeflow/layers/sequential.hpp"
 
 #include <algorithm>
 #include <sstream>
 #include <unordered_set>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

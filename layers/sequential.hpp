@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

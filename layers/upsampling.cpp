@@ -1,8 +1,8 @@
-#include "layers/upsampling.hpp"
+#include "tapeflow/layers/upsampling.hpp"
 
 #include <cctype>
 
-#include "framework/ops.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
 

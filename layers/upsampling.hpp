@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.hpp"
+#include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
 

@@ -1,4 +1,4 @@
-#include "optim/adadelta.hpp"
+#include "tapeflow/optim/adadelta.hpp"
 
 #include <xtensor/xmath.hpp>
 

@@ -1,4 +1,4 @@
-#include "optim/adagrad.hpp"
+#include "tapeflow/optim/adagrad.hpp"
 
 #include <xtensor/xmath.hpp>
 

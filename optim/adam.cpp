@@ -1,4 +1,4 @@
-#include "optim/adam.hpp"
+#include "tapeflow/optim/adam.hpp"
 
 #include <cmath>
 #include <xtensor/xmath.hpp>

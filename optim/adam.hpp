@@ -1,5 +1,5 @@
 #pragma once
-#include "optim/optimizer.hpp"
+#include "tapeflow/optim/optimizer.hpp"
 
 namespace tapeflow::optim {
 

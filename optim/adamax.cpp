@@ -1,4 +1,4 @@
-#include "optim/adamax.hpp"
+#include "tapeflow/optim/adamax.hpp"
 
 #include <cmath>
 #include <xtensor/xmath.hpp>

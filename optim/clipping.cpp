@@ -1,4 +1,4 @@
-#include "optim/clipping.hpp"
+#include "tapeflow/optim/clipping.hpp"
 
 #include <algorithm>
 #include <cmath>

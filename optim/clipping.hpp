@@ -4,7 +4,7 @@
 /// options use them (clipping by value is `xt::clip(g, -v, v)`).
 #include <vector>
 
-#include "framework/tensor.hpp"
+#include "tapeflow/framework/core/tensor.hpp"
 
 namespace tapeflow::optim {
 

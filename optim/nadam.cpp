@@ -1,4 +1,4 @@
-#include "optim/nadam.hpp"
+#include "tapeflow/optim/nadam.hpp"
 
 #include <cmath>
 #include <xtensor/xmath.hpp>

@@ -1,4 +1,4 @@
-#include "optim/optimizer.hpp"
+#include "tapeflow/optim/optimizer.hpp"
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -14,8 +14,8 @@
 #include <unordered_set>
 #include <xtensor/xmath.hpp>
 
-#include "framework/tape.hpp"
-#include "optim/clipping.hpp"
+#include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/optim/clipping.hpp"
 
 namespace tapeflow::optim {
 namespace {

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "framework/variable.hpp"
-#include "optim/schedules.hpp"
+#include "tapeflow/framework/core/variable.hpp"
+#include "tapeflow/optim/schedules.hpp"
 
 namespace boost::archive {
 class binary_oarchive;

@@ -1,4 +1,4 @@
-#include "optim/rmsprop.hpp"
+#include "tapeflow/optim/rmsprop.hpp"
 
 #include <xtensor/xmath.hpp>
 

@@ -1,6 +1,6 @@
 // The archive headers must come before the export implementations: BOOST_CLASS_EXPORT_IMPLEMENT
 // registers each schedule with every archive type included so far.
-#include "optim/schedules.hpp"
+#include "tapeflow/optim/schedules.hpp"
 
 #include <algorithm>
 #include <boost/archive/binary_iarchive.hpp>
@@ -13,7 +13,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "framework/tensor.hpp"
+#include "tapeflow/framework/core/tensor.hpp"
 
 BOOST_CLASS_EXPORT_IMPLEMENT(tapeflow::optim::schedules::ExponentialDecay)
 BOOST_CLASS_EXPORT_IMPLEMENT(tapeflow::optim::schedules::InverseTimeDecay)

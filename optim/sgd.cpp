@@ -1,4 +1,4 @@
-#include "optim/sgd.hpp"
+#include "tapeflow/optim/sgd.hpp"
 
 namespace tapeflow::optim {
 

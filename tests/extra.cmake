@@ -3,6 +3,7 @@ add_executable(conformance ${CMAKE_CURRENT_SOURCE_DIR}/conformance/conformance.c
                            ${CMAKE_CURRENT_SOURCE_DIR}/conformance/golden.cpp
                            ${CMAKE_CURRENT_SOURCE_DIR}/conformance/training_cases.cpp)
 target_link_libraries(conformance PRIVATE tapeflow::tapeflow tapeflow_flags)
+target_include_directories(conformance PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME conformance
          COMMAND conformance ${PROJECT_SOURCE_DIR}/../shared/golden/conv3d_transpose)
 add_test(NAME conformance_training
@@ -15,9 +16,9 @@ add_test(NAME conformance_tfjs COMMAND conformance ${PROJECT_SOURCE_DIR}/tests/d
 # `inspect_model FILE` (tests/tools/inspect_model.cpp); test_serialization runs it.
 add_executable(inspect_model ${CMAKE_CURRENT_SOURCE_DIR}/tools/inspect_model.cpp)
 target_link_libraries(inspect_model PRIVATE tapeflow::tapeflow tapeflow_flags)
-if(TARGET framework_test_serialization)
-  add_dependencies(framework_test_serialization inspect_model)
-  target_compile_definitions(framework_test_serialization PRIVATE
+if(TARGET framework_io_test_serialization)
+  add_dependencies(framework_io_test_serialization inspect_model)
+  target_compile_definitions(framework_io_test_serialization PRIVATE
                              TAPEFLOW_INSPECT_MODEL="$<TARGET_FILE:inspect_model>")
 endif()
 

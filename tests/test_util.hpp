@@ -11,10 +11,10 @@
 
 #include <xtensor/xio.hpp>
 
-#include "framework/gradcheck.hpp"
-#include "framework/ops.hpp"
-#include "framework/tape.hpp"
-#include "framework/tensor.hpp"
+#include "tapeflow/framework/ops/gradcheck.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/core/tensor.hpp"
 
 namespace tapeflow::test {
 

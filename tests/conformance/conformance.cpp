@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/conformance/golden.hpp"
-#include "tests/conformance/zoo_cases.hpp"
+#include "conformance/golden.hpp"
+#include "conformance/zoo_cases.hpp"
 
 int main(int argc, char** argv) {
   namespace golden = tapeflow::golden;

@@ -1,4 +1,4 @@
-#include "tests/conformance/golden.hpp"
+#include "conformance/golden.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 #include <sstream>
 #include <xtensor/xnpy.hpp>
 
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/conv3d_transpose.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
 
 namespace tapeflow::golden {
 

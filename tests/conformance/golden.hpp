@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/tensor.hpp"
+#include "tapeflow/framework/core/tensor.hpp"
 
 namespace tapeflow::golden {
 

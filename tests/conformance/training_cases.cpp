@@ -4,13 +4,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "framework/graph.hpp"
-#include "framework/losses.hpp"
-#include "framework/ops.hpp"
-#include "layers/conv3d_transpose.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
-#include "tests/conformance/golden.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/losses.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
+#include "tapeflow/optim/adam.hpp"
+#include "tapeflow/optim/sgd.hpp"
+#include "conformance/golden.hpp"
 
 namespace tapeflow::golden {
 

@@ -1,17 +1,17 @@
-#include "tests/conformance/zoo_cases.hpp"
+#include "conformance/zoo_cases.hpp"
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/batch_normalization.hpp"
-#include "layers/conv.hpp"
-#include "layers/conv_transpose.hpp"
-#include "layers/dense.hpp"
-#include "layers/pooling.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/batch_normalization.hpp"
+#include "tapeflow/layers/conv.hpp"
+#include "tapeflow/layers/conv_transpose.hpp"
+#include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/pooling.hpp"
 
 namespace tapeflow::golden {
 

@@ -3,7 +3,7 @@
 /// README): each claims the cases whose `config.txt` names its Keras class in `layer=`.
 #include <vector>
 
-#include "tests/conformance/golden.hpp"
+#include "conformance/golden.hpp"
 
 namespace tapeflow::golden {
 

@@ -1,10 +1,10 @@
 #include <cmath>
 
-#include "framework/graph.hpp"
-#include "framework/normalization.hpp"
-#include "framework/ops.hpp"
-#include "layers/batch_normalization.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/normalization.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/batch_normalization.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

@@ -1,9 +1,9 @@
 #include <xtensor/xmanipulation.hpp>
 
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/conv.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/conv.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

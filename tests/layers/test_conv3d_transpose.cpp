@@ -2,11 +2,11 @@
 #include <random>
 #include <sstream>
 
-#include "framework/conv_kernels.hpp"
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/conv3d_transpose.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/kernels/conv_kernels.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/conv3d_transpose.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using layers::Conv3DTranspose;

@@ -1,7 +1,7 @@
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/dropout.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/dropout.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

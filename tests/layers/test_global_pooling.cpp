@@ -3,10 +3,10 @@
 #include <random>
 #include <xtensor/xmanipulation.hpp>
 
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/global_pooling.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/global_pooling.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

@@ -1,8 +1,8 @@
 #include <sstream>
 
-#include "framework/ops.hpp"
-#include "layers/layer.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/layer.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using layers::Layer;

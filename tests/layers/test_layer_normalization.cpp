@@ -1,9 +1,9 @@
 #include <cmath>
 
-#include "framework/graph.hpp"
-#include "framework/ops.hpp"
-#include "layers/layer_normalization.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/layer_normalization.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

@@ -1,8 +1,8 @@
 #include <limits>
 
-#include "framework/graph.hpp"
-#include "layers/leaky_relu.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/nn/graph.hpp"
+#include "tapeflow/layers/leaky_relu.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::layers;

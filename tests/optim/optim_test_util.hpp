@@ -4,9 +4,9 @@
 #include <utility>
 #include <vector>
 
-#include "framework/ops.hpp"
-#include "optim/optimizer.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/optim/optimizer.hpp"
+#include "test_util.hpp"
 
 namespace tapeflow::test {
 

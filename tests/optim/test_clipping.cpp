@@ -1,10 +1,10 @@
 #include <cmath>
 #include <limits>
 
-#include "optim/adam.hpp"
-#include "optim/clipping.hpp"
-#include "optim/sgd.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/optim/adam.hpp"
+#include "tapeflow/optim/clipping.hpp"
+#include "tapeflow/optim/sgd.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::optim;

@@ -12,9 +12,9 @@
 #include <xtensor/xnpy.hpp>
 #include <xtensor/xreducer.hpp>
 
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/optim/adam.hpp"
+#include "tapeflow/optim/sgd.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 

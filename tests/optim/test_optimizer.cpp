@@ -10,15 +10,15 @@
 #include <sstream>
 #include <xtensor/xmath.hpp>
 
-#include "optim/adadelta.hpp"
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/adamax.hpp"
-#include "optim/nadam.hpp"
-#include "optim/optimizer.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
-#include "tests/optim/optim_test_util.hpp"
+#include "tapeflow/optim/adadelta.hpp"
+#include "tapeflow/optim/adagrad.hpp"
+#include "tapeflow/optim/adam.hpp"
+#include "tapeflow/optim/adamax.hpp"
+#include "tapeflow/optim/nadam.hpp"
+#include "tapeflow/optim/optimizer.hpp"
+#include "tapeflow/optim/rmsprop.hpp"
+#include "tapeflow/optim/sgd.hpp"
+#include "optim/optim_test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::optim;

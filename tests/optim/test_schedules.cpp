@@ -5,9 +5,9 @@
 #include <cmath>
 #include <sstream>
 
-#include "optim/schedules.hpp"
-#include "optim/sgd.hpp"
-#include "tests/test_util.hpp"
+#include "tapeflow/optim/schedules.hpp"
+#include "tapeflow/optim/sgd.hpp"
+#include "test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::optim;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "framework/serialization.hpp"
+#include "tapeflow/framework/io/serialization.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // A rebuild may allocate up to 2 GiB per tensor by default; under the sanitizers and coverage

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <string>
 
-#include "framework/serialization.hpp"
-#include "layers/sequential.hpp"
+#include "tapeflow/framework/io/serialization.hpp"
+#include "tapeflow/layers/sequential.hpp"
 
 namespace {
 

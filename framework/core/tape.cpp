@@ -1,0 +1,206 @@
+#include "tapeflow/framework/core/tape.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "tapeflow/framework/ops/ops.hpp"
+
+namespace tapeflow {
+
+struct GradientTape::Entry {
+  const char* op;
+  std::vector<std::uint64_t> inputs;
+  std::uint64_t output;
+  detail::BackwardFn backward;  // reset once run, unless the tape is persistent
+};
+
+namespace {
+thread_local std::vector<GradientTape*> active_tapes;
+}
+
+struct TapeAccess {
+  static bool watches(const GradientTape& t, const Variable& v) {
+    if (!v.defined()) return false;
+    if (t.watch_accessed_ && v.trainable()) return true;
+    return t.watched_ids_.count(v.id()) != 0;
+  }
+  static bool listening(const GradientTape& t) { return !t.paused_; }
+  static void add(GradientTape& t, const char* op, const std::vector<Variable>& inputs,
+                  const Variable& output, const detail::BackwardFn& fn) {
+    GradientTape::Entry e{op, {}, output.id(), fn};
+    e.inputs.reserve(inputs.size());
+    for (const auto& in : inputs) {
+      e.inputs.push_back(in.defined() ? in.id() : 0);
+      if (in.defined() && in.trainable() && t.watch_accessed_ && !t.watched_ids_.count(in.id())) {
+        t.watched_ids_.insert(in.id());
+        t.watched_vars_.push_back(in);
+      }
+    }
+    t.watched_ids_.insert(output.id());
+    t.entries_.push_back(std::move(e));
+  }
+  static bool& paused(GradientTape& t) { return t.paused_; }
+};
+
+GradientTape::GradientTape(bool persistent, bool watch_accessed_variables)
+    : persistent_(persistent), watch_accessed_(watch_accessed_variables) {
+  active_tapes.push_back(this);
+}
+
+GradientTape::~GradientTape() {
+  auto it = std::find(active_tapes.begin(), active_tapes.end(), this);
+  if (it != active_tapes.end()) active_tapes.erase(it);
+}
+
+void GradientTape::watch(const Variable& v) {
+  if (!v.defined()) fail("GradientTape.watch", "cannot watch an undefined variable");
+  if (watched_ids_.insert(v.id()).second) watched_vars_.push_back(v);
+}
+void GradientTape::watch(const std::vector<Variable>& vs) {
+  for (const auto& v : vs) watch(v);
+}
+std::vector<Variable> GradientTape::watched_variables() const { return watched_vars_; }
+std::size_t GradientTape::size() const { return entries_.size(); }
+
+void GradientTape::reset() {
+  entries_.clear();
+  watched_ids_.clear();
+  watched_vars_.clear();
+  used_ = false;
+}
+
+std::vector<Variable> GradientTape::gradient(const Variable& target,
+                                             const std::vector<Variable>& sources,
+                                             const Variable& output_gradient) {
+  if (!target.defined()) fail("GradientTape.gradient", "target is undefined");
+  if (used_ && !persistent_)
+    fail("GradientTape.gradient",
+         "a non-persistent tape can compute gradients only once; create it with "
+         "GradientTape(/*persistent=*/true) to call gradient more than once");
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (!sources[i].defined())
+      fail("GradientTape.gradient", "source " + std::to_string(i) + " is undefined");
+  if (output_gradient.defined() && output_gradient.shape() != target.shape())
+    fail("GradientTape.gradient", "output_gradient has shape " +
+                                      shape_str(output_gradient.shape()) + " but target has shape " +
+                                      shape_str(target.shape()));
+  used_ = true;
+
+  // The ops run below are recorded by the other active tapes, never by this one.
+  struct Pause {
+    bool& p;
+    bool old;
+    explicit Pause(bool& flag) : p(flag), old(flag) { p = true; }
+    ~Pause() { p = old; }
+  } pause(paused_);
+
+  // Forward pass: which recorded values depend on a source.
+  std::unordered_set<std::uint64_t> source_ids;
+  for (const auto& s : sources) source_ids.insert(s.id());
+  std::unordered_set<std::uint64_t> reach = source_ids;
+  std::vector<char> relevant(entries_.size(), 0);
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const auto& e = entries_[i];
+    for (auto in : e.inputs)
+      if (in && reach.count(in)) {
+        relevant[i] = 1;
+        reach.insert(e.output);
+        break;
+      }
+  }
+
+  std::unordered_map<std::uint64_t, Variable> grads;
+  if (reach.count(target.id())) {
+    grads[target.id()] = output_gradient.defined() ? output_gradient
+                                                    : Variable(Tensor(xt::ones_like(target.value())));
+  }
+  // Backward pass, iterative over the recording in reverse order: every consumer of a value
+  // was recorded after it, so its gradient is complete when its producer is reached.
+  for (std::size_t k = entries_.size(); k-- > 0;) {
+    if (!relevant[k]) continue;
+    auto& e = entries_[k];
+    auto git = grads.find(e.output);
+    if (git == grads.end()) continue;
+    if (!e.backward)
+      fail("GradientTape.gradient", std::string("op '") + e.op +
+                                        "' was already freed by an earlier gradient call");
+    Variable gy = git->second;
+    if (!source_ids.count(e.output)) grads.erase(git);
+    std::vector<Variable> gin = e.backward(gy);
+    if (!persistent_) e.backward = nullptr;
+    for (std::size_t i = 0; i < e.inputs.size() && i < gin.size(); ++i) {
+      auto in = e.inputs[i];
+      if (!in || !gin[i].defined() || !reach.count(in)) continue;
+      auto it = grads.find(in);
+      if (it == grads.end())
+        grads.emplace(in, gin[i]);
+      else
+        it->second = add(it->second, gin[i]);
+    }
+  }
+
+  std::vector<Variable> out;
+  out.reserve(sources.size());
+  for (const auto& s : sources) {
+    auto it = grads.find(s.id());
+    out.push_back(it == grads.end() ? Variable() : it->second);
+  }
+  if (!persistent_) {
+    entries_.clear();
+    entries_.shrink_to_fit();
+  }
+  return out;
+}
+
+Variable stop_gradient(const Variable& x) { return Variable(x.value()); }
+
+StopRecording::StopRecording() {
+  for (auto* t : active_tapes)
+    if (!TapeAccess::paused(*t)) {
+      TapeAccess::paused(*t) = true;
+      paused_.push_back(t);
+    }
+}
+StopRecording::~StopRecording() {
+  for (auto* t : paused_) {
+    if (std::find(active_tapes.begin(), active_tapes.end(), t) != active_tapes.end())
+      TapeAccess::paused(*t) = false;
+  }
+}
+
+namespace detail {
+
+bool recording(std::initializer_list<const Variable*> inputs) {
+  for (auto* t : active_tapes) {
+    if (!TapeAccess::listening(*t)) continue;
+    for (auto* v : inputs)
+      if (TapeAccess::watches(*t, *v)) return true;
+  }
+  return false;
+}
+
+bool recording(const std::vector<Variable>& inputs) {
+  for (auto* t : active_tapes) {
+    if (!TapeAccess::listening(*t)) continue;
+    for (const auto& v : inputs)
+      if (TapeAccess::watches(*t, v)) return true;
+  }
+  return false;
+}
+
+void record(const char* op, const std::vector<Variable>& inputs, const Variable& output,
+            BackwardFn backward) {
+  for (auto* t : active_tapes) {
+    if (!TapeAccess::listening(*t)) continue;
+    bool any = false;
+    for (const auto& v : inputs)
+      if (TapeAccess::watches(*t, v)) {
+        any = true;
+        break;
+      }
+    if (any) TapeAccess::add(*t, op, inputs, output, backward);
+  }
+}
+
+}  // namespace detail
+}  // namespace tapeflow

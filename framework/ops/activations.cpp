@@ -1,0 +1,324 @@
+// Activations. The smooth ones with a cheap closed-form derivative (sigmoid, tanh, softplus,
+// elu, gelu, softmax, log_softmax) are single recorded ops: one pass over the data, a value
+// that cannot overflow, and a backward built from differentiable ops (often on the op's own
+// output, as TF does), so that gradients of gradients work. Piecewise-linear ones record their
+// constant local slope. The rest are compositions of other ops.
+#include "tapeflow/framework/ops/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "tapeflow/framework/ops/ops.hpp"
+
+namespace tapeflow::activations {
+
+using tapeflow::detail::record;
+using tapeflow::detail::recording;
+using tapeflow::detail::result;
+
+namespace {
+
+// Applies f to every element (Tensor is dense row-major).
+template <class F>
+Tensor map(const Tensor& x, F f) {
+  Tensor y = Tensor::from_shape(x.shape());
+  const float* in = x.data();
+  float* out = y.data();
+  for (std::size_t i = 0, n = x.size(); i < n; ++i) out[i] = f(in[i]);
+  return y;
+}
+
+// A piecewise-linear activation: its derivative is a constant per element, so the backward is
+// an exact product with a recorded constant at every order (second derivative 0 a.e.).
+template <class F, class S>
+Variable piecewise_linear(const char* op, const Variable& x, F value, S slope) {
+  Variable y = result(map(x.value(), value));
+  if (recording({&x}))
+    record(op, {x}, y, [s = Variable(map(x.value(), slope))](const Variable& g) {
+      return std::vector<Variable>{mul(g, s)};
+    });
+  return y;
+}
+
+float sigmoid_value(float v) {
+  // Split on the sign so exp never overflows.
+  if (v >= 0.f) return 1.f / (1.f + std::exp(-v));
+  float e = std::exp(v);
+  return e / (1.f + e);
+}
+
+float softplus_value(float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::abs(v))); }
+
+constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
+
+// erf as a recorded op, only for the gelu backward (d erf(x) = 2/sqrt(pi) exp(-x^2)), so that
+// second derivatives of gelu work too.
+Variable erf(const Variable& x) {
+  Variable y = result(map(x.value(), [](float v) { return std::erf(v); }));
+  if (recording({&x}))
+    record("erf", {x}, y, [x](const Variable& g) {
+      constexpr float k = static_cast<float>(2.0 * std::numbers::inv_sqrtpi);
+      return std::vector<Variable>{mul(g, mul(exp(neg(square(x))), scalar(k)))};
+    });
+  return y;
+}
+
+// softmax / log_softmax along `ax` of a row-major tensor seen as (outer, n, inner), with the
+// max subtracted first so that exp never overflows.
+Tensor softmax_value(const Tensor& x, std::size_t ax, bool log_space) {
+  std::size_t outer = 1, n = x.shape()[ax], inner = 1;
+  for (std::size_t i = 0; i < x.dimension(); ++i) {
+    if (i < ax) outer *= x.shape()[i];
+    if (i > ax) inner *= x.shape()[i];
+  }
+  Tensor y = Tensor::from_shape(x.shape());
+  const float* in = x.data();
+  float* out = y.data();
+  for (std::size_t o = 0; o < outer; ++o)
+    for (std::size_t j = 0; j < inner; ++j) {
+      const float* row = in + o * n * inner + j;
+      float* dst = out + o * n * inner + j;
+      float m = -std::numeric_limits<float>::infinity();
+      for (std::size_t k = 0; k < n; ++k) m = std::max(m, row[k * inner]);
+      double s = 0;
+      for (std::size_t k = 0; k < n; ++k) {
+        float e = std::exp(row[k * inner] - m);
+        dst[k * inner] = e;
+        s += e;
+      }
+      if (log_space) {
+        float lse = static_cast<float>(std::log(s));
+        for (std::size_t k = 0; k < n; ++k) dst[k * inner] = (row[k * inner] - m) - lse;
+      } else {
+        float inv = static_cast<float>(1.0 / s);
+        for (std::size_t k = 0; k < n; ++k) dst[k * inner] *= inv;
+      }
+    }
+  return y;
+}
+
+}  // namespace
+
+Variable linear(const Variable& x) { return x; }
+
+Variable relu(const Variable& x) {
+  return piecewise_linear(
+      "relu", x, [](float v) { return v > 0.f ? v : 0.f; },
+      [](float v) { return v > 0.f ? 1.f : 0.f; });
+}
+
+Variable relu(const Variable& x, float negative_slope, std::optional<float> max_value,
+              float threshold) {
+  if (max_value && std::isnan(*max_value)) fail("relu", "max_value is NaN");
+  float hi = max_value ? *max_value : std::numeric_limits<float>::infinity();
+  return piecewise_linear(
+      "relu", x,
+      [=](float v) {
+        if (v >= hi) return hi;
+        if (v > threshold) return v;
+        return negative_slope * (v - threshold);
+      },
+      [=](float v) {
+        if (v >= hi) return 0.f;
+        if (v > threshold) return 1.f;
+        return negative_slope;
+      });
+}
+
+Variable relu6(const Variable& x) {
+  return piecewise_linear(
+      "relu6", x, [](float v) { return std::min(std::max(v, 0.f), 6.f); },
+      [](float v) { return v > 0.f && v < 6.f ? 1.f : 0.f; });
+}
+
+Variable leaky_relu(const Variable& x) { return leaky_relu(x, kLeakyReluSlope); }
+
+Variable leaky_relu(const Variable& x, float negative_slope) {
+  return piecewise_linear(
+      "leaky_relu", x, [=](float v) { return v > 0.f ? v : negative_slope * v; },
+      [=](float v) { return v > 0.f ? 1.f : negative_slope; });
+}
+
+Variable elu(const Variable& x) { return elu(x, 1.f); }
+
+Variable elu(const Variable& x, float alpha) {
+  const Tensor& xv = x.value();
+  Variable y = result(map(xv, [=](float v) { return v > 0.f ? v : alpha * std::expm1(v); }));
+  if (recording({&x})) {
+    // On the negative side the derivative alpha*exp(x) equals y + alpha: written on the output
+    // so that it is itself differentiable.
+    Variable pos(map(xv, [](float v) { return v > 0.f ? 1.f : 0.f; }));
+    Variable neg_side(map(xv, [](float v) { return v > 0.f ? 0.f : 1.f; }));
+    record("elu", {x}, y, [y, pos, neg_side, alpha](const Variable& g) {
+      return std::vector<Variable>{mul(g, add(pos, mul(neg_side, add(y, scalar(alpha)))))};
+    });
+  }
+  return y;
+}
+
+Variable selu(const Variable& x) { return mul(elu(x, kSeluAlpha), scalar(kSeluScale)); }
+
+Variable gelu(const Variable& x) { return gelu(x, false); }
+
+Variable gelu(const Variable& x, bool approximate) {
+  if (approximate) {
+    constexpr float c = static_cast<float>(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);
+    Variable inner = mul(add(x, mul(mul(square(x), x), scalar(0.044715f))), scalar(c));
+    return mul(mul(x, scalar(0.5f)), add(tanh(inner), scalar(1.f)));
+  }
+  Variable y =
+      result(map(x.value(), [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); }));
+  if (recording({&x}))
+    record("gelu", {x}, y, [x](const Variable& g) {
+      // d/dx x*Phi(x) = Phi(x) + x*phi(x).
+      constexpr float inv_sqrt_2pi =
+          static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+      Variable cdf = mul(add(erf(mul(x, scalar(kInvSqrt2))), scalar(1.f)), scalar(0.5f));
+      Variable pdf = mul(exp(mul(square(x), scalar(-0.5f))), scalar(inv_sqrt_2pi));
+      return std::vector<Variable>{mul(g, add(cdf, mul(x, pdf)))};
+    });
+  return y;
+}
+
+Variable silu(const Variable& x) { return mul(x, sigmoid(x)); }
+Variable swish(const Variable& x) { return silu(x); }
+
+Variable sigmoid(const Variable& x) {
+  Variable y = result(map(x.value(), sigmoid_value));
+  if (recording({&x}))
+    record("sigmoid", {x}, y, [y](const Variable& g) {
+      return std::vector<Variable>{mul(g, mul(y, sub(scalar(1.f), y)))};
+    });
+  return y;
+}
+
+Variable hard_sigmoid(const Variable& x) {
+  return piecewise_linear(
+      "hard_sigmoid", x, [](float v) { return std::min(std::max(0.2f * v + 0.5f, 0.f), 1.f); },
+      [](float v) { return v > -2.5f && v < 2.5f ? 0.2f : 0.f; });
+}
+
+Variable tanh(const Variable& x) {
+  Variable y = result(map(x.value(), [](float v) { return std::tanh(v); }));
+  if (recording({&x}))
+    record("tanh", {x}, y, [y](const Variable& g) {
+      return std::vector<Variable>{mul(g, sub(scalar(1.f), square(y)))};
+    });
+  return y;
+}
+
+Variable softplus(const Variable& x) {
+  Variable y = result(map(x.value(), softplus_value));
+  if (recording({&x}))
+    record("softplus", {x}, y,
+           [x](const Variable& g) { return std::vector<Variable>{mul(g, sigmoid(x))}; });
+  return y;
+}
+
+Variable softsign(const Variable& x) { return div(x, add(abs(x), scalar(1.f))); }
+
+Variable softmax(const Variable& x) { return softmax(x, -1); }
+
+Variable softmax(const Variable& x, int axis) {
+  std::size_t ax = tapeflow::detail::normalize_axis("softmax", axis, x.dim());
+  Variable y = result(softmax_value(x.value(), ax, false));
+  if (recording({&x}))
+    record("softmax", {x}, y, [y, axis](const Variable& g) {
+      // J^T g = y * (g - sum(g * y)) along the axis.
+      return std::vector<Variable>{mul(y, sub(g, sum(mul(g, y), {axis}, true)))};
+    });
+  return y;
+}
+
+Variable log_softmax(const Variable& x) { return log_softmax(x, -1); }
+
+Variable log_softmax(const Variable& x, int axis) {
+  std::size_t ax = tapeflow::detail::normalize_axis("log_softmax", axis, x.dim());
+  Variable y = result(softmax_value(x.value(), ax, true));
+  if (recording({&x}))
+    record("log_softmax", {x}, y, [y, axis](const Variable& g) {
+      // J^T g = g - softmax(x) * sum(g), with softmax(x) = exp(y).
+      return std::vector<Variable>{sub(g, mul(exp(y), sum(g, {axis}, true)))};
+    });
+  return y;
+}
+
+Variable exponential(const Variable& x) { return exp(x); }
+
+// ---- Activation ----------------------------------------------------------------------------
+
+namespace {
+
+struct Builtin {
+  const char* name;
+  ActivationPtr fn;
+};
+
+// The registry, in the order names() reports. Overloaded functions name their one-argument form.
+const std::vector<Builtin>& builtins() {
+  static const std::vector<Builtin> table = {
+      {"linear", &linear},
+      {"relu", static_cast<ActivationPtr>(&relu)},
+      {"relu6", &relu6},
+      {"leaky_relu", static_cast<ActivationPtr>(&leaky_relu)},
+      {"elu", static_cast<ActivationPtr>(&elu)},
+      {"selu", &selu},
+      {"gelu", static_cast<ActivationPtr>(&gelu)},
+      {"swish", &swish},
+      {"silu", &silu},
+      {"sigmoid", &sigmoid},
+      {"hard_sigmoid", &hard_sigmoid},
+      {"tanh", &tanh},
+      {"softplus", &softplus},
+      {"softsign", &softsign},
+      {"softmax", static_cast<ActivationPtr>(&softmax)},
+      {"log_softmax", static_cast<ActivationPtr>(&log_softmax)},
+      {"exponential", &exponential},
+  };
+  return table;
+}
+
+}  // namespace
+
+Activation::Activation() : fn_(&linear), name_("linear") {}
+
+Activation::Activation(const char* name) {
+  if (name == nullptr) fail("activation", "the name is a null pointer");
+  *this = get(name);
+}
+
+Activation::Activation(const std::string& name) { *this = get(name); }
+
+Activation::Activation(ActivationPtr fn) : fn_(fn), name_("custom") {
+  if (fn == nullptr) fail("activation", "the function is a null pointer");
+  for (const auto& b : builtins())
+    if (b.fn == fn) {
+      name_ = b.name;
+      break;
+    }
+}
+
+Activation::Activation(ActivationFn fn, std::string name)
+    : fn_(std::move(fn)), name_(std::move(name)) {
+  if (!fn_) fail("activation", "the function '" + name_ + "' is empty");
+}
+
+Variable Activation::operator()(const Variable& x) const { return fn_(x); }
+
+Activation get(const std::string& name) {
+  for (const auto& b : builtins())
+    if (name == b.name) return Activation(ActivationFn(b.fn), b.name);
+  std::string known;
+  for (const auto& b : builtins()) known += (known.empty() ? "" : ", ") + std::string(b.name);
+  fail("activation", "unknown activation '" + name + "' (known, case-sensitive: " + known + ")");
+}
+
+std::vector<std::string> names() {
+  std::vector<std::string> out;
+  for (const auto& b : builtins()) out.emplace_back(b.name);
+  return out;
+}
+
+}  // namespace tapeflow::activations

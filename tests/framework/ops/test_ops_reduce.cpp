@@ -1,0 +1,125 @@
+#include <algorithm>
+
+#include "tapeflow/framework/ops/ops.hpp"
+#include "test_util.hpp"
+
+using namespace tapeflow;
+using tapeflow::test::random_tensor;
+
+namespace {
+Variable V(Tensor t) { return Variable(std::move(t)); }
+
+Tensor grad_of(const std::function<Variable(const Variable&)>& f, const Tensor& x) {
+  Variable v(x, true);
+  GradientTape tape;
+  Variable y = f(v);
+  return tape.gradient(y, {v})[0].value();
+}
+
+// The gradient of f, computed under the caller's tapes (so it can be differentiated again).
+Variable inner_grad(const std::function<Variable(const Variable&)>& f, const Variable& x) {
+  GradientTape tape;
+  Variable y = f(x);
+  return tape.gradient(y, {x})[0];
+}
+
+// A tensor of the given shape filled from a flat list (nested braces of one element are ambiguous).
+Tensor shaped(Tensor flat, const Shape& shape) {
+  flat.reshape(shape);
+  return flat;
+}
+
+// Shuffled values 0.1 apart, so finite differences (step 0.01) never cross a tie.
+Tensor distinct_tensor(const Shape& shape, unsigned seed) {
+  Tensor t = tapeflow::test::random_tensor(shape, seed);
+  std::vector<std::size_t> order(t.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return t.data()[a] < t.data()[b]; });
+  for (std::size_t r = 0; r < order.size(); ++r) t.data()[order[r]] = 0.1f * float(r) - 1.f;
+  return t;
+}
+
+const Tensor kX{{1.f, 2.f, 3.f}, {4.f, 5.f, 6.f}};
+}  // namespace
+
+TEST_CASE("mean: values over axes, keepdims, negative axes") {
+  TF_CHECK_CLOSE(mean(V(kX)).value(), Tensor(3.5f));
+  TF_CHECK_CLOSE(mean(V(kX), {0}).value(), (Tensor{2.5f, 3.5f, 4.5f}));
+  TF_CHECK_CLOSE(mean(V(kX), {-1}).value(), (Tensor{2.f, 5.f}));
+  Variable k = mean(V(kX), {1}, true);
+  CHECK(k.shape() == Shape{2, 1});
+  TF_CHECK_CLOSE(mean(V(kX), {0, 1}, true).value(), shaped(Tensor{3.5f}, {1, 1}));
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return mean(v, {1}); }, kX),
+                 Tensor(xt::ones<float>({2, 3}) / 3.f));
+  TF_GRADCHECK([](auto& in) { return mean(in[0], {0, 2}); }, {random_tensor({2, 3, 4}, 1)});
+  TF_GRADCHECK([](auto& in) { return mean(in[0], {-2}, true); }, {random_tensor({2, 3, 4}, 2)});
+  TF_CHECK_ERROR(mean(V(kX), {2}), "mean", "axis 2", "rank 2");
+  TF_CHECK_ERROR(mean(V(kX), {-3}), "mean", "axis -3");
+}
+
+TEST_CASE("max and min: values, ties share the gradient equally") {
+  TF_CHECK_CLOSE(max(V(kX)).value(), Tensor(6.f));
+  TF_CHECK_CLOSE(min(V(kX)).value(), Tensor(1.f));
+  TF_CHECK_CLOSE(max(V(kX), {0}).value(), (Tensor{4.f, 5.f, 6.f}));
+  TF_CHECK_CLOSE(min(V(kX), {-1}, true).value(), shaped(Tensor{1.f, 4.f}, {2, 1}));
+  // TF divides the gradient among tied extrema.
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return max(v); }, Tensor{3.f, 1.f, 3.f}),
+                 (Tensor{0.5f, 0.f, 0.5f}));
+  TF_CHECK_CLOSE(
+      grad_of([](auto& v) { return min(v, {1}); }, Tensor{{2.f, 2.f, 2.f}, {1.f, 5.f, 0.f}}),
+      (Tensor{{1.f / 3, 1.f / 3, 1.f / 3}, {0.f, 0.f, 1.f}}));
+  TF_GRADCHECK([](auto& in) { return max(in[0], {1}); }, {distinct_tensor({3, 4, 2}, 3)});
+  TF_GRADCHECK([](auto& in) { return min(in[0], {0, 2}, true); }, {distinct_tensor({3, 4, 2}, 4)});
+  TF_GRADCHECK([](auto& in) { return max(in[0]); }, {distinct_tensor({5}, 5)});
+  TF_CHECK_ERROR(max(V(kX), {5}), "max", "axis 5", "rank 2");
+  TF_CHECK_ERROR(min(V(kX), {-4}), "min", "axis -4");
+  TF_CHECK_ERROR(max(V(xt::zeros<float>({2, 0}))), "max", "length 0", "(2, 0)");
+  TF_CHECK_ERROR(min(V(xt::zeros<float>({0, 3})), {0}), "min", "axis 0", "length 0");
+  // Reducing only non-empty axes of a tensor with an empty axis is fine.
+  CHECK(max(V(xt::zeros<float>({0, 3})), {1}).shape() == Shape{0});
+}
+
+TEST_CASE("prod: values over axes") {
+  TF_CHECK_CLOSE(prod(V(kX)).value(), Tensor(720.f));
+  TF_CHECK_CLOSE(prod(V(kX), {0}).value(), (Tensor{4.f, 10.f, 18.f}));
+  TF_CHECK_CLOSE(prod(V(kX), {-1}, true).value(), shaped(Tensor{6.f, 120.f}, {2, 1}));
+  CHECK(prod(V(kX), {0, 1}, true).shape() == Shape{1, 1});
+  TF_CHECK_CLOSE(prod(V(xt::zeros<float>({0}))).value(), Tensor(1.f));  // empty product
+  TF_CHECK_ERROR(prod(V(kX), {2}), "prod", "axis 2");
+}
+
+TEST_CASE("prod: gradient without dividing, exact with zeros") {
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return prod(v); }, Tensor{2.f, 3.f, 4.f}),
+                 (Tensor{12.f, 8.f, 6.f}));
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return prod(v); }, Tensor{2.f, 0.f, 3.f}),
+                 (Tensor{0.f, 6.f, 0.f}));
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return prod(v); }, Tensor{0.f, 0.f, 3.f}),
+                 (Tensor{0.f, 0.f, 0.f}));
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return prod(v, {0}); }, Tensor{{0.f, 2.f}, {5.f, 3.f}}),
+                 (Tensor{{5.f, 3.f}, {0.f, 2.f}}));
+  Tensor with_zeros = random_tensor({3, 4, 2}, 6);
+  with_zeros(0, 1, 0) = 0.f;
+  with_zeros(1, 1, 0) = 0.f;
+  with_zeros(2, 3, 1) = 0.f;
+  TF_GRADCHECK([](auto& in) { return prod(in[0], {1}); }, {with_zeros});
+  TF_GRADCHECK([](auto& in) { return prod(in[0], {0, 2}, true); }, {with_zeros});
+  TF_GRADCHECK([](auto& in) { return prod(in[0]); }, {random_tensor({2, 3}, 7, 0.5f, 1.5f)});
+}
+
+TEST_CASE("prod: second derivatives are exact with a zero in the input") {
+  // Hessian of x0 x1 x2 at (2, 0, 3): row 1 is (x2, 0, x0) = (3, 0, 2).
+  Variable x(Tensor{2.f, 0.f, 3.f}, true);
+  GradientTape outer;
+  Variable g = inner_grad([](const Variable& v) { return prod(v); }, x);
+  TF_CHECK_CLOSE(g.value(), (Tensor{0.f, 6.f, 0.f}));
+  Variable h1 = outer.gradient(sum(mul(g, V(Tensor{0.f, 1.f, 0.f}))), {x})[0];
+  TF_CHECK_CLOSE(h1.value(), (Tensor{3.f, 0.f, 2.f}));
+  // And by finite differences of the gradient itself, zeros included.
+  Tensor z = random_tensor({2, 4}, 8);
+  z(0, 2) = 0.f;
+  z(1, 0) = 0.f;
+  z(1, 3) = 0.f;
+  TF_GRADCHECK(
+      [](auto& in) { return inner_grad([](const Variable& v) { return prod(v, {1}); }, in[0]); },
+      {z});
+}

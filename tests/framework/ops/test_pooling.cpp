@@ -1,0 +1,198 @@
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <xtensor/xmanipulation.hpp>
+
+#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/ops/pooling.hpp"
+#include "test_util.hpp"
+
+using namespace tapeflow;
+using tapeflow::test::random_tensor;
+
+namespace {
+Tensor T(const Shape& shape, const std::vector<float>& values) {
+  Tensor t = Tensor::from_shape(shape);
+  REQUIRE(t.size() == values.size());
+  std::copy(values.begin(), values.end(), t.begin());
+  return t;
+}
+
+// Values 0.1 * (a shuffled 0..n-1): all distinct and at least 0.1 apart, so the finite
+// differences of gradcheck (eps 0.01) never move a window's argmax.
+Tensor distinct(const Shape& shape, unsigned seed = 3) {
+  Tensor t = Tensor::from_shape(shape);
+  std::vector<float> v(t.size());
+  std::iota(v.begin(), v.end(), 0.f);
+  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
+  for (std::size_t i = 0; i < v.size(); ++i) t.data()[i] = 0.1f * v[i] - 0.05f * float(v.size());
+  return t;
+}
+
+Tensor grad_of(const Variable& x, const std::function<Variable(const Variable&)>& f,
+               const Tensor& gy) {
+  GradientTape tape;
+  tape.watch(x);
+  Variable y = f(x);
+  return tape.gradient(y, {x}, Variable(gy))[0].value();
+}
+}  // namespace
+
+TEST_CASE("pool_output_length follows TF's valid and same rules") {
+  CHECK(pool_output_length(7, 2, 2, "valid") == 3);
+  CHECK(pool_output_length(7, 2, 2, "same") == 4);
+  CHECK(pool_output_length(7, 3, 1, "SAME") == 7);
+  CHECK(pool_output_length(5, 1, 3, "valid") == 2);
+  TF_CHECK_ERROR(pool_output_length(2, 3, 1, "valid"), "pool", "output length would be 0");
+  TF_CHECK_ERROR(pool_output_length(4, 2, 2, "full", "mypool"), "mypool", "unknown padding",
+                 "full");
+}
+
+TEST_CASE("max_pool and avg_pool 1-D known values, valid and same") {
+  Variable x(T({1, 5, 1}, {1, 3, 2, 5, 4}));
+  // valid, pool 2 (strides default to the pool size): windows [1,3], [2,5]
+  TF_CHECK_CLOSE(max_pool(x, PoolOptions(2)).value(), T({1, 2, 1}, {3, 5}));
+  TF_CHECK_CLOSE(avg_pool(x, PoolOptions(2)).value(), T({1, 2, 1}, {2, 3.5f}));
+  // same, pool 2 stride 2: 3 outputs, one pad after; the last window holds only 4
+  TF_CHECK_CLOSE(max_pool(x, PoolOptions(2).padding("same")).value(), T({1, 3, 1}, {3, 5, 4}));
+  TF_CHECK_CLOSE(avg_pool(x, PoolOptions(2).padding("same")).value(), T({1, 3, 1}, {2, 3.5f, 4}));
+  // same, pool 3 stride 1 on 4 values: one pad on each side, border windows divide by 2
+  Variable z(T({1, 4, 1}, {1, 2, 3, 4}));
+  TF_CHECK_CLOSE(avg_pool(z, PoolOptions(3).strides(1).padding("same")).value(),
+                 T({1, 4, 1}, {1.5f, 2, 3, 3.5f}));
+  TF_CHECK_CLOSE(max_pool(z, PoolOptions(3).strides(1).padding("same")).value(),
+                 T({1, 4, 1}, {2, 3, 4, 4}));
+  // padded positions never win, even when every real value is negative
+  Variable n(T({1, 3, 1}, {-3, -1, -2}));
+  TF_CHECK_CLOSE(max_pool(n, PoolOptions(2).padding("same")).value(), T({1, 2, 1}, {-1, -2}));
+  // stride larger than the window skips inputs
+  TF_CHECK_CLOSE(max_pool(x, PoolOptions(1).strides(3)).value(), T({1, 2, 1}, {1, 5}));
+}
+
+TEST_CASE("2-D pooling with channels, rectangular windows and both data formats") {
+  // (1, 4, 4, 2): channel 0 = 0..15 row-major, channel 1 = -(0..15)
+  Tensor x = Tensor::from_shape({1, 4, 4, 2});
+  for (std::size_t i = 0; i < 16; ++i) {
+    x.data()[2 * i] = float(i);
+    x.data()[2 * i + 1] = -float(i);
+  }
+  Variable v(x);
+  Tensor mx = max_pool(v, PoolOptions(2)).value();
+  REQUIRE(shape_of(mx) == Shape{1, 2, 2, 2});
+  TF_CHECK_CLOSE(mx, T({1, 2, 2, 2}, {5, 0, 7, -2, 13, -8, 15, -10}));
+  Tensor av = avg_pool(v, PoolOptions({2, 2})).value();
+  TF_CHECK_CLOSE(av, T({1, 2, 2, 2}, {2.5f, -2.5f, 4.5f, -4.5f, 10.5f, -10.5f, 12.5f, -12.5f}));
+  // pool (1, 4): one window per row
+  Tensor rows = max_pool(v, PoolOptions({1, 4})).value();
+  REQUIRE(shape_of(rows) == Shape{1, 4, 1, 2});
+  TF_CHECK_CLOSE(rows, T({1, 4, 1, 2}, {3, 0, 7, -4, 11, -8, 15, -12}));
+  // channels_first gives the transposed result of channels_last
+  Tensor xf = xt::transpose(x, {0, 3, 1, 2});
+  for (bool is_max : {true, false}) {
+    auto opts = PoolOptions(3).strides({1, 2}).padding("same");
+    Tensor last = is_max ? max_pool(v, opts).value() : avg_pool(v, opts).value();
+    opts.data_format("channels_first");
+    Tensor first =
+        is_max ? max_pool(Variable(xf), opts).value() : avg_pool(Variable(xf), opts).value();
+    REQUIRE(shape_of(first) == Shape{1, 2, 4, 2});
+    TF_CHECK_CLOSE(first, Tensor(xt::transpose(last, {0, 3, 1, 2})));
+  }
+}
+
+TEST_CASE("3-D pooling known values") {
+  Tensor x = Tensor::from_shape({1, 2, 2, 2, 1});
+  std::iota(x.begin(), x.end(), 0.f);
+  TF_CHECK_CLOSE(max_pool(Variable(x), PoolOptions(2)).value(), T({1, 1, 1, 1, 1}, {7}));
+  TF_CHECK_CLOSE(avg_pool(Variable(x), PoolOptions(2)).value(), T({1, 1, 1, 1, 1}, {3.5f}));
+  // same, pool 2 stride 1: 8 outputs; the corner (1, 1, 1) window holds x[1, 1, 1] only
+  Tensor a = avg_pool(Variable(x), PoolOptions(2).strides(1).padding("same")).value();
+  REQUIRE(shape_of(a) == Shape{1, 2, 2, 2, 1});
+  CHECK(a(0, 0, 0, 0, 0) == doctest::Approx(3.5));
+  CHECK(a(0, 1, 1, 1, 0) == doctest::Approx(7.0));
+  CHECK(a(0, 0, 1, 1, 0) == doctest::Approx((3.f + 7.f) / 2));
+}
+
+TEST_CASE("max_pool gradient goes to the first argmax; avg_pool divides by the valid count") {
+  Variable x(T({1, 4, 1}, {2, 2, 1, 0}));
+  TF_CHECK_CLOSE(
+      grad_of(
+          x, [](const Variable& v) { return max_pool(v, PoolOptions(2)); }, T({1, 2, 1}, {1, 1})),
+      T({1, 4, 1}, {1, 0, 1, 0}));
+  // overlapping windows: one element wins both and gets both gradients
+  Variable y(T({1, 3, 1}, {0, 5, 1}));
+  TF_CHECK_CLOSE(grad_of(
+                     y, [](const Variable& v) { return max_pool(v, PoolOptions(2).strides(1)); },
+                     T({1, 2, 1}, {2, 3})),
+                 T({1, 3, 1}, {0, 5, 0}));
+  Variable z(T({1, 4, 1}, {1, 2, 3, 4}));
+  const float h = 1.f / 2, t = 1.f / 3;
+  TF_CHECK_CLOSE(
+      grad_of(
+          z,
+          [](const Variable& v) { return avg_pool(v, PoolOptions(3).strides(1).padding("same")); },
+          T({1, 4, 1}, {1, 1, 1, 1})),
+      T({1, 4, 1}, {h + t, h + t + t, t + t + h, t + h}));
+}
+
+TEST_CASE("pooling gradcheck") {
+  SUBCASE("max 1-D same") {
+    TF_GRADCHECK(
+        [](const auto& in) { return max_pool(in[0], PoolOptions(3).strides(2).padding("same")); },
+        {distinct({2, 7, 2})});
+  }
+  SUBCASE("max 2-D valid, overlapping, channels_first") {
+    TF_GRADCHECK(
+        [](const auto& in) {
+          return max_pool(in[0], PoolOptions({2, 3}).strides(1).data_format("channels_first"));
+        },
+        {distinct({1, 2, 3, 4})});
+  }
+  SUBCASE("max 3-D same") {
+    TF_GRADCHECK([](const auto& in) { return max_pool(in[0], PoolOptions(2).padding("same")); },
+                 {distinct({1, 3, 2, 3, 2})});
+  }
+  SUBCASE("avg 1-D, 2-D, 3-D") {
+    TF_GRADCHECK(
+        [](const auto& in) { return avg_pool(in[0], PoolOptions(3).strides(2).padding("same")); },
+        {random_tensor({2, 7, 2}, 1)});
+    TF_GRADCHECK(
+        [](const auto& in) {
+          return avg_pool(in[0], PoolOptions({2, 3}).strides({1, 2}).padding("same").data_format(
+                                     "channels_first"));
+        },
+        {random_tensor({1, 2, 3, 5}, 2)});
+    TF_GRADCHECK([](const auto& in) { return avg_pool(in[0], PoolOptions(2).strides(1)); },
+                 {random_tensor({1, 3, 2, 3, 2}, 3)});
+  }
+}
+
+TEST_CASE("pooling second-order gradients") {
+  // f(x) = d/dx sum(pool(x)^2), itself differentiated by the gradcheck's outer tape.
+  for (bool is_max : {true, false}) {
+    CAPTURE(is_max);
+    TF_GRADCHECK(
+        [is_max](const auto& in) {
+          GradientTape inner;
+          auto opts = PoolOptions(2).strides(1).padding("same");
+          Variable y = is_max ? max_pool(in[0], opts) : avg_pool(in[0], opts);
+          return inner.gradient(sum(square(y)), {in[0]})[0];
+        },
+        {distinct({1, 4, 3, 2})});
+  }
+}
+
+TEST_CASE("pooling bad input") {
+  Variable x(random_tensor({1, 4, 4, 2}));
+  TF_CHECK_ERROR(max_pool(Variable(random_tensor({4, 2})), PoolOptions(2)), "max_pool",
+                 "rank 3 to 5", "(4, 2)");
+  TF_CHECK_ERROR(avg_pool(x, PoolOptions({2, 2, 2})), "avg_pool", "pool_size (2, 2, 2)",
+                 "expected 1 or 2");
+  TF_CHECK_ERROR(max_pool(x, PoolOptions(0)), "max_pool", "pool_size (0,)", ">= 1");
+  TF_CHECK_ERROR(max_pool(x, PoolOptions(2).strides({1, 0})), "max_pool", "strides (1, 0)");
+  TF_CHECK_ERROR(max_pool(x, PoolOptions(2).padding("causal")), "max_pool", "unknown padding",
+                 "causal");
+  TF_CHECK_ERROR(avg_pool(x, PoolOptions(2).data_format("NHWC")), "avg_pool", "unknown data_format",
+                 "NHWC");
+  TF_CHECK_ERROR(max_pool(x, PoolOptions({5, 2})), "max_pool", "(1, 4, 4, 2)",
+                 "shorter than the pool size 5");
+}
