@@ -13,14 +13,17 @@ add_test(NAME conformance_training
 target_sources(conformance PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/conformance/zoo_cases.cpp)
 add_test(NAME conformance_tfjs COMMAND conformance ${PROJECT_SOURCE_DIR}/tests/data/tfjs)
 
-# `inspect_model FILE` (tests/tools/inspect_model.cpp); test_serialization runs it.
+# `inspect_model FILE` (tests/tools/inspect_model.cpp); tests/optim/test_checkpoint.cpp and
+# tests/layers/test_registry.cpp run it.
 add_executable(inspect_model ${CMAKE_CURRENT_SOURCE_DIR}/tools/inspect_model.cpp)
 target_link_libraries(inspect_model PRIVATE tapeflow::tapeflow tapeflow_flags)
-if(TARGET framework_io_test_serialization)
-  add_dependencies(framework_io_test_serialization inspect_model)
-  target_compile_definitions(framework_io_test_serialization PRIVATE
-                             TAPEFLOW_INSPECT_MODEL="$<TARGET_FILE:inspect_model>")
-endif()
+foreach(program test_optim test_layers)
+  if(TARGET ${program})
+    add_dependencies(${program} inspect_model)
+    target_compile_definitions(${program} PRIVATE
+                               TAPEFLOW_INSPECT_MODEL="$<TARGET_FILE:inspect_model>")
+  endif()
+endforeach()
 
 # libFuzzer target for the model loader, built on demand with clang: -DTAPEFLOW_FUZZ=ON, then
 # `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR SEED_DIR` (a seed corpus:
