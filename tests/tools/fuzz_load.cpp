@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tapeflow/framework/io/serialization.hpp"
+#include "tapeflow/layers/saving.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // A rebuild may allocate up to 2 GiB per tensor by default; under the sanitizers and coverage

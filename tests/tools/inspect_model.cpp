@@ -5,15 +5,10 @@
 #include <iostream>
 #include <string>
 
-#include "tapeflow/framework/io/serialization.hpp"
+#include "tapeflow/layers/saving.hpp"
 #include "tapeflow/layers/sequential.hpp"
 
 namespace {
-
-const char* archive_name(tapeflow::serialization::Archive a) {
-  using tapeflow::serialization::Archive;
-  return a == Archive::xml ? "xml" : a == Archive::text ? "text" : "binary";
-}
 
 std::string one_line(std::string s) {
   for (char& c : s)
@@ -49,8 +44,8 @@ int main(int argc, char** argv) {
   try {
     auto info = tapeflow::serialization::inspect(argv[1]);
     std::cout << "file: " << argv[1] << "\n";
-    std::cout << "format version " << info.format_version << ", " << archive_name(info.archive)
-              << " archive\n";
+    std::cout << "format version " << info.format_version << ", "
+              << tapeflow::serialization::archive_name(info.archive) << " archive\n";
     std::cout << "model:\n";
     print_layer(*info.model, "  ");
     auto* seq = dynamic_cast<const tapeflow::layers::Sequential*>(info.model.get());
