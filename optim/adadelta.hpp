@@ -1,17 +1,21 @@
 #pragma once
 #include "tapeflow/optim/optimizer.hpp"
 
+/// The options of `Adadelta` after the shared ones (Keras defaults).
+#define TAPEFLOW_ADADELTA_FIELDS(F) \
+  F(double, rho, 0.95)              \
+  F(double, epsilon, 1e-7)
+
 namespace tapeflow::optim {
 
 /// Options of `Adadelta` (Keras defaults: learning_rate 0.001, rho 0.95, epsilon 1e-7).
 /// Example: `AdadeltaOptions().learning_rate(1.0).rho(0.9)`.
 struct AdadeltaOptions : OptimizerOptions<AdadeltaOptions> {
-  AdadeltaOptions() : OptimizerOptions(0.001f) {}
-  TAPEFLOW_OPTIM_ARG(double, rho) = 0.95;
-  TAPEFLOW_OPTIM_ARG(double, epsilon) = 1e-7;
+  TAPEFLOW_DERIVED_FIELDS(AdadeltaOptions, OptimizerOptions, TAPEFLOW_ADADELTA_FIELDS)
 };
 
-/// Adadelta (Zeiler), Keras' formula. Slots `accum_grad` and `accum_var`, starting at 0:
+/// Adadelta (Zeiler), Keras 3's update rule (`keras.optimizers.Adadelta`). Slots `accum_grad`
+/// and `accum_var`, starting at 0:
 /// ```
 /// accum_grad = rho * accum_grad + (1 - rho) * g^2
 /// delta = -sqrt(accum_var + epsilon) / sqrt(accum_grad + epsilon) * g
@@ -22,23 +26,15 @@ struct AdadeltaOptions : OptimizerOptions<AdadeltaOptions> {
 /// Errors: learning_rate negative or not finite, rho outside [0, 1), epsilon <= 0.
 ///
 /// Example: `tapeflow::optim::Adadelta opt(tapeflow::optim::AdadeltaOptions().learning_rate(1.0));`
-class Adadelta : public Optimizer {
+class Adadelta : public OptimizerWithOptions<AdadeltaOptions> {
  public:
   explicit Adadelta(AdadeltaOptions options = {});
-  const AdadeltaOptions& options() const { return options_; }
   std::vector<std::string> slot_names() const override;
 
  protected:
-  CommonOptions& common() override { return options_.common(); }
-  const CommonOptions& common() const override { return options_.common(); }
   void update_step(const Tensor& grad, Tensor& value, SlotMap& slots,
                    const StepContext& ctx) override;
-  void add_hyperparameters(std::map<std::string, double>& out) const override;
-  bool set_hyperparameter(const std::string& name, double value) override;
   void validate() const override;
-
- private:
-  AdadeltaOptions options_;
 };
 
 }  // namespace tapeflow::optim

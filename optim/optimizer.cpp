@@ -60,15 +60,6 @@ struct SlotRecord {
   }
 };
 
-const char* const kCommonHyper[] = {"clipnorm", "clipvalue", "global_clipnorm", "weight_decay"};
-
-std::optional<float>& common_field(CommonOptions& c, const std::string& key) {
-  if (key == "clipnorm") return c.clipnorm;
-  if (key == "clipvalue") return c.clipvalue;
-  if (key == "global_clipnorm") return c.global_clipnorm;
-  return c.weight_decay;
-}
-
 }  // namespace
 
 Optimizer::Optimizer(std::string name) : name_(std::move(name)) {}
@@ -99,42 +90,34 @@ void Optimizer::check_learning_rate(const LearningRate& lr) const {
 
 void Optimizer::validate() const {
   const CommonOptions& c = common();
-  check_learning_rate(c.learning_rate);
+  check_learning_rate(c.learning_rate());
+  const std::pair<const char*, const std::optional<float>*> clips[] = {
+      {"clipnorm", &c.clipnorm()},
+      {"clipvalue", &c.clipvalue()},
+      {"global_clipnorm", &c.global_clipnorm()}};
   int clip_args = 0;
-  for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm"}) {
-    const auto& f = common_field(const_cast<CommonOptions&>(c), key);
-    if (!f) continue;
+  for (const auto& [key, f] : clips) {
+    if (!*f) continue;
     ++clip_args;
-    check_positive(key, *f);
+    check_positive(key, **f);
   }
   if (clip_args > 1) {
     auto show = [](const std::optional<float>& f) { return f ? num(*f) : std::string("unset"); };
     fail(name_, "only one of clipnorm, clipvalue and global_clipnorm can be set, got clipnorm=" +
-                    show(c.clipnorm) + ", clipvalue=" + show(c.clipvalue) +
-                    ", global_clipnorm=" + show(c.global_clipnorm));
+                    show(c.clipnorm()) + ", clipvalue=" + show(c.clipvalue()) +
+                    ", global_clipnorm=" + show(c.global_clipnorm()));
   }
-  if (c.weight_decay) check_non_negative("weight_decay", *c.weight_decay);
+  if (c.weight_decay()) check_non_negative("weight_decay", *c.weight_decay());
 }
 
-float Optimizer::learning_rate() const { return common().learning_rate(iterations_); }
+float Optimizer::learning_rate() const { return common().learning_rate()(iterations_); }
 
 void Optimizer::set_learning_rate(LearningRate lr) {
   check_learning_rate(lr);
-  common().learning_rate = std::move(lr);
+  common().learning_rate(lr);
 }
 
-const LearningRate& Optimizer::learning_rate_option() const { return common().learning_rate; }
-
-std::map<std::string, double> Optimizer::hyperparameters() const {
-  std::map<std::string, double> out;
-  const CommonOptions& c = common();
-  for (const char* key : kCommonHyper) {
-    const auto& f = common_field(const_cast<CommonOptions&>(c), key);
-    if (f) out[key] = *f;
-  }
-  add_hyperparameters(out);
-  return out;
-}
+const LearningRate& Optimizer::learning_rate_option() const { return common().learning_rate(); }
 
 void Optimizer::ensure_slots(Entry& e) {
   for (const auto& s : slot_names()) {
@@ -198,21 +181,21 @@ void Optimizer::apply_gradients(const std::vector<Variable>& grads,
   if (active.empty()) fail(where, "no gradients provided for any variable");
 
   const CommonOptions& c = common();
-  const float lr = c.learning_rate(iterations_);
+  const float lr = c.learning_rate()(iterations_);
   if (!(std::isfinite(lr) && lr >= 0.f))
-    fail(name_, "learning_rate (" + c.learning_rate.describe() + ") at step " +
+    fail(name_, "learning_rate (" + c.learning_rate().describe() + ") at step " +
                     std::to_string(iterations_) + " is " + num(lr) +
                     ": it must be finite and >= 0");
 
   std::vector<Tensor> g;
   g.reserve(active.size());
   for (auto i : active) g.push_back(grads[i].value());
-  if (c.clipnorm) {
-    for (auto& t : g) t = clip_by_norm(t, *c.clipnorm);
-  } else if (c.global_clipnorm) {
-    g = clip_by_global_norm(g, *c.global_clipnorm);
-  } else if (c.clipvalue) {
-    for (auto& t : g) t = Tensor(xt::clip(t, -*c.clipvalue, *c.clipvalue));
+  if (c.clipnorm()) {
+    for (auto& t : g) t = clip_by_norm(t, *c.clipnorm());
+  } else if (c.global_clipnorm()) {
+    g = clip_by_global_norm(g, *c.global_clipnorm());
+  } else if (const auto& v = c.clipvalue()) {
+    for (auto& t : g) t = Tensor(xt::clip(t, -*v, *v));
   }
 
   for (auto i : active) entry_for(vars[i], where);
@@ -222,11 +205,13 @@ void Optimizer::apply_gradients(const std::vector<Variable>& grads,
   for (auto i : active) es.push_back(&entries_[index_.at(vars[i].id())]);
 
   const StepContext ctx{lr, iterations_};
-  if (c.weight_decay && *c.weight_decay != 0.f) {
-    const float decay = static_cast<float>(static_cast<double>(lr) * *c.weight_decay);
+  if (c.weight_decay() && *c.weight_decay() != 0.f) {
+    // Keras 3's `_apply_weight_decay`, before the update and in its float32 order:
+    // `w - w * weight_decay * lr`, with this step's learning rate.
+    const float wd = *c.weight_decay();
     for (Entry* e : es) {
       Tensor& w = e->var.mutable_value();
-      w -= w * decay;
+      w -= w * wd * lr;
     }
   }
   begin_step(ctx);
@@ -342,7 +327,7 @@ void Optimizer::save(Archive& ar) const {
   }
   std::string kind = name_;
   std::int64_t iterations = iterations_;
-  LearningRate lr = common().learning_rate;
+  LearningRate lr = common().learning_rate();
   std::map<std::string, double> hyper = hyperparameters();
   std::map<std::string, double> scalars = scalars_;
   ar << make_nvp("kind", kind);
@@ -375,26 +360,7 @@ void Optimizer::load(Archive& ar) {
 
   // Options are replaced as a whole and checked before the state changes; on an error the
   // optimizer keeps its previous options.
-  CommonOptions saved_common = common();
-  std::map<std::string, double> saved_hyper = hyperparameters();
-  try {
-    CommonOptions& c = common();
-    c.learning_rate = lr;
-    for (const char* key : kCommonHyper) common_field(c, key).reset();
-    for (const auto& [key, value] : hyper) {
-      bool is_common = false;
-      for (const char* k : kCommonHyper) is_common = is_common || key == k;
-      if (is_common)
-        common_field(c, key) = static_cast<float>(value);
-      else if (!set_hyperparameter(key, value))
-        fail(where, "unknown hyperparameter '" + key + "' in the archive");
-    }
-    validate();
-  } catch (...) {
-    common() = saved_common;
-    for (const auto& [key, value] : saved_hyper) set_hyperparameter(key, value);
-    throw;
-  }
+  restore_options(where, lr, hyper);
 
   std::map<std::string, SlotMap> pending;
   for (const auto& r : records) {

@@ -1,6 +1,7 @@
 #pragma once
-/// The `Optimizer` base every optimizer derives from, and the options every optimizer shares
-/// (learning rate, gradient clipping, decoupled weight decay).
+/// The `Optimizer` base, `OptimizerWithOptions` (which every optimizer derives from: its options'
+/// field list gives its config, hyperparameters and archived options), and the options every
+/// optimizer shares (learning rate, gradient clipping, decoupled weight decay).
 #include <boost/serialization/access.hpp>
 #include <boost/serialization/version.hpp>
 #include <cstdint>
@@ -8,10 +9,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "tapeflow/framework/core/variable.hpp"
+#include "tapeflow/framework/nn/fields.hpp"
 #include "tapeflow/optim/schedules.hpp"
 
 namespace boost::archive {
@@ -23,88 +26,61 @@ class xml_oarchive;
 class xml_iarchive;
 }  // namespace boost::archive
 
-/// Declares a chainable option `name` of type `T` in an options struct that defines `Self` (the
-/// PyTorch `TORCH_ARG` pattern): `opts.name(v)` sets it and returns the struct, `opts.name()`
-/// reads it. Follow it with `= default_value;`.
-#define TAPEFLOW_OPTIM_ARG(T, name)                  \
- public:                                             \
-  Self& name(const T& new_##name) {                  \
-    this->name##_ = new_##name;                      \
-    return static_cast<Self&>(*this);                \
-  }                                                  \
-  const T& name() const noexcept { return name##_; } \
-                                                     \
- private:                                            \
-  T name##_
-
 namespace tapeflow::optim {
 
-/// The options every optimizer has (Keras `BaseOptimizer` arguments).
+/// The options every optimizer has (Keras `BaseOptimizer` arguments), one line each:
+/// - `learning_rate`: a number or a schedule; 0.001 unless the optimizer's options say otherwise;
+/// - `weight_decay`: decoupled weight decay, applied before the update: `w -= w * wd * lr`
+///   (Keras 3's `BaseOptimizer`, for every optimizer);
+/// - `clipnorm`: clip each gradient to this L2 norm (`clip_by_norm`);
+/// - `global_clipnorm`: clip all gradients together to this global L2 norm
+///   (`clip_by_global_norm`);
+/// - `clipvalue`: clip each gradient element to `[-clipvalue, clipvalue]`.
+#define TAPEFLOW_OPTIMIZER_FIELDS(F)                     \
+  F(LearningRate, learning_rate, 0.001f)                 \
+  F(std::optional<float>, weight_decay, std::nullopt)    \
+  F(std::optional<float>, clipnorm, std::nullopt)        \
+  F(std::optional<float>, global_clipnorm, std::nullopt) \
+  F(std::optional<float>, clipvalue, std::nullopt)
+
+/// The shared options as a plain struct: what the `Optimizer` base reads, whatever the
+/// optimizer. Options structs derive from it through `OptimizerOptions`.
+/// Example: `AdamOptions o = AdamOptions().clipnorm(1.f); const CommonOptions& c = o;`
 struct CommonOptions {
-  LearningRate learning_rate;
-  /// Clip each gradient to this L2 norm (`clip_by_norm`).
-  std::optional<float> clipnorm;
-  /// Clip each gradient element to `[-clipvalue, clipvalue]`.
-  std::optional<float> clipvalue;
-  /// Clip all gradients together to this global L2 norm (`clip_by_global_norm`).
-  std::optional<float> global_clipnorm;
-  /// Decoupled weight decay, applied before the update: `w -= lr * weight_decay * w`.
-  std::optional<float> weight_decay;
+  TAPEFLOW_FIELDS(CommonOptions, TAPEFLOW_OPTIMIZER_FIELDS)
 };
 
 /// Base of every optimizer's options struct: the shared options, each with a chainable setter
 /// that returns the derived struct. At most one of `clipnorm`, `clipvalue` and
-/// `global_clipnorm` may be set (checked when the optimizer is built).
+/// `global_clipnorm` may be set (checked when the optimizer is built); `std::nullopt` unsets one.
+/// An optimizer's own options follow with `TAPEFLOW_DERIVED_FIELDS`, after the shared ones.
 ///
-/// Example: `tapeflow::optim::SGDOptions().learning_rate(0.1).global_clipnorm(1.f)`.
+/// Example:
+/// ```
+/// #define MY_FIELDS(F) F(double, scale, 1.0)
+/// struct MyOptions : tapeflow::optim::OptimizerOptions<MyOptions> {
+///   TAPEFLOW_DERIVED_FIELDS(MyOptions, OptimizerOptions, MY_FIELDS)
+/// };
+/// auto o = MyOptions().learning_rate(0.1).global_clipnorm(1.f).scale(2.0);
+/// ```
 template <class Derived>
-class OptimizerOptions {
+class OptimizerOptions : public CommonOptions {
  public:
-  using Self = Derived;
+  TAPEFLOW_CHAIN_FIELDS(Derived, CommonOptions, TAPEFLOW_OPTIMIZER_FIELDS)
 
-  Derived& learning_rate(LearningRate v) {
-    common_.learning_rate = std::move(v);
-    return self();
-  }
-  const LearningRate& learning_rate() const { return common_.learning_rate; }
-  Derived& clipnorm(float v) {
-    common_.clipnorm = v;
-    return self();
-  }
-  std::optional<float> clipnorm() const { return common_.clipnorm; }
-  Derived& clipvalue(float v) {
-    common_.clipvalue = v;
-    return self();
-  }
-  std::optional<float> clipvalue() const { return common_.clipvalue; }
-  Derived& global_clipnorm(float v) {
-    common_.global_clipnorm = v;
-    return self();
-  }
-  std::optional<float> global_clipnorm() const { return common_.global_clipnorm; }
-  Derived& weight_decay(float v) {
-    common_.weight_decay = v;
-    return self();
-  }
-  std::optional<float> weight_decay() const { return common_.weight_decay; }
-
-  const CommonOptions& common() const { return common_; }
-  CommonOptions& common() { return common_; }
+  const CommonOptions& common() const { return *this; }
+  CommonOptions& common() { return *this; }
 
  protected:
-  explicit OptimizerOptions(LearningRate default_learning_rate)
-      : common_{std::move(default_learning_rate), {}, {}, {}, {}} {}
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
-  CommonOptions common_;
+  OptimizerOptions() = default;
 };
 
-/// Base of every optimizer (Keras semantics). One step, `apply_gradients(grads, vars)`:
+/// Base of every optimizer (Keras 3 semantics: `BaseOptimizer.apply`, and each optimizer's
+/// `update_step` is Keras 3's). One step, `apply_gradients(grads, vars)`:
 /// 1. checks the lists (same length, each gradient shaped like its variable, no duplicates);
 ///    a variable whose gradient is undefined (`Variable()`) takes no part in the step;
 /// 2. clips the gradients (`clipnorm`, else `global_clipnorm`, else `clipvalue`);
-/// 3. applies the decoupled weight decay if set (`w -= lr * weight_decay * w`);
+/// 3. applies the decoupled weight decay if set (`w -= w * weight_decay * lr`);
 /// 4. updates each variable with the optimizer's rule, its slots created on first use;
 /// 5. increments `iterations()`;
 /// 6. replaces each updated variable's value by `constraint(value)` when it has a constraint.
@@ -115,6 +91,9 @@ class OptimizerOptions {
 /// learning rate or schedule, slots) saves to and loads from Boost.Serialization text, binary
 /// and xml archives; slots loaded for a variable the optimizer has not seen yet wait until a
 /// variable of that name is updated, so a fresh optimizer can be loaded before training resumes.
+/// The options also read and write as a `Config` (`get_config`, `set_config`).
+///
+/// An optimizer derives from `OptimizerWithOptions<ItsOptions>` (see there).
 ///
 /// Example:
 /// ```
@@ -163,8 +142,16 @@ class Optimizer {
   const Tensor& get_slot(const Variable& var, const std::string& slot) const;
   /// The variables that have slots, in the order they were first seen.
   std::vector<Variable> variables() const;
-  /// Every hyperparameter by its Keras name (booleans as 0/1; unset clipping options absent).
-  std::map<std::string, double> hyperparameters() const;
+  /// Every option but the learning rate by its Keras name, as the state archive stores them
+  /// (booleans as 0/1; unset clipping options and weight decay absent).
+  virtual std::map<std::string, double> hyperparameters() const = 0;
+  /// Every option by its Keras name (`config_write` text; a schedule as its repr, unset
+  /// options "None"), e.g. Adam: `{"amsgrad": "false", "beta_1": "0.9", ...}`.
+  virtual Config get_config() const = 0;
+  /// Replaces the options by `config`'s, the missing keys by their defaults (Keras'
+  /// `from_config`, in place). Errors (the options stay as they were): a key that is no option
+  /// (naming it), a malformed value (naming the key and the value), an invalid option.
+  virtual void set_config(const Config& config) = 0;
   /// Optimizer-wide state beyond slots (Nadam's "u_product"), saved with the slots.
   const std::map<std::string, double>& scalar_state() const { return scalars_; }
 
@@ -202,11 +189,7 @@ class Optimizer {
   /// Updates `value` in place from `grad` and the variable's `slots`.
   virtual void update_step(const Tensor& grad, Tensor& value, SlotMap& slots,
                            const StepContext& ctx) = 0;
-  /// Adds the optimizer's own hyperparameters (not the common ones) to `out`.
-  virtual void add_hyperparameters(std::map<std::string, double>& out) const = 0;
-  /// Sets one of the optimizer's own hyperparameters; false when the name is unknown.
-  virtual bool set_hyperparameter(const std::string& name, double value) = 0;
-  /// Checks every option; derived classes check theirs, then call this.
+  /// Checks every option; derived classes call this, then check theirs.
   virtual void validate() const;
 
   std::map<std::string, double> scalars_;
@@ -225,6 +208,10 @@ class Optimizer {
   Entry& entry_for(const Variable& var, const std::string& where);
   void ensure_slots(Entry& e);
   void check_learning_rate(const LearningRate& lr) const;
+  /// Replaces the options by an archive's learning rate and `hyperparameters()`, checked; on an
+  /// error (`where`: the prefix) the options stay as they were.
+  virtual void restore_options(const std::string& where, const LearningRate& lr,
+                               const std::map<std::string, double>& hyperparameters) = 0;
 
   template <class Archive>
   void save(Archive& ar) const;
@@ -237,6 +224,132 @@ class Optimizer {
   std::unordered_map<std::uint64_t, std::size_t> index_;
   // Slots restored by load_state for variables not seen since, by variable name.
   std::map<std::string, SlotMap> pending_;
+};
+
+namespace detail {
+// The state archive stores every option but the learning rate (saved on its own) as a double:
+// booleans as 0/1, an unset optional as no entry.
+template <class T>
+inline constexpr bool is_hyperparameter_v = !std::is_same_v<T, LearningRate>;
+
+template <class T>
+std::optional<double> to_hyperparameter(const T& v) {
+  if constexpr (tapeflow::detail::is_optional_v<T>) {
+    return v ? to_hyperparameter(*v) : std::nullopt;
+  } else {
+    static_assert(std::is_arithmetic_v<T>, "a hyperparameter is a number, a bool or an optional");
+    return std::is_same_v<T, bool> ? (v ? 1.0 : 0.0) : static_cast<double>(v);
+  }
+}
+
+template <class T>
+void from_hyperparameter(double h, T& out) {
+  if constexpr (tapeflow::detail::is_optional_v<T>) {
+    typename T::value_type v{};
+    from_hyperparameter(h, v);
+    out = v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out = h != 0.0;
+  } else {
+    out = static_cast<T>(h);
+  }
+}
+}  // namespace detail
+
+/// The base an optimizer derives from: it owns the optimizer's `Options` (a struct deriving from
+/// `OptimizerOptions<Options>`) and derives from their one field list what every optimizer
+/// does alike: `options()`, `hyperparameters()`, `get_config()`, `set_config()` and restoring
+/// the options from an archive. An optimizer adds its slots, its update rule and the checks of
+/// its options (`validate`, called by its constructor: a base cannot call it).
+///
+/// Example, a sign-SGD with one option:
+/// ```
+/// #define SIGN_SGD_FIELDS(F) F(double, scale, 1.0)
+/// struct SignSGDOptions : tapeflow::optim::OptimizerOptions<SignSGDOptions> {
+///   TAPEFLOW_DERIVED_FIELDS(SignSGDOptions, OptimizerOptions, SIGN_SGD_FIELDS)
+/// };
+/// class SignSGD : public tapeflow::optim::OptimizerWithOptions<SignSGDOptions> {
+///  public:
+///   explicit SignSGD(SignSGDOptions o = {}) : OptimizerWithOptions("SignSGD", std::move(o)) {
+///     validate();
+///   }
+///   std::vector<std::string> slot_names() const override { return {}; }
+///
+///  protected:
+///   void validate() const override {
+///     Optimizer::validate();
+///     check_positive("scale", options().scale());
+///   }
+///   void update_step(const tapeflow::Tensor& g, tapeflow::Tensor& w, SlotMap&,
+///                    const StepContext& ctx) override {
+///     w -= static_cast<float>(ctx.learning_rate * options().scale()) * xt::sign(g);
+///   }
+/// };
+/// ```
+template <class Options>
+class OptimizerWithOptions : public Optimizer {
+ public:
+  const Options& options() const { return options_; }
+
+  std::map<std::string, double> hyperparameters() const final {
+    std::map<std::string, double> out;
+    FieldAccess::visit(options_, [&](const char* name, const auto& field) {
+      if constexpr (detail::is_hyperparameter_v<std::decay_t<decltype(field)>>)
+        if (auto h = detail::to_hyperparameter(field)) out[name] = *h;
+    });
+    return out;
+  }
+  Config get_config() const final { return fields_to_config(options_); }
+  void set_config(const Config& config) final {
+    replace_options([&](Options& o) { o = fields_from_config<Options>(name(), config); });
+  }
+
+ protected:
+  OptimizerWithOptions(std::string name, Options options)
+      : Optimizer(std::move(name)), options_(std::move(options)) {}
+
+ private:
+  CommonOptions& common() final { return options_; }
+  const CommonOptions& common() const final { return options_; }
+
+  void restore_options(const std::string& where, const LearningRate& lr,
+                       const std::map<std::string, double>& hyperparameters) final {
+    replace_options([&](Options& o) {
+      o.learning_rate(lr);
+      for (const auto& kv : hyperparameters) {
+        auto unknown = [&] {
+          fail(where, "unknown hyperparameter '" + kv.first + "' in the archive");
+        };
+        bool known = with_field(o, kv.first, [&](auto& field) {
+          if constexpr (detail::is_hyperparameter_v<std::decay_t<decltype(field)>>)
+            detail::from_hyperparameter(kv.second, field);
+          else
+            unknown();  // the learning rate is no hyperparameter
+        });
+        if (!known) unknown();
+      }
+      // An optional the archive leaves out was unset when saved (`hyperparameters()`).
+      FieldAccess::visit(o, [&](const char* name, auto& field) {
+        if constexpr (tapeflow::detail::is_optional_v<std::decay_t<decltype(field)>>)
+          if (!hyperparameters.count(name)) field.reset();
+      });
+    });
+  }
+
+  // Applies `change` to the options and checks them; on an error they stay as they were.
+  template <class Change>
+  void replace_options(Change&& change) {
+    Options saved = options_;
+    try {
+      change(options_);
+      validate();
+    } catch (...) {
+      options_ = std::move(saved);
+      throw;
+    }
+  }
+
+  Options options_;
 };
 
 }  // namespace tapeflow::optim

@@ -11,9 +11,11 @@
 #include <boost/archive/xml_oarchive.hpp>
 #include <boost/serialization/shared_ptr.hpp>
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 BOOST_CLASS_EXPORT_IMPLEMENT(tapeflow::optim::schedules::ExponentialDecay)
 BOOST_CLASS_EXPORT_IMPLEMENT(tapeflow::optim::schedules::InverseTimeDecay)
@@ -51,9 +53,13 @@ ExponentialDecay::ExponentialDecay(double initial_learning_rate, std::int64_t de
       decay_steps_(decay_steps),
       decay_rate_(decay_rate),
       staircase_(staircase) {
-  check_finite("ExponentialDecay", "initial_learning_rate", initial_learning_rate);
-  check_decay_steps("ExponentialDecay", "decay_steps", decay_steps);
-  check_finite("ExponentialDecay", "decay_rate", decay_rate);
+  validate();
+}
+
+void ExponentialDecay::validate() const {
+  check_finite("ExponentialDecay", "initial_learning_rate", initial_learning_rate_);
+  check_decay_steps("ExponentialDecay", "decay_steps", decay_steps_);
+  check_finite("ExponentialDecay", "decay_rate", decay_rate_);
 }
 
 float ExponentialDecay::operator()(std::int64_t step) const {
@@ -68,9 +74,13 @@ InverseTimeDecay::InverseTimeDecay(double initial_learning_rate, std::int64_t de
       decay_steps_(decay_steps),
       decay_rate_(decay_rate),
       staircase_(staircase) {
-  check_finite("InverseTimeDecay", "initial_learning_rate", initial_learning_rate);
-  check_decay_steps("InverseTimeDecay", "decay_steps", decay_steps);
-  check_finite("InverseTimeDecay", "decay_rate", decay_rate);
+  validate();
+}
+
+void InverseTimeDecay::validate() const {
+  check_finite("InverseTimeDecay", "initial_learning_rate", initial_learning_rate_);
+  check_decay_steps("InverseTimeDecay", "decay_steps", decay_steps_);
+  check_finite("InverseTimeDecay", "decay_rate", decay_rate_);
 }
 
 float InverseTimeDecay::operator()(std::int64_t step) const {
@@ -82,6 +92,10 @@ float InverseTimeDecay::operator()(std::int64_t step) const {
 PiecewiseConstantDecay::PiecewiseConstantDecay(std::vector<std::int64_t> boundaries,
                                                std::vector<double> values)
     : boundaries_(std::move(boundaries)), values_(std::move(values)) {
+  validate();
+}
+
+void PiecewiseConstantDecay::validate() const {
   if (values_.size() != boundaries_.size() + 1)
     fail("PiecewiseConstantDecay", "values must have one more element than boundaries, got " +
                                        std::to_string(boundaries_.size()) + " boundaries and " +
@@ -107,10 +121,14 @@ PolynomialDecay::PolynomialDecay(double initial_learning_rate, std::int64_t deca
       end_learning_rate_(end_learning_rate),
       power_(power),
       cycle_(cycle) {
-  check_finite("PolynomialDecay", "initial_learning_rate", initial_learning_rate);
-  check_decay_steps("PolynomialDecay", "decay_steps", decay_steps);
-  check_finite("PolynomialDecay", "end_learning_rate", end_learning_rate);
-  check_finite("PolynomialDecay", "power", power);
+  validate();
+}
+
+void PolynomialDecay::validate() const {
+  check_finite("PolynomialDecay", "initial_learning_rate", initial_learning_rate_);
+  check_decay_steps("PolynomialDecay", "decay_steps", decay_steps_);
+  check_finite("PolynomialDecay", "end_learning_rate", end_learning_rate_);
+  check_finite("PolynomialDecay", "power", power_);
 }
 
 float PolynomialDecay::operator()(std::int64_t step) const {
@@ -133,15 +151,18 @@ CosineDecay::CosineDecay(double initial_learning_rate, std::int64_t decay_steps,
     : initial_learning_rate_(initial_learning_rate),
       decay_steps_(decay_steps),
       alpha_(alpha),
-      has_warmup_target_(warmup_target.has_value()),
-      warmup_target_(warmup_target.value_or(0.0)),
+      warmup_target_(warmup_target),
       warmup_steps_(warmup_steps) {
-  check_finite("CosineDecay", "initial_learning_rate", initial_learning_rate);
-  check_decay_steps("CosineDecay", "decay_steps", decay_steps);
-  check_finite("CosineDecay", "alpha", alpha);
-  if (warmup_target) check_finite("CosineDecay", "warmup_target", *warmup_target);
-  if (warmup_steps < 0)
-    fail("CosineDecay", "warmup_steps must be >= 0, got " + std::to_string(warmup_steps));
+  validate();
+}
+
+void CosineDecay::validate() const {
+  check_finite("CosineDecay", "initial_learning_rate", initial_learning_rate_);
+  check_decay_steps("CosineDecay", "decay_steps", decay_steps_);
+  check_finite("CosineDecay", "alpha", alpha_);
+  if (warmup_target_) check_finite("CosineDecay", "warmup_target", *warmup_target_);
+  if (warmup_steps_ < 0)
+    fail("CosineDecay", "warmup_steps must be >= 0, got " + std::to_string(warmup_steps_));
 }
 
 float CosineDecay::operator()(std::int64_t step) const {
@@ -152,16 +173,64 @@ float CosineDecay::operator()(std::int64_t step) const {
     return from * ((1.0 - alpha_) * cosine + alpha_);
   };
   double s = as_step(step);
-  if (!has_warmup_target_) return static_cast<float>(decay(std::min(s, d), initial_learning_rate_));
+  if (!warmup_target_) return static_cast<float>(decay(std::min(s, d), initial_learning_rate_));
+  const double target = *warmup_target_;
   double w = static_cast<double>(warmup_steps_);
   s = std::min(s, d + w);
   if (s < w)
-    return static_cast<float>((warmup_target_ - initial_learning_rate_) * (s / w) +
-                              initial_learning_rate_);
-  return static_cast<float>(decay(s - w, warmup_target_));
+    return static_cast<float>((target - initial_learning_rate_) * (s / w) + initial_learning_rate_);
+  return static_cast<float>(decay(s - w, target));
+}
+
+namespace {
+template <class S>
+std::shared_ptr<LearningRateSchedule> make(const Config& config) {
+  return S::from_config(config);
+}
+}  // namespace
+
+std::shared_ptr<LearningRateSchedule> from_config(const std::string& name, const Config& config) {
+  using Factory = std::shared_ptr<LearningRateSchedule> (*)(const Config&);
+  static const std::map<std::string, Factory> factories = {
+      {"ExponentialDecay", &make<ExponentialDecay>},
+      {"InverseTimeDecay", &make<InverseTimeDecay>},
+      {"PiecewiseConstantDecay", &make<PiecewiseConstantDecay>},
+      {"PolynomialDecay", &make<PolynomialDecay>},
+      {"CosineDecay", &make<CosineDecay>},
+  };
+  auto it = factories.find(name);
+  if (it == factories.end()) {
+    std::string known;
+    for (const auto& kv : factories) known += (known.empty() ? "" : ", ") + kv.first;
+    fail("schedules::from_config", "unknown schedule '" + name + "' (known: " + known + ")");
+  }
+  return it->second(config);
 }
 
 }  // namespace schedules
+
+std::string config_write(const LearningRate& lr) {
+  if (!lr.is_schedule()) return tapeflow::config_write(lr(0));
+  return config_repr(lr.schedule()->name(), lr.schedule()->get_config());
+}
+
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 LearningRate& out) {
+  // A number has no parentheses; a schedule is "Name(k=v, ...)" as config_write writes it.
+  if (text.find('(') == std::string::npos) {
+    float v = 0.f;
+    tapeflow::config_read(where, key, text, v);
+    out = v;
+    return;
+  }
+  const std::string context = where + ": " + key;
+  auto [name, config] = layers::parse_repr(context, text);
+  try {
+    out = schedules::from_config(name, config);
+  } catch (const Error& e) {
+    e.rethrow_in(context);
+  }
+}
 
 std::string LearningRate::describe() const {
   if (schedule_) return schedule_->name();

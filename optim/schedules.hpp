@@ -16,6 +16,38 @@
 #include <type_traits>
 #include <vector>
 
+#include "tapeflow/framework/nn/fields.hpp"
+
+// The schedules' fields: their getters, `get_config()` keys and archive layout, in this order.
+// The order and types are the archive format (that of version 0): changing a list needs a new
+// BOOST_CLASS_VERSION whose serialize still reads the old layout. The defaults are the values a
+// schedule has before a config or an archive is read into it.
+#define TAPEFLOW_EXPONENTIAL_DECAY_FIELDS(F) \
+  F(double, initial_learning_rate, 0.0)      \
+  F(std::int64_t, decay_steps, 1)            \
+  F(double, decay_rate, 1.0)                 \
+  F(bool, staircase, false)
+#define TAPEFLOW_INVERSE_TIME_DECAY_FIELDS(F) \
+  F(double, initial_learning_rate, 0.0)       \
+  F(std::int64_t, decay_steps, 1)             \
+  F(double, decay_rate, 0.0)                  \
+  F(bool, staircase, false)
+#define TAPEFLOW_PIECEWISE_CONSTANT_DECAY_FIELDS(F) \
+  F(std::vector<std::int64_t>, boundaries, {})      \
+  F(std::vector<double>, values, {})
+#define TAPEFLOW_POLYNOMIAL_DECAY_FIELDS(F) \
+  F(double, initial_learning_rate, 0.0)     \
+  F(std::int64_t, decay_steps, 1)           \
+  F(double, end_learning_rate, 0.0001)      \
+  F(double, power, 1.0)                     \
+  F(bool, cycle, false)
+#define TAPEFLOW_COSINE_DECAY_FIELDS(F)                 \
+  F(double, initial_learning_rate, 0.0)                 \
+  F(std::int64_t, decay_steps, 1)                       \
+  F(double, alpha, 0.0)                                 \
+  F(std::optional<double>, warmup_target, std::nullopt) \
+  F(std::int64_t, warmup_steps, 0)
+
 namespace tapeflow::optim {
 namespace schedules {
 
@@ -24,7 +56,7 @@ namespace schedules {
 ///
 /// A user-defined schedule overrides `operator()` and `name()`; to be saved with an optimizer's
 /// state it also needs a `serialize` member and `BOOST_CLASS_EXPORT` (Boost.Serialization saves
-/// schedules through a pointer to this base).
+/// schedules through a pointer to this base), and `get_config` to appear in an optimizer's.
 ///
 /// Example:
 /// ```
@@ -39,6 +71,8 @@ class LearningRateSchedule {
   virtual float operator()(std::int64_t step) const = 0;
   /// The Keras class name, e.g. "ExponentialDecay".
   virtual std::string name() const = 0;
+  /// The constructor arguments by name (Keras `get_config`); empty unless overridden.
+  virtual Config get_config() const { return {}; }
 
  private:
   friend class boost::serialization::access;
@@ -46,97 +80,90 @@ class LearningRateSchedule {
   void serialize(Archive&, unsigned) {}
 };
 
+/// Base of the built-in schedules, whose config and archive layout follow from their field list
+/// (`TAPEFLOW_READONLY_FIELDS`): `get_config()`, `from_config` and `serialize`. `Derived` has a
+/// private default constructor and `validate()`, and befriends this class.
+/// Example: `auto s = ExponentialDecay::from_config({{"decay_steps", "10"}});`
+template <class Derived>
+class BuiltinSchedule : public LearningRateSchedule {
+ public:
+  Config get_config() const override {
+    return fields_to_config(static_cast<const Derived&>(*this));
+  }
+  /// The schedule with `config`'s values, the missing keys at their defaults. Errors name the
+  /// schedule: a key that is no argument, a malformed value, an invalid argument.
+  static std::shared_ptr<Derived> from_config(const Config& config) {
+    std::shared_ptr<Derived> s(new Derived());
+    fields_update_from_config(s->name(), config, *s);
+    s->validate();
+    return s;
+  }
+
+ private:
+  friend class boost::serialization::access;
+  // The base, then the fields in list order: the layout each schedule had when it wrote its
+  // members by hand (an optional is `has_<name>`, then the value).
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    Derived& self = static_cast<Derived&>(*this);
+    ar& boost::serialization::make_nvp(
+        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(self));
+    fields_serialize(ar, self);
+  }
+};
+
 /// `initial_learning_rate * decay_rate ^ (step / decay_steps)`; with `staircase` the exponent is
 /// floored. Errors: `decay_steps <= 0`.
 /// Example: `ExponentialDecay(0.1, 1000, 0.96, /*staircase=*/true)`.
-class ExponentialDecay : public LearningRateSchedule {
+class ExponentialDecay : public BuiltinSchedule<ExponentialDecay> {
  public:
   ExponentialDecay(double initial_learning_rate, std::int64_t decay_steps, double decay_rate,
                    bool staircase = false);
   float operator()(std::int64_t step) const override;
   std::string name() const override { return "ExponentialDecay"; }
-
-  double initial_learning_rate() const { return initial_learning_rate_; }
-  std::int64_t decay_steps() const { return decay_steps_; }
-  double decay_rate() const { return decay_rate_; }
-  bool staircase() const { return staircase_; }
+  TAPEFLOW_READONLY_FIELDS(TAPEFLOW_EXPONENTIAL_DECAY_FIELDS)
 
  private:
-  ExponentialDecay() = default;
+  friend class BuiltinSchedule<ExponentialDecay>;
   friend class boost::serialization::access;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& boost::serialization::make_nvp(
-        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(*this));
-    ar& boost::serialization::make_nvp("initial_learning_rate", initial_learning_rate_);
-    ar& boost::serialization::make_nvp("decay_steps", decay_steps_);
-    ar& boost::serialization::make_nvp("decay_rate", decay_rate_);
-    ar& boost::serialization::make_nvp("staircase", staircase_);
-  }
-  double initial_learning_rate_ = 0;
-  std::int64_t decay_steps_ = 1;
-  double decay_rate_ = 1;
-  bool staircase_ = false;
+  ExponentialDecay() = default;
+  void validate() const;
 };
 
 /// `initial_learning_rate / (1 + decay_rate * step / decay_steps)`; with `staircase` the ratio
 /// `step / decay_steps` is floored. Errors: `decay_steps <= 0`.
 /// Example: `InverseTimeDecay(0.1, 1, 0.5)`.
-class InverseTimeDecay : public LearningRateSchedule {
+class InverseTimeDecay : public BuiltinSchedule<InverseTimeDecay> {
  public:
   InverseTimeDecay(double initial_learning_rate, std::int64_t decay_steps, double decay_rate,
                    bool staircase = false);
   float operator()(std::int64_t step) const override;
   std::string name() const override { return "InverseTimeDecay"; }
-
-  double initial_learning_rate() const { return initial_learning_rate_; }
-  std::int64_t decay_steps() const { return decay_steps_; }
-  double decay_rate() const { return decay_rate_; }
-  bool staircase() const { return staircase_; }
+  TAPEFLOW_READONLY_FIELDS(TAPEFLOW_INVERSE_TIME_DECAY_FIELDS)
 
  private:
-  InverseTimeDecay() = default;
+  friend class BuiltinSchedule<InverseTimeDecay>;
   friend class boost::serialization::access;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& boost::serialization::make_nvp(
-        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(*this));
-    ar& boost::serialization::make_nvp("initial_learning_rate", initial_learning_rate_);
-    ar& boost::serialization::make_nvp("decay_steps", decay_steps_);
-    ar& boost::serialization::make_nvp("decay_rate", decay_rate_);
-    ar& boost::serialization::make_nvp("staircase", staircase_);
-  }
-  double initial_learning_rate_ = 0;
-  std::int64_t decay_steps_ = 1;
-  double decay_rate_ = 0;
-  bool staircase_ = false;
+  InverseTimeDecay() = default;
+  void validate() const;
 };
 
 /// `values[0]` while `step <= boundaries[0]`, `values[i]` while
 /// `boundaries[i-1] < step <= boundaries[i]`, `values.back()` after `boundaries.back()`.
 /// Errors: `values.size() != boundaries.size() + 1`, boundaries not strictly increasing.
 /// Example: `PiecewiseConstantDecay({100000, 110000}, {1.0, 0.5, 0.1})`.
-class PiecewiseConstantDecay : public LearningRateSchedule {
+class PiecewiseConstantDecay : public BuiltinSchedule<PiecewiseConstantDecay> {
  public:
   PiecewiseConstantDecay(std::vector<std::int64_t> boundaries, std::vector<double> values);
   float operator()(std::int64_t step) const override;
   std::string name() const override { return "PiecewiseConstantDecay"; }
-
-  const std::vector<std::int64_t>& boundaries() const { return boundaries_; }
-  const std::vector<double>& values() const { return values_; }
+  TAPEFLOW_READONLY_FIELDS(TAPEFLOW_PIECEWISE_CONSTANT_DECAY_FIELDS)
 
  private:
-  PiecewiseConstantDecay() = default;
+  friend class BuiltinSchedule<PiecewiseConstantDecay>;
   friend class boost::serialization::access;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& boost::serialization::make_nvp(
-        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(*this));
-    ar& boost::serialization::make_nvp("boundaries", boundaries_);
-    ar& boost::serialization::make_nvp("values", values_);
-  }
-  std::vector<std::int64_t> boundaries_;
-  std::vector<double> values_;
+  PiecewiseConstantDecay() = default;
+  void validate() const;
 };
 
 /// `(initial - end) * (1 - s / d) ^ power + end` with `s = min(step, decay_steps)` and
@@ -144,37 +171,19 @@ class PiecewiseConstantDecay : public LearningRateSchedule {
 /// (`d = decay_steps` at step 0). Keras defaults: `end_learning_rate = 1e-4`, `power = 1`.
 /// Errors: `decay_steps <= 0`.
 /// Example: `PolynomialDecay(0.1, 10000, 0.01, /*power=*/0.5)`.
-class PolynomialDecay : public LearningRateSchedule {
+class PolynomialDecay : public BuiltinSchedule<PolynomialDecay> {
  public:
   PolynomialDecay(double initial_learning_rate, std::int64_t decay_steps,
                   double end_learning_rate = 0.0001, double power = 1.0, bool cycle = false);
   float operator()(std::int64_t step) const override;
   std::string name() const override { return "PolynomialDecay"; }
-
-  double initial_learning_rate() const { return initial_learning_rate_; }
-  std::int64_t decay_steps() const { return decay_steps_; }
-  double end_learning_rate() const { return end_learning_rate_; }
-  double power() const { return power_; }
-  bool cycle() const { return cycle_; }
+  TAPEFLOW_READONLY_FIELDS(TAPEFLOW_POLYNOMIAL_DECAY_FIELDS)
 
  private:
-  PolynomialDecay() = default;
+  friend class BuiltinSchedule<PolynomialDecay>;
   friend class boost::serialization::access;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& boost::serialization::make_nvp(
-        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(*this));
-    ar& boost::serialization::make_nvp("initial_learning_rate", initial_learning_rate_);
-    ar& boost::serialization::make_nvp("decay_steps", decay_steps_);
-    ar& boost::serialization::make_nvp("end_learning_rate", end_learning_rate_);
-    ar& boost::serialization::make_nvp("power", power_);
-    ar& boost::serialization::make_nvp("cycle", cycle_);
-  }
-  double initial_learning_rate_ = 0;
-  std::int64_t decay_steps_ = 1;
-  double end_learning_rate_ = 0.0001;
-  double power_ = 1;
-  bool cycle_ = false;
+  PolynomialDecay() = default;
+  void validate() const;
 };
 
 /// Cosine decay with optional linear warm-up (Keras `CosineDecay`).
@@ -185,42 +194,25 @@ class PolynomialDecay : public LearningRateSchedule {
 /// from `warmup_target` as above over `s - warmup_steps`.
 /// Errors: `decay_steps <= 0`, `warmup_steps < 0`.
 /// Example: `CosineDecay(0.0, 1000, 0.0, /*warmup_target=*/0.1, /*warmup_steps=*/100)`.
-class CosineDecay : public LearningRateSchedule {
+class CosineDecay : public BuiltinSchedule<CosineDecay> {
  public:
   CosineDecay(double initial_learning_rate, std::int64_t decay_steps, double alpha = 0.0,
               std::optional<double> warmup_target = std::nullopt, std::int64_t warmup_steps = 0);
   float operator()(std::int64_t step) const override;
   std::string name() const override { return "CosineDecay"; }
-
-  double initial_learning_rate() const { return initial_learning_rate_; }
-  std::int64_t decay_steps() const { return decay_steps_; }
-  double alpha() const { return alpha_; }
-  std::optional<double> warmup_target() const {
-    return has_warmup_target_ ? std::optional<double>(warmup_target_) : std::nullopt;
-  }
-  std::int64_t warmup_steps() const { return warmup_steps_; }
+  TAPEFLOW_READONLY_FIELDS(TAPEFLOW_COSINE_DECAY_FIELDS)
 
  private:
-  CosineDecay() = default;
+  friend class BuiltinSchedule<CosineDecay>;
   friend class boost::serialization::access;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& boost::serialization::make_nvp(
-        "LearningRateSchedule", boost::serialization::base_object<LearningRateSchedule>(*this));
-    ar& boost::serialization::make_nvp("initial_learning_rate", initial_learning_rate_);
-    ar& boost::serialization::make_nvp("decay_steps", decay_steps_);
-    ar& boost::serialization::make_nvp("alpha", alpha_);
-    ar& boost::serialization::make_nvp("has_warmup_target", has_warmup_target_);
-    ar& boost::serialization::make_nvp("warmup_target", warmup_target_);
-    ar& boost::serialization::make_nvp("warmup_steps", warmup_steps_);
-  }
-  double initial_learning_rate_ = 0;
-  std::int64_t decay_steps_ = 1;
-  double alpha_ = 0;
-  bool has_warmup_target_ = false;
-  double warmup_target_ = 0;
-  std::int64_t warmup_steps_ = 0;
+  CosineDecay() = default;
+  void validate() const;
 };
+
+/// A built-in schedule from its `name()` and `get_config()`.
+/// Errors: an unknown name (listing the known ones), and those of the schedule's `from_config`.
+/// Example: `from_config("InverseTimeDecay", {{"decay_steps", "4"}, {"decay_rate", "0.5"}})`.
+std::shared_ptr<LearningRateSchedule> from_config(const std::string& name, const Config& config);
 
 }  // namespace schedules
 
@@ -266,6 +258,15 @@ class LearningRate {
   float value_ = 0.f;
   std::shared_ptr<schedules::LearningRateSchedule> schedule_;
 };
+
+/// A learning rate as config text: the constant ("0.001") or the schedule's repr
+/// ("ExponentialDecay(decay_rate=0.5, decay_steps=10, initial_learning_rate=0.1,
+/// staircase=false)", `config_repr` of its name and `get_config()`).
+std::string config_write(const LearningRate& lr);
+/// The inverse of `config_write`; a schedule is rebuilt with `schedules::from_config`.
+/// Errors name `where` and `key`: a malformed number or repr, an unknown or invalid schedule.
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 LearningRate& out);
 
 }  // namespace tapeflow::optim
 

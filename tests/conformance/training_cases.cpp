@@ -4,13 +4,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "conformance/golden.hpp"
+#include "conformance/tfjs_adam.hpp"
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/ops/losses.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/conv3d_transpose.hpp"
 #include "tapeflow/optim/adam.hpp"
 #include "tapeflow/optim/sgd.hpp"
-#include "conformance/golden.hpp"
 
 namespace tapeflow::golden {
 
@@ -137,6 +138,7 @@ CaseResult run_training(const Case& c) {
   }
   layers::Conv3DTranspose layer(o);
   auto opt = make_optimizer(c);
+  const Call optimizer_call = parse_call(c.get("optimizer"));
 
   std::vector<double> losses;
   {
@@ -153,6 +155,9 @@ CaseResult run_training(const Case& c) {
     if (std::size_t(t - 1) < losses.size())
       check.check_scalar("loss before step " + std::to_string(t), loss.item(), losses[t - 1]);
     auto vars = layer.trainable_variables();
+    if (optimizer_call.name == "adam")
+      test::use_tfjs_adam_step(*opt, optimizer_call.number(c, "epsilon"),
+                               optimizer_call.number(c, "beta2"), t);
     opt->apply_gradients(tape.gradient(loss, vars), vars);
     check.check("kernel after step " + std::to_string(t), layer.kernel().value(),
                 c.array("kernel_" + std::to_string(t)));

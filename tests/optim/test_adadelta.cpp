@@ -1,7 +1,7 @@
 #include <cmath>
 
-#include "tapeflow/optim/adadelta.hpp"
 #include "optim/optim_test_util.hpp"
+#include "tapeflow/optim/adadelta.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::test;

@@ -1,7 +1,7 @@
 #include <cmath>
 
-#include "tapeflow/optim/adagrad.hpp"
 #include "optim/optim_test_util.hpp"
+#include "tapeflow/optim/adagrad.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::test;

@@ -1,7 +1,7 @@
 #include <cmath>
 
-#include "tapeflow/optim/adam.hpp"
 #include "optim/optim_test_util.hpp"
+#include "tapeflow/optim/adam.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::test;
@@ -15,24 +15,32 @@ const std::vector<double> kW0 = {1.0, -2.0, 0.5};
 const std::vector<std::vector<double>> kGrads = {
     {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
 
-// The golden README's formula, written out in double: bias-corrected m and v, epsilon outside
-// the square root; `weight_decay` decays w first (AdamW); `amsgrad` keeps the running max of v.
+// Keras 3's Adam (keras/src/optimizers/adam.py) written out in double: the bias corrections
+// folded into the rate, `alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)`, and epsilon added to sqrt(v)
+// itself; `weight_decay` decays w first (the base optimizer's, AdamW); `amsgrad` keeps the
+// running max of v. `paper` selects the paper's / TF.js's form instead,
+// `lr * m_hat / (sqrt(v_hat) + eps)`, to show where the two differ.
 std::vector<std::vector<double>> adam_reference(double lr, double b1, double b2, double eps,
                                                 bool amsgrad, double weight_decay,
                                                 std::vector<double> w,
-                                                const std::vector<std::vector<double>>& grads) {
+                                                const std::vector<std::vector<double>>& grads,
+                                                bool paper = false) {
   std::vector<double> m(w.size(), 0.0), v(w.size(), 0.0), vmax(w.size(), 0.0);
   std::vector<std::vector<double>> out;
   for (std::size_t k = 0; k < grads.size(); ++k) {
     const double t = static_cast<double>(k + 1);
     for (std::size_t i = 0; i < w.size(); ++i) {
       const double g = grads[k][i];
-      w[i] -= lr * weight_decay * w[i];
+      w[i] -= w[i] * weight_decay * lr;
       m[i] = b1 * m[i] + (1 - b1) * g;
       v[i] = b2 * v[i] + (1 - b2) * g * g;
       vmax[i] = std::max(vmax[i], v[i]);
       const double vv = amsgrad ? vmax[i] : v[i];
-      w[i] -= lr * (m[i] / (1 - std::pow(b1, t))) / (std::sqrt(vv / (1 - std::pow(b2, t))) + eps);
+      const double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);
+      if (paper)
+        w[i] -= lr * (m[i] / c1) / (std::sqrt(vv / c2) + eps);
+      else
+        w[i] -= lr * std::sqrt(c2) / c1 * m[i] / (std::sqrt(vv) + eps);
     }
     out.push_back(w);
   }
@@ -54,15 +62,35 @@ TEST_CASE("Adam: defaults are Keras'") {
   CHECK(ams.learning_rate() == doctest::Approx(1e-3));
 }
 
-TEST_CASE("Adam: three steps of the golden formula") {
+// Was "three steps of the golden formula" (the paper's form); now Keras 3's. With epsilon 1e-7
+// and gradients of 0.1 and more the two forms differ by less than the tolerance, so the next
+// case takes a large epsilon to tell them apart.
+TEST_CASE("Adam: three steps of Keras 3's formula") {
   Adam opt(AdamOptions().learning_rate(0.01));
   auto got = run_steps(opt, kW0, kGrads);
   auto expected = adam_reference(0.01, 0.9, 0.999, 1e-7, false, 0.0, kW0, kGrads);
-  // Step 1, element 0 by hand: m = 0.05, v = 0.00025, m_hat = 0.5, v_hat = 0.25,
-  // w = 1 - 0.01 * 0.5 / (0.5 + 1e-7).
-  CHECK(expected[0][0] == doctest::Approx(1.0 - 0.01 * 0.5 / (0.5 + 1e-7)));
+  // Step 1, element 0 by hand: m = 0.05, v = 0.00025, alpha = 0.01 * sqrt(0.001) / 0.1,
+  // w = 1 - alpha * 0.05 / (sqrt(0.00025) + 1e-7).
+  CHECK(expected[0][0] ==
+        doctest::Approx(1.0 - 0.1 * std::sqrt(0.001) * 0.05 / (std::sqrt(0.00025) + 1e-7)));
   CHECK(got[0][0] == doctest::Approx(0.99).epsilon(1e-6));
   check_steps(got, expected);
+}
+
+TEST_CASE("Adam: epsilon is added to sqrt(v), not to the bias-corrected root (Keras 3)") {
+  // epsilon 0.01 against |g| of 0.1 to 2: the paper's form would be far off.
+  const double lr = 0.1, eps = 0.01;
+  Adam opt(AdamOptions().learning_rate(lr).epsilon(eps));
+  auto got = run_steps(opt, kW0, kGrads);
+  auto keras = adam_reference(lr, 0.9, 0.999, eps, false, 0.0, kW0, kGrads);
+  auto paper = adam_reference(lr, 0.9, 0.999, eps, false, 0.0, kW0, kGrads, /*paper=*/true);
+  // Step 1, element 0 by hand: m = 0.05, v = 0.00025, so Keras' step is
+  // 0.1 * sqrt(0.001) / 0.1 * 0.05 / (sqrt(0.00025) + 0.01) = 0.0612574...; the paper's,
+  // 0.1 * 0.5 / (0.5 + 0.01) = 0.0980392..., its epsilon being 0.01 * sqrt(0.001) in Keras' terms.
+  CHECK(keras[0][0] == doctest::Approx(1.0 - 0.0612574).epsilon(1e-6));
+  CHECK(paper[0][0] == doctest::Approx(1.0 - 0.0980392).epsilon(1e-6));
+  check_steps(got, keras);
+  CHECK(std::abs(got[0][0] - paper[0][0]) > 0.03);
 }
 
 TEST_CASE("Adam: slots hold m and v") {
@@ -74,6 +102,7 @@ TEST_CASE("Adam: slots hold m and v") {
   TF_CHECK_ERROR(opt.get_slot(w, "vhat"), "Adam.get_slot", "'w'", "vhat", "m, v");
 }
 
+// Expected values changed from the paper's form to Keras 3's (adam_reference).
 TEST_CASE("Adam: amsgrad keeps the maximum of v") {
   // beta_2 = 0.5 makes v shrink after a large gradient, so the maximum matters.
   const std::vector<double> w0 = {1.0, -1.0};
@@ -86,6 +115,7 @@ TEST_CASE("Adam: amsgrad keeps the maximum of v") {
   check_steps(got, expected);
 }
 
+// Expected values changed from the paper's form to Keras 3's (adam_reference and step 1 below).
 TEST_CASE("AdamW: decoupled weight decay then Adam, three steps") {
   CHECK(AdamWOptions().weight_decay() == 0.004f);
   AdamW opt(AdamWOptions().learning_rate(0.01).weight_decay(0.5f));
@@ -93,8 +123,9 @@ TEST_CASE("AdamW: decoupled weight decay then Adam, three steps") {
   auto got = run_steps(opt, kW0, kGrads);
   auto expected = adam_reference(0.01, 0.9, 0.999, 1e-7, false, 0.5, kW0, kGrads);
   auto no_decay = adam_reference(0.01, 0.9, 0.999, 1e-7, false, 0.0, kW0, kGrads);
-  // Step 1, element 0: w = 1 - 0.01 * 0.5 * 1 = 0.995, then the Adam step of about 0.01.
-  CHECK(expected[0][0] == doctest::Approx(0.995 - 0.01 * 0.5 / (0.5 + 1e-7)));
+  // Step 1, element 0: w = 1 - 1 * 0.5 * 0.01 = 0.995, then Keras' Adam step of about 0.01.
+  CHECK(expected[0][0] ==
+        doctest::Approx(0.995 - 0.1 * std::sqrt(0.001) * 0.05 / (std::sqrt(0.00025) + 1e-7)));
   CHECK(std::abs(expected[2][1] - no_decay[2][1]) > 1e-3);
   check_steps(got, expected);
 }

@@ -2,6 +2,12 @@
 // used; its forward pass, the loss and the gradients are written out here as plain loops in
 // double, so the test checks the optimizers (and the constraint-after-update order) against the
 // TensorFlow.js trajectories on their own.
+//
+// TF.js' Adam is the paper's form, `lr * m_hat / (sqrt(v_hat) + eps)`; tapeflow's is Keras 3's,
+// `lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)`. The two are the same update when
+// `epsilon = eps * sqrt(1 - b2^t)`, so the adam case sets that epsilon before each step (see
+// `replay`). With the golden's constant 1e-7 instead, kernel elements whose gradient is about
+// 1e-5 move by up to 6e-3, 60 times the 1e-4 tolerance (the last case below).
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -12,6 +18,7 @@
 #include <xtensor/xnpy.hpp>
 #include <xtensor/xreducer.hpp>
 
+#include "conformance/tfjs_adam.hpp"
 #include "tapeflow/optim/adam.hpp"
 #include "tapeflow/optim/sgd.hpp"
 #include "test_util.hpp"
@@ -147,7 +154,10 @@ Tensor max_norm_axis0(const Tensor& w, float max_value) {
   return Tensor(w * xt::clip(n, 0.f, max_value) / (1e-7f + n));
 }
 
-void replay(const std::string& name) {
+// Replays the golden case `name`. `tfjs_epsilon`: for adam, give tapeflow's (Keras') Adam the
+// epsilon that makes its step TF.js' at each step. With `expect_match` every step is CHECKed;
+// without, nothing is. Returns the number of steps whose kernel or bias missed the golden values.
+int replay(const std::string& name, bool tfjs_epsilon = true, bool expect_match = true) {
   const std::string dir = kDir + name + "/";
   auto cfg = read_config(dir + "config.txt");
   // The loops above hard-code this configuration; refuse to compare against anything else.
@@ -168,31 +178,44 @@ void replay(const std::string& name) {
   Variable bias(xt::load_npy<float>(dir + "bias_0.npy"), true, "conv3d_transpose/bias");
   kernel.set_constraint([](const Tensor& w) { return max_norm_axis0(w, 0.3f); });
   auto opt = make_optimizer(cfg.at("optimizer"));
+  const auto [opt_name, opt_args] = parse_call(cfg.at("optimizer"));
 
   std::ifstream losses_in(dir + "losses.txt");
   const int steps = std::stoi(cfg.at("steps"));
+  int missed = 0;
   for (int t = 1; t <= steps; ++t) {
     Tensor gk, gb;
     double loss = p.loss_and_grads(kernel.value(), bias.value(), gk, gb);
     double expected_loss = 0;
     losses_in >> expected_loss;
-    CHECK_MESSAGE(std::abs(loss - expected_loss) <= 1e-4 + 1e-4 * std::abs(expected_loss),
-                  name << " step " << t << ": loss " << loss << " vs " << expected_loss);
+    if (expect_match)
+      CHECK_MESSAGE(std::abs(loss - expected_loss) <= 1e-4 + 1e-4 * std::abs(expected_loss),
+                    name << " step " << t << ": loss " << loss << " vs " << expected_loss);
+    if (opt_name == "adam" && tfjs_epsilon)
+      test::use_tfjs_adam_step(*opt, std::stod(opt_args.at("epsilon")),
+                               std::stod(opt_args.at("beta2")), t);
     opt->apply_gradients({Variable(gk), Variable(gb)}, {kernel, bias});
     Tensor k_ref = xt::load_npy<float>(dir + "kernel_" + std::to_string(t) + ".npy");
     Tensor b_ref = xt::load_npy<float>(dir + "bias_" + std::to_string(t) + ".npy");
-    CHECK_MESSAGE(test::allclose(kernel.value(), k_ref, 1e-4f, 1e-4f),
-                  name << " kernel, step " << t);
-    CHECK_MESSAGE(test::allclose(bias.value(), b_ref, 1e-4f, 1e-4f), name << " bias, step " << t);
+    const bool kernel_ok = test::allclose(kernel.value(), k_ref, 1e-4f, 1e-4f);
+    const bool bias_ok = test::allclose(bias.value(), b_ref, 1e-4f, 1e-4f);
+    if (expect_match) {
+      CHECK_MESSAGE(kernel_ok, name << " kernel, step " << t);
+      CHECK_MESSAGE(bias_ok, name << " bias, step " << t);
+    }
+    missed += !(kernel_ok && bias_ok);
   }
   CHECK(opt->iterations() == steps);
+  return missed;
 }
 
 }  // namespace
 
 TEST_CASE("golden training: sgd") { replay("sgd"); }
 TEST_CASE("golden training: momentum") { replay("momentum"); }
-TEST_CASE("golden training: adam") { replay("adam"); }
+TEST_CASE("golden training: adam (TF.js' epsilon, converted to Keras' at each step)") {
+  replay("adam");
+}
 
 TEST_CASE("golden training: without the constraint the trajectory differs (the test can fail)") {
   // The same replay without the kernel constraint must leave the golden trajectory; otherwise
@@ -213,4 +236,13 @@ TEST_CASE("golden training: without the constraint the trajectory differs (the t
     differs = differs || !test::allclose(kernel.value(), k_ref, 1e-4f, 1e-4f);
   }
   CHECK(differs);
+}
+
+TEST_CASE("golden training: Keras' Adam with the golden's constant epsilon leaves the TF.js path") {
+  // The golden's hyperparameters as a Keras user would pass them: epsilon 1e-7 added to sqrt(v)
+  // is, at step t, TF.js' epsilon 1e-7 / sqrt(1 - 0.999^t) (3.2e-6 at step 1), against gradients
+  // as small as 1e-5 here. Every step's kernel then misses the golden (replayed outside the
+  // test: after step 1, kernel element 107, gradient 1.3e-5, is off by 3.75e-3), which is why
+  // the case above converts the epsilon.
+  CHECK(replay("adam", /*tfjs_epsilon=*/false, /*expect_match=*/false) == 6);
 }

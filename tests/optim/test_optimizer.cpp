@@ -10,6 +10,7 @@
 #include <sstream>
 #include <xtensor/xmath.hpp>
 
+#include "optim/optim_test_util.hpp"
 #include "tapeflow/optim/adadelta.hpp"
 #include "tapeflow/optim/adagrad.hpp"
 #include "tapeflow/optim/adam.hpp"
@@ -18,7 +19,6 @@
 #include "tapeflow/optim/optimizer.hpp"
 #include "tapeflow/optim/rmsprop.hpp"
 #include "tapeflow/optim/sgd.hpp"
-#include "optim/optim_test_util.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::optim;

@@ -47,7 +47,7 @@ TEST_CASE("InverseTimeDecay: initial / (1 + rate * step / decay_steps)") {
   TF_CHECK_ERROR(InverseTimeDecay(0.1, -3, 0.5), "InverseTimeDecay", "decay_steps", "-3");
 }
 
-TEST_CASE("PiecewiseConstantDecay: values[i] on (boundaries[i-1], boundaries[i]]") {
+TEST_CASE("PiecewiseConstantDecay: values[i] while boundaries[i-1] < step <= boundaries[i]") {
   PiecewiseConstantDecay s({10, 20}, {1.0, 0.5, 0.1});
   check_values(s, {{0, 1.0}, {10, 1.0}, {11, 0.5}, {20, 0.5}, {21, 0.1}, {1000, 0.1}});
   PiecewiseConstantDecay one({5}, {0.3, 0.2});
@@ -160,4 +160,79 @@ TEST_CASE("Schedules and constants survive text and binary archives") {
     check_round_trip<boost::archive::text_oarchive, boost::archive::text_iarchive>(lr);
     check_round_trip<boost::archive::binary_oarchive, boost::archive::binary_iarchive>(lr);
   }
+}
+
+TEST_CASE("Schedules: get_config lists the constructor arguments, from_config rebuilds") {
+  ExponentialDecay e(0.1, 10, 0.5, true);
+  CHECK(e.get_config() == Config{{"initial_learning_rate", "0.1"},
+                                 {"decay_steps", "10"},
+                                 {"decay_rate", "0.5"},
+                                 {"staircase", "true"}});
+  CHECK(CosineDecay(0.05, 6).get_config().at("warmup_target") == "None");
+  CHECK(PiecewiseConstantDecay({2, 5}, {0.3, 0.2, 0.1}).get_config() ==
+        Config{{"boundaries", "(2, 5)"}, {"values", "(0.3, 0.2, 0.1)"}});
+
+  const std::vector<std::shared_ptr<LearningRateSchedule>> all = {
+      std::make_shared<ExponentialDecay>(0.1, 3, 0.7, true),
+      std::make_shared<InverseTimeDecay>(0.2, 2, 0.3),
+      std::make_shared<PiecewiseConstantDecay>(std::vector<std::int64_t>{2, 5},
+                                               std::vector<double>{0.3, 0.2, 0.1}),
+      std::make_shared<PolynomialDecay>(0.1, 4, 0.02, 1.5, true),
+      std::make_shared<CosineDecay>(0.01, 10, 0.1, 0.2, 3),
+      std::make_shared<CosineDecay>(0.05, 6),
+  };
+  for (const auto& s : all) {
+    CAPTURE(s->name());
+    auto back = schedules::from_config(s->name(), s->get_config());
+    CHECK(back->name() == s->name());
+    CHECK(back->get_config() == s->get_config());
+    for (std::int64_t step : {0, 1, 3, 7, 12, 40}) CHECK((*back)(step) == (*s)(step));
+  }
+  // Missing keys take the defaults (Keras' for the optional arguments).
+  auto p = PolynomialDecay::from_config({{"initial_learning_rate", "0.1"}, {"decay_steps", "10"}});
+  CHECK(p->end_learning_rate() == 0.0001);
+  CHECK(p->power() == 1.0);
+  CHECK_FALSE(p->cycle());
+}
+
+TEST_CASE("Schedules: from_config errors name the schedule and the key") {
+  TF_CHECK_ERROR(schedules::from_config("StepDecay", {}), "unknown schedule 'StepDecay'",
+                 "ExponentialDecay");
+  TF_CHECK_ERROR(ExponentialDecay::from_config({{"decay_step", "3"}}), "ExponentialDecay",
+                 "unknown config key 'decay_step'", "decay_steps");
+  TF_CHECK_ERROR(ExponentialDecay::from_config({{"decay_steps", "3.5"}}), "ExponentialDecay",
+                 "'decay_steps'", "'3.5'");
+  // The values are checked as the constructor checks them.
+  TF_CHECK_ERROR(ExponentialDecay::from_config({{"decay_steps", "0"}}), "ExponentialDecay",
+                 "decay_steps", "> 0");
+  TF_CHECK_ERROR(schedules::from_config("PiecewiseConstantDecay", {{"boundaries", "(1, 2)"}}),
+                 "PiecewiseConstantDecay", "2 boundaries", "0 values");
+}
+
+TEST_CASE("LearningRate: config text of a constant and of a schedule reads back") {
+  CHECK(config_write(LearningRate(0.001f)) == "0.001");
+  const LearningRate schedule = InverseTimeDecay(0.1, 4, 0.5, true);
+  const std::string text = config_write(schedule);
+  CHECK(text ==
+        "InverseTimeDecay(decay_rate=0.5, decay_steps=4, initial_learning_rate=0.1, "
+        "staircase=true)");
+  LearningRate back = 1.f;
+  config_read("Adam", "learning_rate", text, back);
+  REQUIRE(back.is_schedule());
+  for (std::int64_t step : {0, 3, 4, 9}) CHECK(back(step) == schedule(step));
+  LearningRate pw = 1.f;
+  config_read("Adam", "learning_rate",
+              config_write(LearningRate(PiecewiseConstantDecay({2, 5}, {0.3, 0.2, 0.1}))), pw);
+  CHECK(pw(3) == doctest::Approx(0.2));
+  config_read("Adam", "learning_rate", "0.25", back);
+  CHECK_FALSE(back.is_schedule());
+  CHECK(back(0) == 0.25f);
+
+  TF_CHECK_ERROR(config_read("Adam", "learning_rate", "fast", back), "Adam", "'learning_rate'",
+                 "'fast'");
+  TF_CHECK_ERROR(config_read("Adam", "learning_rate", "Halving(step=2)", back),
+                 "Adam: learning_rate", "unknown schedule 'Halving'");
+  TF_CHECK_ERROR(config_read("Adam", "learning_rate", "ExponentialDecay(decay_steps=-1)", back),
+                 "Adam: learning_rate", "ExponentialDecay", "decay_steps");
+  CHECK(back(0) == 0.25f);  // unchanged by the errors
 }

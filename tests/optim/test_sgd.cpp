@@ -1,8 +1,8 @@
 #include <cmath>
 #include <limits>
 
-#include "tapeflow/optim/sgd.hpp"
 #include "optim/optim_test_util.hpp"
+#include "tapeflow/optim/sgd.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::test;
