@@ -7,39 +7,35 @@
 
 namespace tapeflow::layers {
 
-/// Options of the `Activation` layer: the required `activation` (a Keras name such as "relu",
-/// a built-in function, or any callable; see `activations::Activation`).
+/// The option of the `Activation` layer after the common ones: `activation` (a Keras name such
+/// as "relu", a built-in function, or any callable; see `activations::NamedActivation`).
+#define TAPEFLOW_ACTIVATION_FIELDS(F) F(activations::NamedActivation, activation, {})
+
+/// Options of the `Activation` layer: the required `activation`, plus the common options.
 ///
 /// Example: `ActivationOptions("softmax").name("probs")`
 struct ActivationOptions : LayerOptionsBase<ActivationOptions> {
-  explicit ActivationOptions(activations::Activation activation)
-      : activation_(std::move(activation)) {}
-  TAPEFLOW_ARG(activations::Activation, activation);
+  ActivationOptions() = default;
+  explicit ActivationOptions(activations::NamedActivation a) { activation(std::move(a)); }
+  TAPEFLOW_DERIVED_FIELDS(ActivationOptions, LayerOptionsBase, TAPEFLOW_ACTIVATION_FIELDS)
+  static constexpr PrintedFields printed{"activation"};
 };
 
 /// Keras `Activation`, default name "activation": `y = activation(x)`, same shape as `x`.
-/// An unknown activation name is an Error (from `activations::Activation`).
+/// An unknown activation name is an Error (from `activations::NamedActivation`).
 ///
 /// Example:
 /// ```
 /// tapeflow::layers::Activation act(tapeflow::layers::ActivationOptions("relu"));
 /// tapeflow::Variable y = act(x);
 /// ```
-class Activation : public Layer {
+class Activation : public LayerWith<ActivationOptions> {
  public:
   explicit Activation(const ActivationOptions& options);
   std::string class_name() const override { return "Activation"; }
-  const ActivationOptions& options() const { return options_; }
-  /// Base keys plus `activation` (its name).
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  /// `activation=relu`.
-  std::string extra_repr() const override;
-
- private:
-  ActivationOptions options_;
 };
 
 }  // namespace tapeflow::layers

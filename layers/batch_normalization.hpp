@@ -3,43 +3,29 @@
 #include <string>
 #include <vector>
 
+#include "tapeflow/layers/detail/normalization.hpp"
 #include "tapeflow/layers/layer.hpp"
+
+/// The options of `BatchNormalization` after the common ones (Keras names and defaults): those of
+/// every normalization layer (`TAPEFLOW_NORMALIZATION_FIELDS`: `axis` -1, `epsilon` 1e-3,
+/// `center`, `scale`, the initializers, regularizers and constraints of `beta` and `gamma`), then
+/// `momentum` (0.99), `moving_mean_initializer` ("zeros"), `moving_variance_initializer`
+/// ("ones").
+#define TAPEFLOW_BATCH_NORMALIZATION_FIELDS(F)     \
+  TAPEFLOW_NORMALIZATION_FIELDS(F)                 \
+  F(float, momentum, 0.99f)                        \
+  F(Initializer, moving_mean_initializer, "zeros") \
+  F(Initializer, moving_variance_initializer, "ones")
 
 namespace tapeflow::layers {
 
-/// Options of `BatchNormalization` (Keras names and defaults): `axis` (-1, the features axis;
-/// one axis or a list, negative counts from the end), `momentum` (0.99), `epsilon` (1e-3),
-/// `center` (true: `beta`), `scale` (true: `gamma`), `beta_initializer` ("zeros"),
-/// `gamma_initializer` ("ones"), `moving_mean_initializer` ("zeros"),
-/// `moving_variance_initializer` ("ones"), `beta_regularizer`, `gamma_regularizer`,
-/// `beta_constraint`, `gamma_constraint`.
+/// Options of `BatchNormalization`.
 ///
 /// Example: `BatchNormalizationOptions().axis(1).momentum(0.9f)` for channels_first inputs.
 struct BatchNormalizationOptions : LayerOptionsBase<BatchNormalizationOptions> {
-  BatchNormalizationOptions& axis(int a) {
-    axis_ = {a};
-    return *this;
-  }
-  BatchNormalizationOptions& axis(std::vector<int> a) {
-    axis_ = std::move(a);
-    return *this;
-  }
-  const std::vector<int>& axis() const { return axis_; }
-  TAPEFLOW_ARG(float, momentum) = 0.99f;
-  TAPEFLOW_ARG(float, epsilon) = 1e-3f;
-  TAPEFLOW_ARG(bool, center) = true;
-  TAPEFLOW_ARG(bool, scale) = true;
-  TAPEFLOW_ARG(Initializer, beta_initializer) = "zeros";
-  TAPEFLOW_ARG(Initializer, gamma_initializer) = "ones";
-  TAPEFLOW_ARG(Initializer, moving_mean_initializer) = "zeros";
-  TAPEFLOW_ARG(Initializer, moving_variance_initializer) = "ones";
-  TAPEFLOW_ARG(Regularizer, beta_regularizer);
-  TAPEFLOW_ARG(Regularizer, gamma_regularizer);
-  TAPEFLOW_ARG(Constraint, beta_constraint);
-  TAPEFLOW_ARG(Constraint, gamma_constraint);
-
- private:
-  std::vector<int> axis_{-1};
+  TAPEFLOW_DERIVED_FIELDS(BatchNormalizationOptions, LayerOptionsBase,
+                          TAPEFLOW_BATCH_NORMALIZATION_FIELDS)
+  static constexpr PrintedFields printed{"axis, momentum, epsilon", "center, scale"};
 };
 
 /// Keras `BatchNormalization`, default name "batch_normalization":
@@ -73,31 +59,19 @@ struct BatchNormalizationOptions : LayerOptionsBase<BatchNormalizationOptions> {
 /// tapeflow::Variable y = bn(x, /*training=*/true);   // x (8, 4, 4, 4, 16): 16 features
 /// tapeflow::Variable z = bn(x);                      // inference: moving statistics
 /// ```
-class BatchNormalization : public Layer {
+class BatchNormalization : public detail::Normalization<BatchNormalizationOptions> {
  public:
   explicit BatchNormalization(const BatchNormalizationOptions& options = {});
   std::string class_name() const override { return "BatchNormalization"; }
-  const BatchNormalizationOptions& options() const { return options_; }
-  /// The weights (undefined before the first call, or when `scale` / `center` is false).
-  const Variable& gamma() const { return gamma_; }
-  const Variable& beta() const { return beta_; }
+  /// The moving statistics (undefined before the first call).
   const Variable& moving_mean() const { return moving_mean_; }
   const Variable& moving_variance() const { return moving_variance_; }
-  /// Base keys plus `axis`, `momentum`, `epsilon`, `center`, `scale`, the initializers,
-  /// regularizers and constraints ("None" when unset).
-  Config get_config() const override;
 
  protected:
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
-  /// `axis=-1, momentum=0.99, epsilon=0.001`.
-  std::string extra_repr() const override;
 
  private:
-  BatchNormalizationOptions options_;
-  std::vector<std::size_t> axes_;  // normalized, sorted; set by build
-  Variable gamma_;
-  Variable beta_;
   Variable moving_mean_;
   Variable moving_variance_;
 };

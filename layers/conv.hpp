@@ -1,11 +1,14 @@
 #pragma once
 /// Keras' convolution layers `Conv1D`, `Conv2D`, `Conv3D`: one template `ConvND<N>` over the
 /// shared N-d kernels of `framework/ops/conv.hpp`, and the pieces the transposed convolutions
-/// (`layers/conv_transpose.hpp`) share with it: the options base and `ConvBase<N>`.
+/// (`layers/conv_transpose.hpp`) share with it: the options, their activation argument and
+/// `ConvBase`.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,196 +19,207 @@ namespace tapeflow::layers {
 
 namespace detail {
 
-/// Every argument of a convolution layer, as given (not yet checked). Per-axis values hold one
-/// number (every spatial axis) or one per spatial axis.
-struct ConvArgs {
-  long filters = 0;
-  std::vector<long> kernel_size;
-  std::vector<long> strides{1};
-  std::vector<long> dilation_rate{1};
-  std::optional<std::vector<long>> output_padding;  // transposed convolutions only
-  std::string padding = "valid";
-  std::string data_format = "channels_last";
-  std::optional<std::string> activation_name;  // resolved by the layer, whose errors name it
-  activations::Activation activation;
-  bool use_bias = true;
-  Initializer kernel_initializer = "glorot_uniform";
-  Initializer bias_initializer = "zeros";
-  Regularizer kernel_regularizer;
-  Regularizer bias_regularizer;
-  Constraint kernel_constraint;
-  Constraint bias_constraint;
-};
-
-/// One value per axis from one value or `rank` values, each `>= min_value`; otherwise an Error
-/// naming `layer` and `what`, e.g. "conv2d: kernel_size (3, 3, 3) has 3 values, expected 1 or
-/// 2 (one per spatial axis)".
+/// One value per axis from one value or `rank` values, each `>= min_value`; otherwise a
+/// ValueError naming `layer` and `what`, e.g. "conv2d: kernel_size (3, 3, 3) has 3 values,
+/// expected 1 or 2 (one per spatial axis)".
 std::vector<long> normalize_tuple(const std::string& layer, const char* what,
                                   const std::vector<long>& values, std::size_t rank,
                                   long min_value);
 
-/// "channels_last" / "channels_first" (any case accepted) or an Error naming `layer`.
-std::string normalize_data_format(const std::string& layer, const std::string& data_format);
-
-#define TAPEFLOW_CONV_OPTION(T, field) \
-  D& field(const T& v) {               \
-    this->args_.field = v;             \
-    return static_cast<D&>(*this);     \
-  }                                    \
-  const T& field() const noexcept { return this->args_.field; }
-
-/// The chainable arguments every convolution layer takes (CRTP: setters return `D&`). Keras
-/// names and defaults: `filters` and `kernel_size` (required), `strides` 1, `padding` "valid",
-/// `data_format` "channels_last", `dilation_rate` 1, `activation` none (linear), `use_bias`
-/// true, `kernel_initializer` "glorot_uniform", `bias_initializer` "zeros", regularizers and
-/// constraints none, plus `name`, `trainable`, `activity_regularizer`.
-template <class D>
-class ConvOptionsBase : public LayerOptionsBase<D> {
- public:
-  ConvOptionsBase() = default;
-  ConvOptionsBase(long filters, long kernel_size) {
-    args_.filters = filters;
-    args_.kernel_size = {kernel_size};
-  }
-  ConvOptionsBase(long filters, std::vector<long> kernel_size) {
-    args_.filters = filters;
-    args_.kernel_size = std::move(kernel_size);
-  }
-
-  TAPEFLOW_CONV_OPTION(long, filters)
-  TAPEFLOW_CONV_OPTION(std::vector<long>, kernel_size)
-  TAPEFLOW_CONV_OPTION(std::vector<long>, strides)
-  TAPEFLOW_CONV_OPTION(std::vector<long>, dilation_rate)
-  TAPEFLOW_CONV_OPTION(std::string, padding)
-  TAPEFLOW_CONV_OPTION(std::string, data_format)
-  TAPEFLOW_CONV_OPTION(bool, use_bias)
-  TAPEFLOW_CONV_OPTION(Initializer, kernel_initializer)
-  TAPEFLOW_CONV_OPTION(Initializer, bias_initializer)
-  TAPEFLOW_CONV_OPTION(Regularizer, kernel_regularizer)
-  TAPEFLOW_CONV_OPTION(Regularizer, bias_regularizer)
-  TAPEFLOW_CONV_OPTION(Constraint, kernel_constraint)
-  TAPEFLOW_CONV_OPTION(Constraint, bias_constraint)
-
-  D& kernel_size(long k) { return kernel_size(std::vector<long>{k}); }
-  D& strides(long s) { return strides(std::vector<long>{s}); }
-  D& dilation_rate(long d) { return dilation_rate(std::vector<long>{d}); }
-
-  /// A Keras activation name (resolved by the layer, whose errors name it) or a callable.
-  D& activation(const char* name) { return activation(std::string(name)); }
-  D& activation(const std::string& name) {
-    args_.activation_name = name;
-    args_.activation = {};
-    return static_cast<D&>(*this);
-  }
-  D& activation(const activations::Activation& a) {
-    args_.activation_name.reset();
-    args_.activation = a;
-    return static_cast<D&>(*this);
-  }
-  /// The activation name given, if it was given by name.
-  const std::optional<std::string>& activation_name() const { return args_.activation_name; }
-  /// The activation (resolving a name: an Error naming "activation" if it is unknown).
-  activations::Activation activation() const {
-    return args_.activation_name ? activations::Activation(*args_.activation_name)
-                                 : args_.activation;
-  }
-
-  /// All arguments, for the layer.
-  const ConvArgs& args() const { return args_; }
-
- protected:
-  ConvArgs args_;
-};
-
-#undef TAPEFLOW_CONV_OPTION
+/// `normalize_tuple` for `N` axes, as an array.
+/// Example: `std::array<long, 2> k = per_axis<2>("conv2d", "kernel_size", {3}, 1);  // {3, 3}`
+template <std::size_t N>
+std::array<long, N> per_axis(const std::string& layer, const char* what,
+                             const std::vector<long>& values, long min_value) {
+  const std::vector<long> v = normalize_tuple(layer, what, values, N, min_value);
+  std::array<long, N> a{};
+  std::copy(v.begin(), v.end(), a.begin());
+  return a;
+}
 
 }  // namespace detail
 
-/// Options of `Conv1D` / `Conv2D` / `Conv3D` (see `detail::ConvOptionsBase` for every argument
+/// A convolution's `activation` as given: a Keras name, which the layer resolves (so that an
+/// unknown name is an error naming the layer), or a function (see
+/// `activations::NamedActivation`); linear by default. Config text: the name ("relu").
+///
+/// Example: `Conv2DOptions(8, 3).activation("relu")`, `.activation(tapeflow::activations::gelu)`
+class ActivationArg {
+ public:
+  ActivationArg() = default;
+  ActivationArg(const char* name) : name_(name) {}                              // NOLINT
+  ActivationArg(std::string name) : name_(std::move(name)) {}                   // NOLINT
+  ActivationArg(activations::NamedActivation a) : activation_(std::move(a)) {}  // NOLINT
+  /// A built-in function, also an overloaded one such as `activations::relu`.
+  ActivationArg(activations::ActivationPtr fn) : activation_(fn) {}  // NOLINT
+  /// Any other callable `Variable(const Variable&)`.
+  template <class F, std::enable_if_t<activations::detail::is_custom_activation_v<F>, int> = 0>
+  ActivationArg(F&& fn) : activation_(std::forward<F>(fn)) {}  // NOLINT
+
+  /// The name, if the activation was given by name.
+  const std::optional<std::string>& name_given() const { return name_; }
+  /// The name given, or the function's ("relu", "custom").
+  const std::string& name() const { return name_ ? *name_ : activation_.name(); }
+  /// The activation; an unknown name is a ValueError naming "activation".
+  activations::NamedActivation resolve() const {
+    return name_ ? activations::NamedActivation(*name_) : activation_;
+  }
+
+ private:
+  std::optional<std::string> name_;
+  activations::NamedActivation activation_;
+};
+/// Its `name()`.
+std::string config_write(const ActivationArg& activation);
+/// A built-in activation's name (an unknown one is a ValueError naming `where`, `key`, `text`).
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 ActivationArg& out);
+
+/// The options every convolution layer takes after the common ones, Keras names and defaults:
+/// `filters` and `kernel_size` (required), `strides` 1, `padding` "valid", `data_format`
+/// "channels_last", `dilation_rate` 1, `activation` linear, then those of every layer with a
+/// kernel and a bias (`TAPEFLOW_KERNEL_BIAS_FIELDS`: `use_bias` true, `kernel_initializer`
+/// "glorot_uniform", `bias_initializer` "zeros", regularizers and constraints none). Per-axis
+/// values hold one number (every spatial axis) or one per axis; the defaults have one per axis
+/// (of the `N` of the options struct that expands this list).
+#define TAPEFLOW_CONV_FIELDS(F)                      \
+  F(long, filters, 0)                                \
+  F(PerAxis, kernel_size, {})                        \
+  F(PerAxis, strides, std::vector<long>(N, 1))       \
+  F(std::string, padding, "valid")                   \
+  F(std::string, data_format, "channels_last")       \
+  F(PerAxis, dilation_rate, std::vector<long>(N, 1)) \
+  F(ActivationArg, activation, {})                   \
+  TAPEFLOW_KERNEL_BIAS_FIELDS(F)
+
+namespace detail {
+
+/// The options of every convolution layer over `N` spatial axes (`TAPEFLOW_CONV_FIELDS` after
+/// the common ones), chainable: setters return `D&` (CRTP).
+template <class D, std::size_t N>
+class ConvOptionsBase : public LayerOptionsBase<D> {
+ public:
+  static_assert(N >= 1 && N <= 3, "1 to 3 spatial axes");
+  /// The number of spatial axes.
+  static constexpr std::size_t rank = N;
+  /// A transposed convolution's options say true.
+  static constexpr bool transposed = false;
+
+  ConvOptionsBase() = default;
+  ConvOptionsBase(long filters, PerAxis kernel_size) {
+    this->filters(filters).kernel_size(std::move(kernel_size));
+  }
+  TAPEFLOW_DERIVED_FIELDS(D, LayerOptionsBase<D>, TAPEFLOW_CONV_FIELDS)
+  static constexpr PrintedFields printed{"filters, kernel_size, strides, padding",
+                                         "data_format, dilation_rate, activation, use_bias"};
+
+  /// The activation name given, if it was given by name.
+  const std::optional<std::string>& activation_name() const {
+    return this->activation().name_given();
+  }
+};
+
+}  // namespace detail
+
+/// Options of `Conv1D` / `Conv2D` / `Conv3D` (see `TAPEFLOW_CONV_FIELDS` for every argument
 /// and its default). `padding` is "valid", "same" (TF's rule) or, for `Conv1D` only, "causal"
 /// (left padding by `dilation_rate * (kernel_size - 1)`, Keras' WaveNet-style padding).
 ///
 /// Example: `Conv2DOptions(/*filters=*/16, /*kernel_size=*/3).strides(2).padding("same")`
 template <std::size_t N>
-struct ConvNDOptions : detail::ConvOptionsBase<ConvNDOptions<N>> {
-  static_assert(N >= 1 && N <= 3, "1 to 3 spatial axes");
-  using detail::ConvOptionsBase<ConvNDOptions<N>>::ConvOptionsBase;
+struct ConvNDOptions : detail::ConvOptionsBase<ConvNDOptions<N>, N> {
+  using detail::ConvOptionsBase<ConvNDOptions<N>, N>::ConvOptionsBase;
 };
 using Conv1DOptions = ConvNDOptions<1>;
 using Conv2DOptions = ConvNDOptions<2>;
 using Conv3DOptions = ConvNDOptions<3>;
 
-/// What every N-d convolution layer shares, ordinary or transposed: argument checks (Keras'
-/// errors, at construction, naming the layer), the weights `<scope>/kernel` and
-/// `<scope>/bias`, the forward pass `activation(conv(x, kernel) + bias)`, the config and the
-/// printed form. Kernel layout (TF): `(k..., in_channels, filters)` for a convolution,
-/// `(k..., filters, in_channels)` for a transposed one. Input rank `N + 2`; `channels_first`
+/// What every N-d convolution layer shares, ordinary or transposed (options `O`, with `O::rank`
+/// spatial axes): argument checks (Keras' rules, at construction, naming the layer), the
+/// weights `<scope>/kernel` and `<scope>/bias`, the forward pass
+/// `activation(conv(x, kernel) + bias)`; the config and the printed form follow from the
+/// options (`LayerWith`). Kernel layout (TF): `(k..., in_channels, filters)` for a convolution,
+/// `(k..., filters, in_channels)` for a transposed one. Input rank `rank + 2`; `channels_first`
 /// inputs are `(batch, channels, spatial...)`. Not used directly: see `ConvND` and
 /// `ConvNDTranspose`.
-template <std::size_t N>
-class ConvBase : public Layer {
+///
+/// Errors, with one wording for every rank, ordinary or transposed (the message starts with
+/// the layer name, then the argument):
+/// - `ValueError` at construction for a bad argument: `filters <= 0`; kernel_size / strides /
+///   dilation_rate / output_padding with the wrong count or a value out of range; an unknown
+///   padding, data_format or activation name; "causal" outside Conv1D; output_padding >=
+///   strides.
+/// - `ShapeError` at every call (and from `compute_output_shape`) for a bad input: a rank other
+///   than `rank + 2`, a channel count other than the first call's, an input too small to give
+///   an output.
+///
+/// Example (through a subclass):
+/// ```
+/// tapeflow::layers::Conv2D c(tapeflow::layers::Conv2DOptions(8, 3));
+/// try {
+///   c(x);                                   // x (1, 5, 5, 3): builds for 3 channels
+///   c(x4);                                  // x4 (1, 5, 5, 4)
+/// } catch (const tapeflow::ShapeError& e) { // "conv2d: input has 4 channels (axis 3) but ..."
+/// }
+/// ```
+template <class O>
+class ConvBase : public LayerWith<O> {
  public:
-  long filters() const { return filters_; }
-  const std::array<long, N>& kernel_size() const { return kernel_size_; }
-  const std::array<long, N>& strides() const { return strides_; }
-  const std::array<long, N>& dilation_rate() const { return dilation_rate_; }
-  /// "valid", "same" or "causal".
-  const std::string& padding() const { return padding_; }
-  /// "channels_last" or "channels_first".
-  const std::string& data_format() const { return data_format_; }
-  bool use_bias() const { return args_.use_bias; }
-  const activations::Activation& activation() const { return activation_; }
-  /// The weights (undefined before the first call; bias undefined without use_bias).
-  const Variable& kernel() const { return kernel_; }
-  const Variable& bias() const { return bias_; }
+  static constexpr std::size_t rank = O::rank;
 
-  /// The output shape for an input shape (Keras `compute_output_shape`); an Error naming the
-  /// layer for a wrong rank or an input too small to give an output.
+  long filters() const { return this->options_.filters(); }
+  const std::array<long, rank>& kernel_size() const { return kernel_size_; }
+  const std::array<long, rank>& strides() const { return strides_; }
+  const std::array<long, rank>& dilation_rate() const { return dilation_rate_; }
+  /// "valid", "same" or "causal".
+  const std::string& padding() const { return this->options_.padding(); }
+  /// "channels_last" or "channels_first".
+  const std::string& data_format() const { return this->options_.data_format(); }
+  bool use_bias() const { return this->options_.use_bias(); }
+  const activations::NamedActivation& activation() const { return activation_; }
+  /// The weights (undefined before the first call; bias undefined without use_bias). Handles,
+  /// returned by value: copies share the variable, so `layer.kernel().assign(v)` sets it.
+  Variable kernel() const { return kernel_; }
+  Variable bias() const { return bias_; }
+
+  /// The output shape for an input shape (Keras `compute_output_shape`); a ShapeError naming
+  /// the layer for a wrong rank or an input too small to give an output.
   Shape compute_output_shape(const Shape& input_shape) const;
-  /// Base keys plus filters, kernel_size, strides, padding, data_format, dilation_rate,
-  /// (output_padding,) activation, use_bias, initializers, regularizers and constraints.
-  Config get_config() const override;
 
  protected:
-  ConvBase(const std::string& default_name, const LayerOptions& common,
-           const detail::ConvArgs& args, bool transpose);
+  ConvBase(const std::string& default_name, const O& options);
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
-  /// "filters=8, kernel_size=(3, 3), strides=(1, 1), padding=same" and the non-default
-  /// data_format, dilation_rate, output_padding, activation, use_bias.
-  std::string extra_repr() const override;
-  std::size_t channel_axis() const { return data_format_ == "channels_first" ? 1 : N + 1; }
-  const std::optional<std::array<long, N>>& output_padding_value() const { return output_padding_; }
+  std::size_t channel_axis() const { return data_format() == "channels_first" ? 1 : rank + 1; }
+  const std::optional<std::array<long, rank>>& output_padding_value() const {
+    return output_padding_;
+  }
 
   // Protected so that a subclass (or a test) can substitute the weights.
   Variable kernel_;
   Variable bias_;
 
  private:
-  detail::ConvArgs args_;
-  bool transpose_;
-  long filters_;
-  std::array<long, N> kernel_size_{};
-  std::array<long, N> strides_{};
-  std::array<long, N> dilation_rate_{};
-  std::optional<std::array<long, N>> output_padding_;
-  std::string padding_;
-  std::string data_format_;
-  activations::Activation activation_;
+  void check_rank(const Shape& input_shape) const;
+
+  std::array<long, rank> kernel_size_{};
+  std::array<long, rank> strides_{};
+  std::array<long, rank> dilation_rate_{};
+  std::optional<std::array<long, rank>> output_padding_;
+  activations::NamedActivation activation_;
 };
 
-extern template class ConvBase<1>;
-extern template class ConvBase<2>;
-extern template class ConvBase<3>;
+extern template class ConvBase<ConvNDOptions<1>>;
+extern template class ConvBase<ConvNDOptions<2>>;
+extern template class ConvBase<ConvNDOptions<3>>;
 
 /// Keras `Conv1D` / `Conv2D` / `Conv3D` (TF `tf.nn.convolution` semantics, no kernel flip):
 /// `y[o] = activation(sum_t x[o * s + t * d - pad_before] . kernel[t] + bias)`. Output length
 /// per axis with dk = dilation_rate * (kernel_size - 1) + 1: "valid" `floor((in - dk) / s) + 1`,
 /// "same" and "causal" `ceil(in / s)` (TF pads "same" by `max((out - 1) * s + dk - in, 0)`, the
-/// smaller half before). Default names "conv1d", "conv2d", "conv3d". Errors (Keras'):
-/// `filters <= 0`, kernel_size / strides / dilation_rate with a zero or the wrong count,
-/// strides > 1 together with dilation_rate > 1, unknown padding or data_format, "causal"
-/// outside Conv1D, an input of the wrong rank, a channel count other than the first call's.
+/// smaller half before). Default names "conv1d", "conv2d", "conv3d". Errors: those of
+/// `ConvBase`, plus (Keras' rule, a ValueError) strides > 1 together with dilation_rate > 1,
+/// which the transposed layers accept.
 ///
 /// Example:
 /// ```
@@ -213,16 +227,11 @@ extern template class ConvBase<3>;
 /// tapeflow::Variable y = conv(x);   // x (4, 32, 32, 3) -> y (4, 32, 32, 8)
 /// ```
 template <std::size_t N>
-class ConvND : public ConvBase<N> {
+class ConvND : public ConvBase<ConvNDOptions<N>> {
  public:
   explicit ConvND(const ConvNDOptions<N>& options)
-      : ConvBase<N>("conv" + std::to_string(N) + "d", options.common(), options.args(), false),
-        options_(options) {}
+      : ConvBase<ConvNDOptions<N>>("conv" + std::to_string(N) + "d", options) {}
   std::string class_name() const override { return "Conv" + std::to_string(N) + "D"; }
-  const ConvNDOptions<N>& options() const { return options_; }
-
- private:
-  ConvNDOptions<N> options_;
 };
 
 extern template class ConvND<1>;

@@ -1,17 +1,11 @@
 #include "tapeflow/layers/dense.hpp"
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
-namespace {
-template <class T>
-std::string repr_or_none(const T& v) {
-  return v.defined() ? v.repr() : "None";
-}
-}  // namespace
-
-Dense::Dense(const DenseOptions& options) : Layer("dense", options.common()), options_(options) {
+Dense::Dense(const DenseOptions& options) : LayerWith("dense", options) {
   if (options_.units() <= 0)
     fail(name(), "units must be a positive integer, got " + std::to_string(options_.units()));
   if (!options_.kernel_initializer().defined()) fail(name(), "kernel_initializer is undefined");
@@ -58,25 +52,6 @@ Variable Dense::call(const Variable& x, bool) {
   return y;
 }
 
-Config Dense::get_config() const {
-  Config c = Layer::get_config();
-  c["units"] = config_int(options_.units());
-  c["activation"] = options_.activation().name();
-  c["use_bias"] = config_bool(options_.use_bias());
-  c["kernel_initializer"] = options_.kernel_initializer().repr();
-  c["bias_initializer"] = options_.bias_initializer().repr();
-  c["kernel_regularizer"] = repr_or_none(options_.kernel_regularizer());
-  c["bias_regularizer"] = repr_or_none(options_.bias_regularizer());
-  c["kernel_constraint"] = repr_or_none(options_.kernel_constraint());
-  c["bias_constraint"] = repr_or_none(options_.bias_constraint());
-  return c;
-}
-
-std::string Dense::extra_repr() const {
-  std::string s =
-      "units=" + std::to_string(options_.units()) + ", activation=" + options_.activation().name();
-  if (!options_.use_bias()) s += ", use_bias=false";
-  return s;
-}
+TAPEFLOW_REGISTER_LAYER(Dense)
 
 }  // namespace tapeflow::layers

@@ -7,23 +7,23 @@
 
 namespace tapeflow::layers {
 
-/// Options of `Dense` (Keras names and defaults): the required `units`, `activation` (linear),
-/// `use_bias` (true), `kernel_initializer` ("glorot_uniform"), `bias_initializer` ("zeros"),
-/// `kernel_regularizer`, `bias_regularizer`, `kernel_constraint`, `bias_constraint`, plus the
-/// common `name`, `trainable`, `activity_regularizer`.
+/// The options of `Dense` after the common ones (Keras names and defaults): `units` (required),
+/// `activation` (linear), then those of every layer with a kernel and a bias
+/// (`TAPEFLOW_KERNEL_BIAS_FIELDS`: `use_bias`, the initializers, regularizers, constraints).
+#define TAPEFLOW_DENSE_FIELDS(F)                  \
+  F(long, units, 0)                               \
+  F(activations::NamedActivation, activation, {}) \
+  TAPEFLOW_KERNEL_BIAS_FIELDS(F)
+
+/// Options of `Dense`: `TAPEFLOW_DENSE_FIELDS` plus the common `name`, `trainable`,
+/// `activity_regularizer`.
 ///
 /// Example: `DenseOptions(64).activation("relu").kernel_regularizer(regularizers::l2(1e-4))`
 struct DenseOptions : LayerOptionsBase<DenseOptions> {
-  explicit DenseOptions(long units) : units_(units) {}
-  TAPEFLOW_ARG(long, units);
-  TAPEFLOW_ARG(activations::Activation, activation);
-  TAPEFLOW_ARG(bool, use_bias) = true;
-  TAPEFLOW_ARG(Initializer, kernel_initializer) = "glorot_uniform";
-  TAPEFLOW_ARG(Initializer, bias_initializer) = "zeros";
-  TAPEFLOW_ARG(Regularizer, kernel_regularizer);
-  TAPEFLOW_ARG(Regularizer, bias_regularizer);
-  TAPEFLOW_ARG(Constraint, kernel_constraint);
-  TAPEFLOW_ARG(Constraint, bias_constraint);
+  DenseOptions() = default;
+  explicit DenseOptions(long n) { units(n); }
+  TAPEFLOW_DERIVED_FIELDS(DenseOptions, LayerOptionsBase, TAPEFLOW_DENSE_FIELDS)
+  static constexpr PrintedFields printed{"units, activation", "use_bias"};
 };
 
 /// Keras `Dense`, default name "dense". Weights `kernel` `(in, units)` and `bias` `(units,)`,
@@ -36,26 +36,19 @@ struct DenseOptions : LayerOptionsBase<DenseOptions> {
 /// tapeflow::layers::Dense fc(tapeflow::layers::DenseOptions(4).activation("relu"));
 /// tapeflow::Variable y = fc(x);   // x (2, 3) -> y (2, 4); weights "dense/kernel", "dense/bias"
 /// ```
-class Dense : public Layer {
+class Dense : public LayerWith<DenseOptions> {
  public:
   explicit Dense(const DenseOptions& options);
   std::string class_name() const override { return "Dense"; }
-  const DenseOptions& options() const { return options_; }
   /// The weights (undefined before the first call; `bias` also when `use_bias` is false).
   const Variable& kernel() const { return kernel_; }
   const Variable& bias() const { return bias_; }
-  /// Base keys plus `units`, `activation`, `use_bias`, the initializers, regularizers and
-  /// constraints ("None" when unset).
-  Config get_config() const override;
 
  protected:
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
-  /// `units=4, activation=relu` (`use_bias=false` when so).
-  std::string extra_repr() const override;
 
  private:
-  DenseOptions options_;
   Variable kernel_;
   Variable bias_;
 };

@@ -3,18 +3,11 @@
 #include <cmath>
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
-namespace {
-template <class T>
-std::string repr_or_none(const T& v) {
-  return v.defined() ? v.repr() : "None";
-}
-}  // namespace
-
-Embedding::Embedding(const EmbeddingOptions& options)
-    : Layer("embedding", options.common()), options_(options) {
+Embedding::Embedding(const EmbeddingOptions& options) : LayerWith("embedding", options) {
   if (options_.input_dim() <= 0)
     fail(name(),
          "input_dim must be a positive integer, got " + std::to_string(options_.input_dim()));
@@ -53,19 +46,6 @@ Variable Embedding::call(const Variable& x, bool) {
   return gather(embeddings_, idx, 0);
 }
 
-Config Embedding::get_config() const {
-  Config c = Layer::get_config();
-  c["input_dim"] = config_int(options_.input_dim());
-  c["output_dim"] = config_int(options_.output_dim());
-  c["embeddings_initializer"] = options_.embeddings_initializer().repr();
-  c["embeddings_regularizer"] = repr_or_none(options_.embeddings_regularizer());
-  c["embeddings_constraint"] = repr_or_none(options_.embeddings_constraint());
-  return c;
-}
-
-std::string Embedding::extra_repr() const {
-  return "input_dim=" + std::to_string(options_.input_dim()) +
-         ", output_dim=" + std::to_string(options_.output_dim());
-}
+TAPEFLOW_REGISTER_LAYER(Embedding)
 
 }  // namespace tapeflow::layers

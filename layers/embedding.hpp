@@ -6,20 +6,26 @@
 
 namespace tapeflow::layers {
 
-/// Options of `Embedding` (Keras names and defaults): the required `input_dim` (vocabulary size)
-/// and `output_dim` (vector size), `embeddings_initializer` ("uniform": uniform in ±0.05),
-/// `embeddings_regularizer`, `embeddings_constraint`. Keras' `mask_zero` and `input_length` are
-/// not supported (tapeflow has no masks; shapes are always known).
+/// The options of `Embedding` after the common ones (Keras names and defaults): `input_dim`
+/// (vocabulary size) and `output_dim` (vector size), both required; `embeddings_initializer`
+/// ("uniform": uniform in ±0.05), `embeddings_regularizer`, `embeddings_constraint`. Keras'
+/// `mask_zero` and `input_length` are not supported (tapeflow has no masks; shapes are always
+/// known).
+#define TAPEFLOW_EMBEDDING_FIELDS(F)                \
+  F(long, input_dim, 0)                             \
+  F(long, output_dim, 0)                            \
+  F(Initializer, embeddings_initializer, "uniform") \
+  F(Regularizer, embeddings_regularizer, {})        \
+  F(Constraint, embeddings_constraint, {})
+
+/// Options of `Embedding`.
 ///
 /// Example: `EmbeddingOptions(1000, 64).embeddings_regularizer(regularizers::l2(1e-5))`
 struct EmbeddingOptions : LayerOptionsBase<EmbeddingOptions> {
-  EmbeddingOptions(long input_dim, long output_dim)
-      : input_dim_(input_dim), output_dim_(output_dim) {}
-  TAPEFLOW_ARG(long, input_dim);
-  TAPEFLOW_ARG(long, output_dim);
-  TAPEFLOW_ARG(Initializer, embeddings_initializer) = "uniform";
-  TAPEFLOW_ARG(Regularizer, embeddings_regularizer);
-  TAPEFLOW_ARG(Constraint, embeddings_constraint);
+  EmbeddingOptions() = default;
+  EmbeddingOptions(long in, long out) { input_dim(in).output_dim(out); }
+  TAPEFLOW_DERIVED_FIELDS(EmbeddingOptions, LayerOptionsBase, TAPEFLOW_EMBEDDING_FIELDS)
+  static constexpr PrintedFields printed{"input_dim, output_dim"};
 };
 
 /// Keras `Embedding`, default name "embedding". The input holds integer ids stored as floats,
@@ -34,25 +40,18 @@ struct EmbeddingOptions : LayerOptionsBase<EmbeddingOptions> {
 /// tapeflow::layers::Embedding emb(tapeflow::layers::EmbeddingOptions(10, 4));
 /// tapeflow::Variable y = emb(tapeflow::Tensor{{1.f, 7.f, 7.f}});   // (1, 3) -> (1, 3, 4)
 /// ```
-class Embedding : public Layer {
+class Embedding : public LayerWith<EmbeddingOptions> {
  public:
   explicit Embedding(const EmbeddingOptions& options);
   std::string class_name() const override { return "Embedding"; }
-  const EmbeddingOptions& options() const { return options_; }
   /// The table (undefined before the first call).
   const Variable& embeddings() const { return embeddings_; }
-  /// Base keys plus `input_dim`, `output_dim`, `embeddings_initializer`,
-  /// `embeddings_regularizer`, `embeddings_constraint` ("None" when unset).
-  Config get_config() const override;
 
  protected:
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
-  /// `input_dim=1000, output_dim=64`.
-  std::string extra_repr() const override;
 
  private:
-  EmbeddingOptions options_;
   Variable embeddings_;
 };
 

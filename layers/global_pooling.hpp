@@ -8,14 +8,19 @@
 
 namespace tapeflow::layers {
 
-/// Options of the global pooling layers (Keras names and defaults): `data_format`
-/// "channels_last" ("channels_first" allowed, any case), `keepdims` false (true keeps the
-/// spatial axes with length 1), plus `name` and the other common options.
+/// The options of the global pooling layers after the common ones (Keras names and defaults):
+/// `data_format` ("channels_last", or "channels_first", any case), `keepdims` (false; true keeps
+/// the spatial axes with length 1).
+#define TAPEFLOW_GLOBAL_POOLING_FIELDS(F)      \
+  F(std::string, data_format, "channels_last") \
+  F(bool, keepdims, false)
+
+/// Options of the global pooling layers.
 ///
 /// Example: `GlobalAveragePooling2DOptions().keepdims(true)`
 struct GlobalPoolingOptions : LayerOptionsBase<GlobalPoolingOptions> {
-  TAPEFLOW_ARG(std::string, data_format) = "channels_last";
-  TAPEFLOW_ARG(bool, keepdims) = false;
+  TAPEFLOW_DERIVED_FIELDS(GlobalPoolingOptions, LayerOptionsBase, TAPEFLOW_GLOBAL_POOLING_FIELDS)
+  static constexpr PrintedFields printed{"", "data_format, keepdims"};
 };
 using GlobalMaxPooling1DOptions = GlobalPoolingOptions;
 using GlobalMaxPooling2DOptions = GlobalPoolingOptions;
@@ -28,27 +33,21 @@ using GlobalAveragePooling3DOptions = GlobalPoolingOptions;
 /// `(batch, channels)` (or with length-1 spatial axes when `keepdims`), config and printing.
 /// The max's gradient is shared equally among tied maxima (TF's `reduce_max`).
 template <std::size_t N>
-class GlobalPoolingBase : public Layer {
+class GlobalPoolingBase : public LayerWith<GlobalPoolingOptions> {
  public:
   /// "channels_last" or "channels_first".
-  const std::string& data_format() const { return data_format_; }
-  bool keepdims() const { return keepdims_; }
+  const std::string& data_format() const { return options_.data_format(); }
+  bool keepdims() const { return options_.keepdims(); }
   /// Keras `compute_output_shape`; an Error naming the layer for a wrong rank.
   Shape compute_output_shape(const Shape& input_shape) const;
-  /// Base keys plus data_format and keepdims.
-  Config get_config() const override;
 
  protected:
   GlobalPoolingBase(const std::string& default_name, const GlobalPoolingOptions& options,
                     bool is_max);
   Variable call(const Variable& x, bool training) override;
-  /// Empty for the defaults, else "data_format=channels_first, keepdims=true" (non-defaults).
-  std::string extra_repr() const override;
 
  private:
   bool is_max_;
-  std::string data_format_;
-  bool keepdims_;
 };
 
 extern template class GlobalPoolingBase<1>;

@@ -1,10 +1,64 @@
 #include "tapeflow/layers/layer.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::layers {
+
+// ---- Option value types --------------------------------------------------------------------
+
+std::string config_write(const AxisList& axes) {
+  if (axes.size() == 1) return std::to_string(axes[0]);
+  return tapeflow::config_write(static_cast<const std::vector<int>&>(axes));
+}
+
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 AxisList& out) {
+  std::vector<int> axes(1);
+  if (!text.empty() && text.front() == '(')
+    tapeflow::config_read(where, key, text, axes);
+  else
+    tapeflow::config_read(where, key, text, axes[0]);
+  out = AxisList(std::move(axes));
+}
+
+// ---- LayerWith -----------------------------------------------------------------------------
+
+namespace detail {
+
+std::string printed_fields(const std::string& where, const PrintedFields& printed,
+                           const Config& now, const Config& defaults) {
+  std::string out;
+  auto each = [&](std::string_view names, bool only_changed) {
+    while (!names.empty()) {
+      const std::size_t comma = names.find(", ");
+      const std::string name(names.substr(0, comma));
+      names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 2);
+      auto it = now.find(name);
+      if (it == now.end()) fail(where, "printed field '" + name + "' is not an option");
+      auto d = defaults.find(name);
+      if (only_changed && d != defaults.end() && d->second == it->second) continue;
+      out += (out.empty() ? "" : ", ") + name + "=" + it->second;
+    }
+  };
+  each(printed.always, false);
+  each(printed.if_changed, true);
+  return out;
+}
+
+Config with_own_fields(Config common, const Config& options) {
+  static const std::vector<std::string> common_names = field_names(LayerOptions());
+  for (const auto& [key, value] : options)
+    if (std::find(common_names.begin(), common_names.end(), key) == common_names.end())
+      common[key] = value;
+  return common;
+}
+
+}  // namespace detail
+
+// ---- Layer ---------------------------------------------------------------------------------
 
 namespace {
 // Nesting depth of Layer::operator() on this thread and the id of the current top-level call:
@@ -22,10 +76,10 @@ struct DepthGuard {
 
 Layer::Layer(const std::string& default_name, const LayerOptions& options)
     : graph_(get_default_graph()),
-      trainable_(options.trainable),
-      activity_regularizer_(options.activity_regularizer),
+      trainable_(options.trainable()),
+      activity_regularizer_(options.activity_regularizer()),
       activity_losses_(std::make_shared<std::vector<Variable>>()) {
-  const std::string& base = options.name.empty() ? default_name : options.name;
+  const std::string& base = options.name().empty() ? default_name : options.name();
   if (base.empty()) fail("Layer", "the layer needs a name (the default name is empty)");
   if (base.find('/') != std::string::npos)
     fail(base, "a layer name cannot contain '/' (got '" + base + "')");
@@ -36,8 +90,9 @@ Layer::~Layer() = default;
 
 const std::string& Layer::scope_name() const {
   if (!built_ && !building_)
-    fail(name_, "scope_name is not known before the layer is first called (it comes from the "
-                "name scope active at that call)");
+    fail(name_,
+         "scope_name is not known before the layer is first called (it comes from the "
+         "name scope active at that call)");
   return scope_name_;
 }
 
@@ -49,20 +104,21 @@ const Shape& Layer::input_shape() const {
 void Layer::check_spec(const Shape& s) const {
   const InputSpec& spec = input_spec_;
   if (spec.ndim && s.size() != *spec.ndim)
-    fail(name_, "expected an input of rank " + std::to_string(*spec.ndim) + ", got shape " +
-                    shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
+    fail_shape(name_, "expected an input of rank " + std::to_string(*spec.ndim) + ", got shape " +
+                          shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
   if (spec.min_ndim && s.size() < *spec.min_ndim)
-    fail(name_, "expected an input of rank >= " + std::to_string(*spec.min_ndim) +
-                    ", got shape " + shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
+    fail_shape(name_, "expected an input of rank >= " + std::to_string(*spec.min_ndim) +
+                          ", got shape " + shape_str(s) + " (rank " + std::to_string(s.size()) +
+                          ")");
   for (const auto& [axis, size] : spec.axes) {
     long r = static_cast<long>(s.size());
     long a = axis < 0 ? axis + r : axis;
     if (a < 0 || a >= r)
-      fail(name_, "expected an input with an axis " + std::to_string(axis) + " of size " +
-                      std::to_string(size) + ", got shape " + shape_str(s));
+      fail_shape(name_, "expected an input with an axis " + std::to_string(axis) + " of size " +
+                            std::to_string(size) + ", got shape " + shape_str(s));
     if (s[static_cast<std::size_t>(a)] != size)
-      fail(name_, "expected axis " + std::to_string(axis) + " of the input to have size " +
-                      std::to_string(size) + ", got shape " + shape_str(s));
+      fail_shape(name_, "expected axis " + std::to_string(axis) + " of the input to have size " +
+                            std::to_string(size) + ", got shape " + shape_str(s));
   }
 }
 
@@ -70,13 +126,14 @@ void Layer::check_input_compatible(const Shape& s, int channel_axis) const {
   if (!built_) return;
   const Shape& b = input_shape_;
   if (s.size() != b.size())
-    fail(name_, "input has rank " + std::to_string(s.size()) + " but the layer was built for rank " +
-                    std::to_string(b.size()) + ": shape " + shape_str(s) + " vs " + shape_str(b));
-  std::size_t a = detail::normalize_axis(name_.c_str(), channel_axis, s.size());
+    fail_shape(name_, "input has rank " + std::to_string(s.size()) +
+                          " but the layer was built for rank " + std::to_string(b.size()) +
+                          ": shape " + shape_str(s) + " vs " + shape_str(b));
+  std::size_t a = tapeflow::detail::normalize_axis(name_.c_str(), channel_axis, s.size());
   if (s[a] != b[a])
-    fail(name_, "input has " + std::to_string(s[a]) + " channels (axis " +
-                    std::to_string(channel_axis) + ") but the layer was built for " +
-                    std::to_string(b[a]) + ": shape " + shape_str(s) + " vs " + shape_str(b));
+    fail_shape(name_, "input has " + std::to_string(s[a]) + " channels (axis " +
+                          std::to_string(channel_axis) + ") but the layer was built for " +
+                          std::to_string(b[a]) + ": shape " + shape_str(s) + " vs " + shape_str(b));
 }
 
 void Layer::rollback_build() {
@@ -141,8 +198,9 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
                            const Initializer& initializer, const Regularizer& regularizer,
                            const Constraint& constraint, bool trainable) {
   if (!building_ && !built_)
-    fail(name_, "add_weight('" + name + "') called before the layer is built; create weights in "
-                "build()");
+    fail(name_, "add_weight('" + name +
+                    "') called before the layer is built; create weights in "
+                    "build()");
   if (name.empty()) fail(name_, "add_weight: the weight name is empty");
   for (const auto& w : weights_)
     if (w.var.name() == scope_name_ + "/" + name)
@@ -154,11 +212,12 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
     value = initializer(shape);
   } catch (const Error& e) {
     // Say which layer and weight: the initializer alone knows neither.
-    fail(name_, "weight '" + name + "' of shape " + shape_str(shape) + ": " + e.what());
+    e.rethrow_in(name_ + ": weight '" + name + "' of shape " + shape_str(shape));
   }
   if (shape_of(value) != shape)
-    fail(name_, "initializer '" + initializer.name() + "' for weight '" + name + "' returned shape " +
-                    shape_str(value.shape()) + " but the weight has shape " + shape_str(shape));
+    fail_shape(name_, "initializer '" + initializer.name() + "' for weight '" + name +
+                          "' returned shape " + shape_str(value.shape()) +
+                          " but the weight has shape " + shape_str(shape));
   bool effective = trainable && trainable_;
   Variable v(std::move(value), effective, scope_name_ + "/" + name);
   if (constraint) v.set_constraint(constraint.fn());
@@ -181,8 +240,9 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
 
 void Layer::set_random_state(const std::string& state) {
   if (!state.empty())
-    fail(name_, "set_random_state: a " + class_name() + " layer has no random stream, but a "
-                "non-empty state was given");
+    fail(name_, "set_random_state: a " + class_name() +
+                    " layer has no random stream, but a "
+                    "non-empty state was given");
 }
 
 void Layer::set_trainable(bool trainable) {
@@ -228,19 +288,18 @@ std::vector<Tensor> Layer::get_weights() const {
 
 void Layer::set_weights(const std::vector<Tensor>& values) {
   if (values.size() != weights_.size())
-    fail(name_, "set_weights: the layer has " + std::to_string(weights_.size()) +
-                    " weights but " + std::to_string(values.size()) + " values were given");
+    fail(name_, "set_weights: the layer has " + std::to_string(weights_.size()) + " weights but " +
+                    std::to_string(values.size()) + " values were given");
   for (std::size_t i = 0; i < values.size(); ++i)
     if (shape_of(values[i]) != weights_[i].var.shape())
-      fail(name_, "set_weights: weight '" + weights_[i].var.name() + "' has shape " +
-                      shape_str(weights_[i].var.shape()) + " but value " + std::to_string(i) +
-                      " has shape " + shape_str(values[i].shape()));
+      fail_shape(name_, "set_weights: weight '" + weights_[i].var.name() + "' has shape " +
+                            shape_str(weights_[i].var.shape()) + " but value " + std::to_string(i) +
+                            " has shape " + shape_str(values[i].shape()));
   for (std::size_t i = 0; i < values.size(); ++i) weights_[i].var.assign(values[i]);
 }
 
 std::size_t Layer::count_params() const {
-  if (!built_)
-    fail(name_, "count_params: the layer is not built yet (call it on an input first)");
+  if (!built_) fail(name_, "count_params: the layer is not built yet (call it on an input first)");
   std::size_t n = 0;
   for (const auto& w : weights_) n += w.var.size();
   return n;
@@ -254,12 +313,18 @@ std::vector<Variable> Layer::losses() const {
 }
 
 Config Layer::get_config() const {
-  Config c{{"name", name_}, {"trainable", config_bool(trainable_)}};
-  if (activity_regularizer_) c["activity_regularizer"] = activity_regularizer_.repr();
+  LayerOptions actual;
+  actual.name(name_).trainable(trainable_).activity_regularizer(activity_regularizer_);
+  Config c = fields_to_config(actual);
+  // Keras writes the activity regularizer only when there is one; files without the key load
+  // with none.
+  if (!activity_regularizer_) c.erase("activity_regularizer");
   return c;
 }
 
-void Layer::pretty_print(std::ostream& os) const { os << class_name() << '(' << extra_repr() << ')'; }
+void Layer::pretty_print(std::ostream& os) const {
+  os << class_name() << '(' << extra_repr() << ')';
+}
 
 std::string Layer::pretty_print() const {
   std::ostringstream os;

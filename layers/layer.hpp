@@ -1,78 +1,207 @@
 #pragma once
 /// The `Layer` base every layer derives from: built on the first call from the input shape,
-/// weights created by name through `add_weight`, losses, config and printing (Keras/TF1).
+/// weights created by name through `add_weight`, losses, config and printing (Keras/TF1). Also
+/// what layer options are made of: the common options, the value types of per-axis and axis
+/// arguments, and `LayerWith`, the base of a layer whose options struct declares its fields once
+/// (framework/nn/fields.hpp), so that its config, its printed form and its rebuilding from a
+/// saved config all follow from that one list.
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "tapeflow/framework/core/variable.hpp"
 #include "tapeflow/framework/nn/config.hpp"
 #include "tapeflow/framework/nn/constraints.hpp"
+#include "tapeflow/framework/nn/fields.hpp"
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/nn/initializers.hpp"
 #include "tapeflow/framework/nn/regularizers.hpp"
-#include "tapeflow/framework/core/variable.hpp"
-
-/// Declares a chainable option `name` of type `T` in an options struct (PyTorch's TORCH_ARG):
-/// a setter `opts.name(v)` returning `*this`, a getter `opts.name()`, and the field `name_`,
-/// which may be followed by a default: `TAPEFLOW_ARG(int, filters) = 0;`.
-#define TAPEFLOW_ARG(T, name)                                  \
- public:                                                       \
-  auto& name(const T& new_##name) {                            \
-    this->name##_ = new_##name;                                \
-    return *this;                                              \
-  }                                                            \
-  const T& name() const noexcept { return this->name##_; }     \
-  T& name() noexcept { return this->name##_; }                 \
-                                                               \
- private:                                                      \
-  T name##_
 
 namespace tapeflow::layers {
 
-/// The options every layer takes: `name` (empty: the layer's default name), `trainable`,
-/// `activity_regularizer`.
-struct LayerOptions {
-  std::string name;
-  bool trainable = true;
-  Regularizer activity_regularizer;
+// ---- Value types of layer options ----------------------------------------------------------
+// Each has its config text (`config_write` / `config_read`, found by argument-dependent lookup
+// from framework/nn/fields.hpp) and converts from every form Keras accepts, so that one
+// generated setter takes them all.
+
+/// One value for every spatial axis, or one per axis (Keras' "an integer or a tuple":
+/// `kernel_size`, `strides`, `pool_size`, ...). The layer checks the count and stores one value
+/// per axis. Config text: a tuple, "(2, 2)" ("(3,)" for one value), as any vector of numbers.
+///
+/// Example: `Conv2DOptions(8, 3).strides(2)`, `Conv2DOptions(8, {3, 1}).strides({2, 1})`
+class PerAxis : public std::vector<long> {
+ public:
+  PerAxis() = default;
+  PerAxis(long v) : std::vector<long>{v} {}  // NOLINT(google-explicit-constructor): Keras' int
+  PerAxis(std::initializer_list<long> v) : std::vector<long>(v) {}
+  PerAxis(std::vector<long> v) : std::vector<long>(std::move(v)) {}  // NOLINT
+  /// A layer's per-axis values, as it writes them back into its options.
+  template <std::size_t N>
+  PerAxis(const std::array<long, N>& v) : std::vector<long>(v.begin(), v.end()) {}  // NOLINT
 };
 
-/// Chainable setters for the common options, for a layer's own options struct `D` (CRTP), so
-/// that `.name("up").strides(2)` chains. `common()` gives what the `Layer` constructor takes.
+/// A `PerAxis` or None (Keras' default `None`: the layer decides, e.g. pooling strides = the
+/// pool size). Converts from every form `PerAxis` does, and from `std::nullopt`. Config text:
+/// "None" or a tuple, as any `std::optional`.
+///
+/// Example: `MaxPooling2DOptions(3).strides(2)`, `.output_padding({1, 0})`
+class OptionalPerAxis : public std::optional<PerAxis> {
+ public:
+  using std::optional<PerAxis>::optional;
+  OptionalPerAxis(long v) : std::optional<PerAxis>(PerAxis(v)) {}  // NOLINT
+  OptionalPerAxis(std::initializer_list<long> v) : std::optional<PerAxis>(PerAxis(v)) {}
+};
+
+/// Input axes, one or several (negative counts from the end): the normalization layers' `axis`.
+/// Config text as Keras writes it: "-1" for one axis, "(1, 2)" for several.
+///
+/// Example: `BatchNormalizationOptions().axis(1)`, `LayerNormalizationOptions().axis({1, 2})`
+class AxisList : public std::vector<int> {
+ public:
+  AxisList() = default;
+  AxisList(int a) : std::vector<int>{a} {}  // NOLINT(google-explicit-constructor): Keras' int
+  AxisList(std::initializer_list<int> a) : std::vector<int>(a) {}
+  AxisList(std::vector<int> a) : std::vector<int>(std::move(a)) {}  // NOLINT
+};
+std::string config_write(const AxisList& axes);
+/// An integer or a list; a malformed value is a ValueError naming `where`, `key` and `text`.
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 AxisList& out);
+
+/// A list whose Keras default is `None`: empty means None, and an entry -1 means None (a size
+/// taken from the input): Dropout's `noise_shape`, PReLU's `shared_axes`. Config text: "None",
+/// "(None, 1)", "(1, 2)", "(3,)".
+///
+/// Example: `DropoutOptions(0.5f).noise_shape({-1, 1, -1})`
+template <class T>
+class NoneableList : public std::vector<T> {
+ public:
+  using std::vector<T>::vector;
+  NoneableList() = default;
+  NoneableList(std::vector<T> v) : std::vector<T>(std::move(v)) {}  // NOLINT
+};
+
+template <class T>
+std::string config_write(const NoneableList<T>& list) {
+  if (list.empty()) return "None";
+  std::vector<std::string> items;
+  for (T v : list) items.push_back(v == T(-1) ? std::string("None") : std::to_string(v));
+  return shape_str(items);
+}
+
+/// "None" or a list of numbers and Nones; a malformed value is a ValueError naming `where`,
+/// `key` and `text`.
+template <class T>
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 NoneableList<T>& out) {
+  NoneableList<T> list;
+  if (text != "None") {
+    for (const std::string& item : tapeflow::detail::split_config_list(where, key, text)) {
+      T v = T(-1);
+      try {
+        if (item != "None") tapeflow::config_read(where, key, item, v);
+      } catch (const ValueError&) {
+        // The message shows the whole list, not just the item that failed.
+        tapeflow::detail::bad_config_value(where, key, text, "None or a list like (1, None)");
+      }
+      list.push_back(v);
+    }
+  }
+  out = std::move(list);
+}
+
+// ---- The common options --------------------------------------------------------------------
+
+/// The options every layer takes, declared once (framework/nn/fields.hpp): `name` (empty: the
+/// layer's default name; either is made unique in the graph), `trainable` (true),
+/// `activity_regularizer` (none).
+#define TAPEFLOW_LAYER_FIELDS(F) \
+  F(std::string, name, "")       \
+  F(bool, trainable, true)       \
+  F(Regularizer, activity_regularizer, {})
+
+/// The options of a layer with a kernel and a bias (Dense, the convolutions), Keras names and
+/// defaults: `use_bias` (true), `kernel_initializer` ("glorot_uniform"), `bias_initializer`
+/// ("zeros"), `kernel_regularizer`, `bias_regularizer`, `kernel_constraint`, `bias_constraint`
+/// (none).
+#define TAPEFLOW_KERNEL_BIAS_FIELDS(F)                 \
+  F(bool, use_bias, true)                              \
+  F(Initializer, kernel_initializer, "glorot_uniform") \
+  F(Initializer, bias_initializer, "zeros")            \
+  F(Regularizer, kernel_regularizer, {})               \
+  F(Regularizer, bias_regularizer, {})                 \
+  F(Constraint, kernel_constraint, {})                 \
+  F(Constraint, bias_constraint, {})
+
+/// The common options as a plain struct: what the `Layer` constructor takes.
+/// Example: `Layer("scale", LayerOptions().name("s").trainable(false))` in a subclass.
+struct LayerOptions {
+  TAPEFLOW_FIELDS(LayerOptions, TAPEFLOW_LAYER_FIELDS)
+};
+
+/// Base of a layer's options struct `D` (CRTP): the common options, with setters returning `D`
+/// so that `.name("up").strides(2)` chains. The layer's own fields follow, declared once with
+/// `TAPEFLOW_DERIVED_FIELDS` (framework/nn/fields.hpp), after the common ones. `common()` gives
+/// what the `Layer` constructor takes. An optional `static constexpr PrintedFields printed`
+/// says what `pretty_print` shows (see `LayerWith`).
 ///
 /// Example:
 /// ```
+/// #define SCALE_FIELDS(F) F(float, init, 1.f) F(bool, use_offset, false)
 /// struct ScaleOptions : tapeflow::layers::LayerOptionsBase<ScaleOptions> {
-///   TAPEFLOW_ARG(float, init) = 1.f;
+///   TAPEFLOW_DERIVED_FIELDS(ScaleOptions, LayerOptionsBase, SCALE_FIELDS)
+///   static constexpr tapeflow::layers::PrintedFields printed{"init", "use_offset"};
 /// };
 /// auto o = ScaleOptions().name("s").trainable(false).init(2.f);
 /// ```
 template <class D>
-class LayerOptionsBase {
+class LayerOptionsBase : public LayerOptions {
  public:
-  D& name(const std::string& v) {
-    common_.name = v;
-    return static_cast<D&>(*this);
-  }
-  const std::string& name() const { return common_.name; }
-  D& trainable(bool v) {
-    common_.trainable = v;
-    return static_cast<D&>(*this);
-  }
-  bool trainable() const { return common_.trainable; }
-  D& activity_regularizer(const Regularizer& v) {
-    common_.activity_regularizer = v;
-    return static_cast<D&>(*this);
-  }
-  const Regularizer& activity_regularizer() const { return common_.activity_regularizer; }
-  const LayerOptions& common() const { return common_; }
+  TAPEFLOW_CHAIN_FIELDS(D, LayerOptions, TAPEFLOW_LAYER_FIELDS)
+  const LayerOptions& common() const { return *this; }
+};
 
- private:
-  LayerOptions common_;
+/// The `data_format` option ("channels_last", or "channels_first", any case).
+#define TAPEFLOW_DATA_FORMAT_FIELDS(F) F(std::string, data_format, "channels_last")
+
+namespace detail {
+
+/// Base of the options of a layer over `N` spatial axes that has `data_format` only for N > 1,
+/// as Keras (ZeroPadding, Cropping, UpSampling): `LayerOptionsBase<D>` with that field after
+/// the common ones. A 1-D layer is always channels_last: a getter, no option (nor config key).
+/// Example: `template <std::size_t N> struct XOptions : SpatialOptionsBase<XOptions<N>, N> {...};`
+template <class D, std::size_t N>
+struct SpatialOptionsBase : LayerOptionsBase<D> {
+  TAPEFLOW_DERIVED_FIELDS(D, LayerOptionsBase<D>, TAPEFLOW_DATA_FORMAT_FIELDS)
+};
+template <class D>
+struct SpatialOptionsBase<D, 1> : LayerOptionsBase<D> {
+  const std::string& data_format() const {
+    static const std::string channels_last = "channels_last";
+    return channels_last;
+  }
+};
+
+}  // namespace detail
+
+/// What a layer's printed form (`pretty_print`) shows of its options, in order: the fields
+/// named in `always`, then those named in `if_changed` whose value differs from the default,
+/// each as `name=<config text>`. Names are separated by ", ".
+///
+/// Example (Dense): `PrintedFields{"units, activation", "use_bias"}` prints
+/// "Dense(units=4, activation=relu)", and "Dense(units=4, activation=relu, use_bias=false)"
+/// without bias.
+struct PrintedFields {
+  std::string_view always;
+  std::string_view if_changed = {};
 };
 
 /// What a layer accepts (Keras `InputSpec`), checked by `Layer::operator()` before `build` and
@@ -179,8 +308,9 @@ class Layer {
   virtual std::vector<Variable> losses() const;
 
   // ---- description -----------------------------------------------------------------------
-  /// `name`, `trainable`, `activity_regularizer` (when set, as its repr) plus the subclass
-  /// keys (override, call the base, add keys).
+  /// The common options (`TAPEFLOW_LAYER_FIELDS`) as config text: `name`, `trainable` and, when
+  /// set (as Keras), `activity_regularizer`. `LayerWith` adds the layer's own fields; a layer
+  /// written without it overrides this, calls the base and adds its keys.
   virtual Config get_config() const;
   /// PyTorch-style: `ClassName(extra_repr())`, e.g.
   /// `Conv3DTranspose(filters=8, kernel_size=(3, 3, 3), strides=(2, 2, 2), padding=same)`.
@@ -249,5 +379,81 @@ class Layer {
 
 /// `layer.pretty_print(os)`.
 std::ostream& operator<<(std::ostream& os, const Layer& layer);
+
+namespace detail {
+/// The printed form of options whose config is `now` (a struct with the defaults: `defaults`),
+/// as `PrintedFields` describes. A name that is no key of `now` is a ValueError naming `where`.
+std::string printed_fields(const std::string& where, const PrintedFields& printed,
+                           const Config& now, const Config& defaults);
+/// `common` (a layer's common keys, `Layer::get_config`) plus the entries of `options` that are
+/// not common options: the options' own copies of those are the layer's given, not its actual,
+/// name and flags.
+Config with_own_fields(Config common, const Config& options);
+}  // namespace detail
+
+/// Base of a layer whose options struct `O` declares its fields once (`LayerOptionsBase`,
+/// framework/nn/fields.hpp). It keeps the options, which the layer's constructor normalizes in
+/// place (kernel_size 3 -> (3, 3), "SAME" -> "same", ...) so that they describe the layer
+/// exactly, and derives from the field list:
+/// - `get_config()`: the common keys (the layer's actual name and trainable flag) plus every
+///   field of `O` as config text;
+/// - `extra_repr()`: the fields named by `O::printed` (a `PrintedFields`; nothing without one);
+/// - the rebuilding from a config: `TAPEFLOW_REGISTER_LAYER(Class)` (layers/registry.hpp) reads
+///   an `O` with `options_from_config` and constructs `Class(options)`.
+/// `Base` is `Layer` or an intermediate base (`Merge`) constructed from
+/// `(default_name, options.common())`; another base gets its own arguments through the
+/// `std::in_place` constructor.
+///
+/// Example:
+/// ```
+/// #define SCALE_FIELDS(F) F(float, factor, 1.f) F(bool, use_offset, false)
+/// struct ScaleOptions : tapeflow::layers::LayerOptionsBase<ScaleOptions> {
+///   TAPEFLOW_DERIVED_FIELDS(ScaleOptions, LayerOptionsBase, SCALE_FIELDS)
+///   static constexpr tapeflow::layers::PrintedFields printed{"factor", "use_offset"};
+/// };
+/// class Scale : public tapeflow::layers::LayerWith<ScaleOptions> {
+///  public:
+///   explicit Scale(const ScaleOptions& o = {}) : LayerWith("scale", o) {}
+///   std::string class_name() const override { return "Scale"; }
+///  protected:
+///   tapeflow::Variable call(const tapeflow::Variable& x, bool) override {
+///     return x * options().factor();
+///   }
+/// };
+/// Scale s(ScaleOptions().factor(2.f));
+/// s.get_config();    // {factor: 2, name: scale, trainable: true, use_offset: false}
+/// s.pretty_print();  // "Scale(factor=2)"
+/// ```
+template <class O, class Base = Layer>
+class LayerWith : public Base {
+ public:
+  using Options = O;
+  /// The options as the layer uses them (normalized by its constructor).
+  const O& options() const { return options_; }
+  /// The common keys plus every field of the options.
+  Config get_config() const override {
+    return detail::with_own_fields(Layer::get_config(), fields_to_config(options_));
+  }
+
+ protected:
+  /// Constructs `Base(default_name, options.common())`.
+  LayerWith(const std::string& default_name, const O& options)
+      : Base(default_name, options.common()), options_(options) {}
+  /// Constructs `Base(base_args...)`.
+  template <class... BaseArgs>
+  LayerWith(std::in_place_t, const O& options, BaseArgs&&... base_args)
+      : Base(std::forward<BaseArgs>(base_args)...), options_(options) {}
+
+  /// The fields `O::printed` names.
+  std::string extra_repr() const override {
+    if constexpr (requires { O::printed; })
+      return detail::printed_fields(this->class_name(), O::printed, fields_to_config(options_),
+                                    fields_to_config(O()));
+    else
+      return "";
+  }
+
+  O options_;
+};
 
 }  // namespace tapeflow::layers

@@ -6,14 +6,16 @@
 
 namespace tapeflow::layers {
 
-/// Options of `LeakyReLU`: `alpha`, the slope for negative inputs (Keras layer default 0.3;
-/// Keras 3 calls it `negative_slope`, also accepted here as a setter).
+/// The option of `LeakyReLU` after the common ones: `alpha`, the slope for negative inputs
+/// (Keras layer default 0.3; Keras 3 calls it `negative_slope`, also accepted as a setter).
+#define TAPEFLOW_LEAKY_RELU_FIELDS(F) F(float, alpha, 0.3f)
+
+/// Options of `LeakyReLU`.
 ///
 /// Example: `LeakyReLUOptions().alpha(0.1f)`
 struct LeakyReLUOptions : LayerOptionsBase<LeakyReLUOptions> {
-  TAPEFLOW_ARG(float, alpha) = 0.3f;
-
- public:
+  TAPEFLOW_DERIVED_FIELDS(LeakyReLUOptions, LayerOptionsBase, TAPEFLOW_LEAKY_RELU_FIELDS)
+  static constexpr PrintedFields printed{"alpha"};
   /// Keras 3 name of `alpha`.
   LeakyReLUOptions& negative_slope(float v) { return alpha(v); }
 };
@@ -26,21 +28,13 @@ struct LeakyReLUOptions : LayerOptionsBase<LeakyReLUOptions> {
 /// tapeflow::layers::LeakyReLU act;                  // alpha 0.3
 /// tapeflow::Variable y = act(x);                    // [-1, 2] -> [-0.3, 2]
 /// ```
-class LeakyReLU : public Layer {
+class LeakyReLU : public LayerWith<LeakyReLUOptions> {
  public:
   explicit LeakyReLU(const LeakyReLUOptions& options = {});
   std::string class_name() const override { return "LeakyReLU"; }
-  const LeakyReLUOptions& options() const { return options_; }
-  /// Base keys plus `alpha`.
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  /// `alpha=0.3`.
-  std::string extra_repr() const override;
-
- private:
-  LeakyReLUOptions options_;
 };
 
 }  // namespace tapeflow::layers

@@ -1,6 +1,7 @@
 #include "tapeflow/layers/merge.hpp"
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
@@ -50,25 +51,25 @@ Variable Merge::call(const Variable&, bool) {
   return merge(*pending_);
 }
 
-Add::Add(const AddOptions& options) : Merge("add", options.common()) {}
+Add::Add(const AddOptions& options) : LayerWith("add", options) {}
 
 void Add::check_shapes(const std::vector<Shape>& shapes) const {
   const Shape& first = shapes[0];
   for (const Shape& s : shapes) {
     if (s.size() != first.size())
-      fail(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
+      fail_shape(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
     if (!s.empty() && s[0] != first[0])
-      fail(name(),
-           "cannot merge tensors with different batch sizes, got shapes " + shapes_str(shapes));
+      fail_shape(name(), "cannot merge tensors with different batch sizes, got shapes " +
+                             shapes_str(shapes));
   }
   for (std::size_t a = 1; a < first.size(); ++a) {
     std::size_t d = 1;
     for (const Shape& s : shapes) {
       if (s[a] == 1 || s[a] == d) continue;
       if (d != 1)
-        fail(name(), "inputs have incompatible shapes " + shapes_str(shapes) + " (axis " +
-                         std::to_string(a) + ": " + std::to_string(d) + " vs " +
-                         std::to_string(s[a]) + ")");
+        fail_shape(name(), "inputs have incompatible shapes " + shapes_str(shapes) + " (axis " +
+                               std::to_string(a) + ": " + std::to_string(d) + " vs " +
+                               std::to_string(s[a]) + ")");
       d = s[a];
     }
   }
@@ -80,8 +81,9 @@ Variable Add::merge(const std::vector<Variable>& inputs) {
   return y;
 }
 
-Concatenate::Concatenate(const ConcatenateOptions& options)
-    : Merge("concatenate", options.common()), options_(options) {}
+TAPEFLOW_REGISTER_LAYER(Add)
+
+Concatenate::Concatenate(const ConcatenateOptions& options) : LayerWith("concatenate", options) {}
 
 void Concatenate::check_shapes(const std::vector<Shape>& shapes) const {
   const Shape& first = shapes[0];
@@ -89,28 +91,22 @@ void Concatenate::check_shapes(const std::vector<Shape>& shapes) const {
   const int axis = options_.axis();
   for (const Shape& s : shapes)
     if (s.size() != first.size())
-      fail(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
+      fail_shape(name(), "inputs must have the same rank, got shapes " + shapes_str(shapes));
   if (axis < -rank || axis >= rank)
-    fail(name(), "axis " + std::to_string(axis) + " is out of range for inputs of rank " +
-                     std::to_string(rank) + " (shapes " + shapes_str(shapes) + ")");
+    fail_shape(name(), "axis " + std::to_string(axis) + " is out of range for inputs of rank " +
+                           std::to_string(rank) + " (shapes " + shapes_str(shapes) + ")");
   const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
   for (const Shape& s : shapes)
     for (std::size_t i = 0; i < s.size(); ++i)
       if (i != a && s[i] != first[i])
-        fail(name(), "inputs must have matching shapes except for the concatenation axis " +
-                         std::to_string(axis) + ", got shapes " + shapes_str(shapes));
+        fail_shape(name(), "inputs must have matching shapes except for the concatenation axis " +
+                               std::to_string(axis) + ", got shapes " + shapes_str(shapes));
 }
 
 Variable Concatenate::merge(const std::vector<Variable>& inputs) {
   return concat(inputs, options_.axis());
 }
 
-Config Concatenate::get_config() const {
-  Config c = Layer::get_config();
-  c["axis"] = config_int(options_.axis());
-  return c;
-}
-
-std::string Concatenate::extra_repr() const { return "axis=" + std::to_string(options_.axis()); }
+TAPEFLOW_REGISTER_LAYER(Concatenate)
 
 }  // namespace tapeflow::layers

@@ -36,6 +36,7 @@ class Merge : public Layer {
 };
 
 /// Options of `Add`: only the common ones (`name`, `trainable`, `activity_regularizer`).
+/// Example: `AddOptions().name("residual")`
 struct AddOptions : LayerOptionsBase<AddOptions> {};
 
 /// Keras `Add`, default name "add": the elementwise sum of the inputs. They must have the same
@@ -46,7 +47,7 @@ struct AddOptions : LayerOptionsBase<AddOptions> {};
 /// tapeflow::layers::Add add;
 /// tapeflow::Variable y = add({a, b});   // a, b (2, 8) -> y (2, 8)
 /// ```
-class Add : public Merge {
+class Add : public LayerWith<AddOptions, Merge> {
  public:
   explicit Add(const AddOptions& options = {});
   std::string class_name() const override { return "Add"; }
@@ -56,9 +57,13 @@ class Add : public Merge {
   Variable merge(const std::vector<Variable>& inputs) override;
 };
 
-/// Options of `Concatenate`: `axis` (-1; negative counts from the end).
+/// The option of `Concatenate` after the common ones: `axis` (-1; negative counts from the end).
+#define TAPEFLOW_CONCATENATE_FIELDS(F) F(int, axis, -1)
+
+/// Options of `Concatenate`. Example: `ConcatenateOptions().axis(1)`
 struct ConcatenateOptions : LayerOptionsBase<ConcatenateOptions> {
-  TAPEFLOW_ARG(int, axis) = -1;
+  TAPEFLOW_DERIVED_FIELDS(ConcatenateOptions, LayerOptionsBase, TAPEFLOW_CONCATENATE_FIELDS)
+  static constexpr PrintedFields printed{"axis"};
 };
 
 /// Keras `Concatenate`, default name "concatenate": joins the inputs along `axis`. They must
@@ -69,22 +74,14 @@ struct ConcatenateOptions : LayerOptionsBase<ConcatenateOptions> {
 /// tapeflow::layers::Concatenate cat;
 /// tapeflow::Variable y = cat({a, b});   // a (2, 3), b (2, 5) -> y (2, 8)
 /// ```
-class Concatenate : public Merge {
+class Concatenate : public LayerWith<ConcatenateOptions, Merge> {
  public:
   explicit Concatenate(const ConcatenateOptions& options = {});
   std::string class_name() const override { return "Concatenate"; }
-  const ConcatenateOptions& options() const { return options_; }
-  /// Base keys plus `axis`.
-  Config get_config() const override;
 
  protected:
   void check_shapes(const std::vector<Shape>& shapes) const override;
   Variable merge(const std::vector<Variable>& inputs) override;
-  /// `axis=-1`.
-  std::string extra_repr() const override;
-
- private:
-  ConcatenateOptions options_;
 };
 
 }  // namespace tapeflow::layers

@@ -1,20 +1,13 @@
 #include "tapeflow/layers/padding.hpp"
 
-#include <cctype>
-
+#include "tapeflow/framework/nn/fields.hpp"
+#include "tapeflow/framework/ops/conv.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
 namespace {
-
-std::string data_format_of(const std::string& where, const std::string& f) {
-  std::string s = f;
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (s != "channels_last" && s != "channels_first")
-    fail(where, "data_format must be 'channels_last' or 'channels_first', got '" + f + "'");
-  return s;
-}
 
 std::string pair_str(const std::pair<long, long>& p) {
   return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")";
@@ -30,6 +23,18 @@ std::string pairs_str(const AxisPairs::Pairs& p) {
 
 std::size_t first_spatial_axis(const std::string& data_format) {
   return data_format == "channels_first" ? 2 : 1;
+}
+
+// Resolves the amounts `arg` of a layer over N axes and normalizes its options in place (the
+// pairs, and the data_format for N > 1), so that they describe the layer exactly.
+template <std::size_t N, class O>
+AxisPairs::Pairs normalize(const std::string& layer, O& options, AxisPairs& amounts,
+                           const char* arg) {
+  AxisPairs::Pairs pairs = amounts.resolve(N, layer, arg);
+  amounts = AxisPairs(pairs);
+  if constexpr (N > 1)
+    options.data_format(tapeflow::detail::normalize_data_format(layer, options.data_format()));
+  return pairs;
 }
 
 }  // namespace
@@ -60,6 +65,48 @@ AxisPairs::Pairs AxisPairs::resolve(std::size_t n, const std::string& where,
   return out;
 }
 
+std::string config_write(const AxisPairs& amounts) {
+  if (amounts.is_pairs_) return pairs_str(amounts.pairs_);
+  return amounts.str();
+}
+
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 AxisPairs& out) {
+  const std::string t = tapeflow::detail::trim_space(text);
+  if (t.empty() || t.front() != '(') {
+    long v = 0;
+    tapeflow::config_read(where, key, t, v);
+    out = AxisPairs(v);
+    return;
+  }
+  if (t.find('(', 1) == std::string::npos) {
+    std::vector<long> values;
+    tapeflow::config_read(where, key, t, values);
+    out = AxisPairs(std::move(values));
+    return;
+  }
+  // A tuple of pairs: split the inside on the commas between the pairs.
+  if (t.back() != ')')
+    tapeflow::detail::bad_config_value(where, key, text, "a tuple of pairs like ((1, 1), (2, 2))");
+  AxisPairs::Pairs pairs;
+  std::size_t start = 1;
+  while (start < t.size() - 1) {
+    const std::size_t open = t.find('(', start);
+    const std::size_t close = open == std::string::npos ? open : t.find(')', open);
+    if (close == std::string::npos) break;
+    std::vector<long> pair;
+    tapeflow::config_read(where, key, t.substr(open, close - open + 1), pair);
+    if (pair.size() != 2 || t.find_first_not_of(", ", start) != open)
+      tapeflow::detail::bad_config_value(where, key, text,
+                                         "a tuple of pairs like ((1, 1), (2, 2))");
+    pairs.emplace_back(pair[0], pair[1]);
+    start = close + 1;
+  }
+  if (pairs.empty() || t.find_first_not_of(", ", start) != t.size() - 1)
+    tapeflow::detail::bad_config_value(where, key, text, "a tuple of pairs like ((1, 1), (2, 2))");
+  out = AxisPairs(std::move(pairs));
+}
+
 std::string AxisPairs::str() const {
   if (is_pairs_) {
     std::string s = "(";
@@ -74,13 +121,9 @@ std::string AxisPairs::str() const {
 
 template <std::size_t N>
 ZeroPadding<N>::ZeroPadding(const ZeroPaddingOptions<N>& options)
-    : Layer("zero_padding" + std::to_string(N) + "d", options.common()), options_(options) {
-  padding_ = options_.padding().resolve(N, name(), "padding");
-  const std::string f = data_format_of(name(), options_.data_format());
-  if constexpr (N > 1) options_.data_format(f);
-  InputSpec spec;
-  spec.ndim = N + 2;
-  set_input_spec(spec);
+    : LayerWith<ZeroPaddingOptions<N>>("zero_padding" + std::to_string(N) + "d", options) {
+  padding_ = normalize<N>(this->name(), this->options_, this->options_.padding(), "padding");
+  this->set_input_spec(InputSpec{.ndim = N + 2});
 }
 
 template <std::size_t N>
@@ -90,7 +133,7 @@ std::string ZeroPadding<N>::class_name() const {
 
 template <std::size_t N>
 Variable ZeroPadding<N>::call(const Variable& x, bool) {
-  const std::size_t first = first_spatial_axis(options_.data_format());
+  const std::size_t first = first_spatial_axis(this->options_.data_format());
   std::vector<std::pair<std::size_t, std::size_t>> pads(x.dim(), {0, 0});
   for (std::size_t i = 0; i < N; ++i)
     pads[first + i] = {static_cast<std::size_t>(padding_[i].first),
@@ -98,32 +141,13 @@ Variable ZeroPadding<N>::call(const Variable& x, bool) {
   return pad(x, pads);
 }
 
-template <std::size_t N>
-Config ZeroPadding<N>::get_config() const {
-  Config c = Layer::get_config();
-  c["padding"] = pairs_str(padding_);
-  if constexpr (N > 1) c["data_format"] = options_.data_format();
-  return c;
-}
-
-template <std::size_t N>
-std::string ZeroPadding<N>::extra_repr() const {
-  std::string r = "padding=" + pairs_str(padding_);
-  if (options_.data_format() != "channels_last") r += ", data_format=" + options_.data_format();
-  return r;
-}
-
 // ---- Cropping ------------------------------------------------------------------------------
 
 template <std::size_t N>
 Cropping<N>::Cropping(const CroppingOptions<N>& options)
-    : Layer("cropping" + std::to_string(N) + "d", options.common()), options_(options) {
-  cropping_ = options_.cropping().resolve(N, name(), "cropping");
-  const std::string f = data_format_of(name(), options_.data_format());
-  if constexpr (N > 1) options_.data_format(f);
-  InputSpec spec;
-  spec.ndim = N + 2;
-  set_input_spec(spec);
+    : LayerWith<CroppingOptions<N>>("cropping" + std::to_string(N) + "d", options) {
+  cropping_ = normalize<N>(this->name(), this->options_, this->options_.cropping(), "cropping");
+  this->set_input_spec(InputSpec{.ndim = N + 2});
 }
 
 template <std::size_t N>
@@ -134,7 +158,7 @@ std::string Cropping<N>::class_name() const {
 template <std::size_t N>
 Variable Cropping<N>::call(const Variable& x, bool) {
   const Shape s = x.shape();
-  const std::size_t first = first_spatial_axis(options_.data_format());
+  const std::size_t first = first_spatial_axis(this->options_.data_format());
   std::vector<long> begin(s.size(), 0);
   std::vector<long> size(s.begin(), s.end());
   for (std::size_t i = 0; i < N; ++i) {
@@ -142,30 +166,16 @@ Variable Cropping<N>::call(const Variable& x, bool) {
     const long have = static_cast<long>(s[a]);
     const long cut = cropping_[i].first + cropping_[i].second;
     if (cut >= have)
-      fail(name(), "cropping " + pairs_str(cropping_) + " removes " + std::to_string(cut) +
-                       " elements from axis " + std::to_string(a) + " of the input (spatial axis " +
-                       std::to_string(i) + ", size " + std::to_string(have) +
-                       "): it must be smaller than the size; input shape " + shape_str(s) + " (" +
-                       options_.data_format() + ")");
+      fail_shape(this->name(), "cropping " + pairs_str(cropping_) + " removes " +
+                                   std::to_string(cut) + " elements from axis " +
+                                   std::to_string(a) + " of the input (spatial axis " +
+                                   std::to_string(i) + ", size " + std::to_string(have) +
+                                   "): it must be smaller than the size; input shape " +
+                                   shape_str(s) + " (" + this->options_.data_format() + ")");
     begin[a] = cropping_[i].first;
     size[a] = have - cut;
   }
   return slice(x, begin, size);
-}
-
-template <std::size_t N>
-Config Cropping<N>::get_config() const {
-  Config c = Layer::get_config();
-  c["cropping"] = pairs_str(cropping_);
-  if constexpr (N > 1) c["data_format"] = options_.data_format();
-  return c;
-}
-
-template <std::size_t N>
-std::string Cropping<N>::extra_repr() const {
-  std::string r = "cropping=" + pairs_str(cropping_);
-  if (options_.data_format() != "channels_last") r += ", data_format=" + options_.data_format();
-  return r;
 }
 
 template class ZeroPadding<1>;
@@ -174,5 +184,12 @@ template class ZeroPadding<3>;
 template class Cropping<1>;
 template class Cropping<2>;
 template class Cropping<3>;
+
+TAPEFLOW_REGISTER_LAYER(ZeroPadding1D)
+TAPEFLOW_REGISTER_LAYER(ZeroPadding2D)
+TAPEFLOW_REGISTER_LAYER(ZeroPadding3D)
+TAPEFLOW_REGISTER_LAYER(Cropping1D)
+TAPEFLOW_REGISTER_LAYER(Cropping2D)
+TAPEFLOW_REGISTER_LAYER(Cropping3D)
 
 }  // namespace tapeflow::layers

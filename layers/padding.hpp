@@ -33,58 +33,50 @@ class AxisPairs {
   Pairs resolve(std::size_t n, const std::string& where, const std::string& arg) const;
   /// As written: "1", "(1, 2)" or "((1, 2), (3, 4))".
   std::string str() const;
+  /// The config text: as `str()`, except that a single pair is Keras' 1-D `(before, after)`
+  /// tuple, "(1, 2)". The layers write their resolved pairs: "(1, 2)", "((1, 1), (2, 2))".
+  friend std::string config_write(const AxisPairs& amounts);
 
  private:
   std::vector<long> values_;
   Pairs pairs_;
   bool is_pairs_ = false;
 };
+/// The inverse of `config_write`: a number, a tuple of numbers or a tuple of pairs; a malformed
+/// value is a ValueError naming `where`, `key` and `text`.
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 AxisPairs& out);
 
-/// Options of `ZeroPadding<N>`: `padding` (an `AxisPairs`, default 1 on every side) and, for
-/// 2-D and 3-D (as in Keras), `data_format` (`"channels_last"`, default, or
-/// `"channels_first"`, any case).
+/// The own option of `ZeroPadding<N>`: `padding`, default 1 on every side.
+#define TAPEFLOW_ZERO_PADDING_FIELDS(F) F(AxisPairs, padding, 1L)
+/// The own option of `Cropping<N>`: `cropping`, default 1 on every side for 1-D and 3-D, 0 for
+/// 2-D (Keras; `N` is that of the options struct that expands the list).
+#define TAPEFLOW_CROPPING_FIELDS(F) F(AxisPairs, cropping, N == 2 ? 0L : 1L)
+
+/// Options of `ZeroPadding<N>`: the common ones, `data_format` for 2-D and 3-D (as in Keras:
+/// "channels_last", default, or "channels_first", any case), then `padding` (an `AxisPairs`,
+/// default 1 on every side).
 ///
 /// Example: `ZeroPadding3DOptions().padding({1, 2, 0}).data_format("channels_first")`
 template <std::size_t N>
-struct ZeroPaddingOptions : LayerOptionsBase<ZeroPaddingOptions<N>> {
+struct ZeroPaddingOptions : detail::SpatialOptionsBase<ZeroPaddingOptions<N>, N> {
   static_assert(N >= 1 && N <= 3, "ZeroPadding has 1 to 3 spatial axes");
-  ZeroPaddingOptions& padding(const AxisPairs& p) {
-    padding_ = p;
-    return *this;
-  }
-  const AxisPairs& padding() const { return padding_; }
-  ZeroPaddingOptions& data_format(std::string f) requires(N > 1) {
-    data_format_ = std::move(f);
-    return *this;
-  }
-  const std::string& data_format() const { return data_format_; }
-
- private:
-  AxisPairs padding_{1L};
-  std::string data_format_ = "channels_last";
+  using spatial_options = detail::SpatialOptionsBase<ZeroPaddingOptions<N>, N>;
+  TAPEFLOW_DERIVED_FIELDS(ZeroPaddingOptions, spatial_options, TAPEFLOW_ZERO_PADDING_FIELDS)
+  static constexpr PrintedFields printed{"padding", N > 1 ? "data_format" : ""};
 };
 
-/// Options of `Cropping<N>`: `cropping` (an `AxisPairs`; Keras' defaults: 1 on every side for
-/// 1-D and 3-D, 0 for 2-D) and, for 2-D and 3-D, `data_format` as for `ZeroPadding`.
+/// Options of `Cropping<N>`: the common ones, `data_format` for 2-D and 3-D as for
+/// `ZeroPadding`, then `cropping` (an `AxisPairs`; Keras' defaults: 1 on every side for 1-D and
+/// 3-D, 0 for 2-D).
 ///
 /// Example: `Cropping2DOptions().cropping({{2, 2}, {4, 4}})`
 template <std::size_t N>
-struct CroppingOptions : LayerOptionsBase<CroppingOptions<N>> {
+struct CroppingOptions : detail::SpatialOptionsBase<CroppingOptions<N>, N> {
   static_assert(N >= 1 && N <= 3, "Cropping has 1 to 3 spatial axes");
-  CroppingOptions& cropping(const AxisPairs& c) {
-    cropping_ = c;
-    return *this;
-  }
-  const AxisPairs& cropping() const { return cropping_; }
-  CroppingOptions& data_format(std::string f) requires(N > 1) {
-    data_format_ = std::move(f);
-    return *this;
-  }
-  const std::string& data_format() const { return data_format_; }
-
- private:
-  AxisPairs cropping_{N == 2 ? 0L : 1L};
-  std::string data_format_ = "channels_last";
+  using spatial_options = detail::SpatialOptionsBase<CroppingOptions<N>, N>;
+  TAPEFLOW_DERIVED_FIELDS(CroppingOptions, spatial_options, TAPEFLOW_CROPPING_FIELDS)
+  static constexpr PrintedFields printed{"cropping", N > 1 ? "data_format" : ""};
 };
 
 /// Keras `ZeroPadding1D/2D/3D`: the input has rank N + 2; spatial axis `a` grows by
@@ -97,24 +89,18 @@ struct CroppingOptions : LayerOptionsBase<CroppingOptions<N>> {
 /// tapeflow::Variable y = pad(x);   // x (1, 4, 4, 3) -> y (1, 6, 8, 3)
 /// ```
 template <std::size_t N>
-class ZeroPadding : public Layer {
+class ZeroPadding : public LayerWith<ZeroPaddingOptions<N>> {
  public:
   explicit ZeroPadding(const ZeroPaddingOptions<N>& options = {});
   /// "ZeroPadding1D", "ZeroPadding2D" or "ZeroPadding3D".
   std::string class_name() const override;
-  const ZeroPaddingOptions<N>& options() const { return options_; }
   /// The resolved `(before, after)` per spatial axis.
   const AxisPairs::Pairs& padding() const { return padding_; }
-  /// Base keys plus `padding` (1-D: `(before, after)`; else one pair per axis) and
-  /// `data_format` (2-D, 3-D).
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
 
  private:
-  ZeroPaddingOptions<N> options_;
   AxisPairs::Pairs padding_;
 };
 
@@ -129,24 +115,18 @@ class ZeroPadding : public Layer {
 /// tapeflow::Variable y = crop(x);   // x (2, 10, 3) -> y (2, 7, 3)
 /// ```
 template <std::size_t N>
-class Cropping : public Layer {
+class Cropping : public LayerWith<CroppingOptions<N>> {
  public:
   explicit Cropping(const CroppingOptions<N>& options = {});
   /// "Cropping1D", "Cropping2D" or "Cropping3D".
   std::string class_name() const override;
-  const CroppingOptions<N>& options() const { return options_; }
   /// The resolved `(before, after)` per spatial axis.
   const AxisPairs::Pairs& cropping() const { return cropping_; }
-  /// Base keys plus `cropping` (1-D: `(before, after)`; else one pair per axis) and
-  /// `data_format` (2-D, 3-D).
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
 
  private:
-  CroppingOptions<N> options_;
   AxisPairs::Pairs cropping_;
 };
 

@@ -1,62 +1,43 @@
 #include "tapeflow/layers/pooling.hpp"
 
-#include <algorithm>
-#include <cctype>
-
+#include "tapeflow/framework/ops/conv.hpp"
 #include "tapeflow/framework/ops/pooling.hpp"
 #include "tapeflow/layers/conv.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
-namespace {
-
 template <std::size_t N>
-std::array<long, N> to_array(const std::vector<long>& v) {
-  std::array<long, N> a{};
-  std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
-template <std::size_t N>
-std::vector<long long> vec_ll(const std::array<long, N>& a) {
-  return std::vector<long long>(a.begin(), a.end());
-}
-
-}  // namespace
-
-template <std::size_t N>
-PoolingBase<N>::PoolingBase(const std::string& default_name, const PoolingNDOptions<N>& o,
+PoolingBase<N>::PoolingBase(const std::string& default_name, const PoolingNDOptions<N>& options,
                             bool is_max)
-    : Layer(default_name, o.common()), is_max_(is_max) {
-  const std::string& n = name();
-  pool_size_ = to_array<N>(detail::normalize_tuple(n, "pool_size", o.pool_size(), N, 1));
-  strides_ = o.strides() ? to_array<N>(detail::normalize_tuple(n, "strides", *o.strides(), N, 1))
-                         : pool_size_;
-  std::string p = o.padding();
-  for (auto& c : p) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (p != "valid" && p != "same")
-    fail(n, "unknown padding '" + o.padding() + "' (expected 'valid' or 'same')");
-  padding_ = p;
-  data_format_ = detail::normalize_data_format(n, o.data_format());
-  set_input_spec(InputSpec{.ndim = N + 2});
+    : LayerWith<PoolingNDOptions<N>>(default_name, options), is_max_(is_max) {
+  PoolingNDOptions<N>& o = this->options_;
+  const std::string& n = this->name();
+  pool_size_ = detail::per_axis<N>(n, "pool_size", o.pool_size(), 1);
+  strides_ = o.strides() ? detail::per_axis<N>(n, "strides", *o.strides(), 1) : pool_size_;
+  o.pool_size(pool_size_)
+      .strides(PerAxis(strides_))
+      .padding(tapeflow::detail::normalize_padding(n, o.padding()))
+      .data_format(tapeflow::detail::normalize_data_format(n, o.data_format()));
+  this->set_input_spec(InputSpec{.ndim = N + 2});
 }
 
 template <std::size_t N>
 Shape PoolingBase<N>::compute_output_shape(const Shape& s) const {
+  const std::string& n = this->name();
   if (s.size() != N + 2)
-    fail(name(), "expected an input of rank " + std::to_string(N + 2) + ", got shape " +
-                     shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
-  const std::size_t first = data_format_ == "channels_first" ? 2 : 1;
+    fail_shape(n, "expected an input of rank " + std::to_string(N + 2) + ", got shape " +
+                      shape_str(s) + " (rank " + std::to_string(s.size()) + ")");
+  const std::size_t first = data_format() == "channels_first" ? 2 : 1;
   Shape out = s;
   for (std::size_t a = 0; a < N; ++a) {
     const long in = long(s[first + a]);
-    if (padding_ == "valid" && in < pool_size_[a])
-      fail(name(), "the input of shape " + shape_str(s) + " is too small: spatial axis " +
-                       std::to_string(a) + " has length " + std::to_string(in) +
-                       ", shorter than pool_size " + std::to_string(pool_size_[a]) +
-                       " (padding valid)");
-    out[first + a] =
-        std::size_t(pool_output_length(in, pool_size_[a], strides_[a], padding_, name()));
+    if (padding() == "valid" && in < pool_size_[a])
+      fail_shape(n, "the input of shape " + shape_str(s) + " is too small: spatial axis " +
+                        std::to_string(a) + " has length " + std::to_string(in) +
+                        ", shorter than pool_size " + std::to_string(pool_size_[a]) +
+                        " (padding valid)");
+    out[first + a] = std::size_t(pool_output_length(in, pool_size_[a], strides_[a], padding(), n));
   }
   return out;
 }
@@ -64,29 +45,10 @@ Shape PoolingBase<N>::compute_output_shape(const Shape& s) const {
 template <std::size_t N>
 Variable PoolingBase<N>::call(const Variable& x, bool) {
   compute_output_shape(x.shape());  // errors name the layer
-  PoolOptions po(std::vector<long>(pool_size_.begin(), pool_size_.end()));
-  po.strides(std::vector<long>(strides_.begin(), strides_.end()))
-      .padding(padding_)
-      .data_format(data_format_);
+  const PoolingNDOptions<N>& o = this->options_;
+  PoolOptions po(o.pool_size());
+  po.strides(*o.strides()).padding(padding()).data_format(data_format());
   return is_max_ ? max_pool(x, po) : avg_pool(x, po);
-}
-
-template <std::size_t N>
-Config PoolingBase<N>::get_config() const {
-  Config c = Layer::get_config();
-  c["pool_size"] = config_ints(vec_ll<N>(pool_size_));
-  c["strides"] = config_ints(vec_ll<N>(strides_));
-  c["padding"] = padding_;
-  c["data_format"] = data_format_;
-  return c;
-}
-
-template <std::size_t N>
-std::string PoolingBase<N>::extra_repr() const {
-  std::string r = "pool_size=" + shape_str(pool_size_) + ", strides=" + shape_str(strides_) +
-                  ", padding=" + padding_;
-  if (data_format_ != "channels_last") r += ", data_format=" + data_format_;
-  return r;
 }
 
 template class PoolingBase<1>;
@@ -98,5 +60,12 @@ template class MaxPoolingND<3>;
 template class AveragePoolingND<1>;
 template class AveragePoolingND<2>;
 template class AveragePoolingND<3>;
+
+TAPEFLOW_REGISTER_LAYER(MaxPooling1D)
+TAPEFLOW_REGISTER_LAYER(MaxPooling2D)
+TAPEFLOW_REGISTER_LAYER(MaxPooling3D)
+TAPEFLOW_REGISTER_LAYER(AveragePooling1D)
+TAPEFLOW_REGISTER_LAYER(AveragePooling2D)
+TAPEFLOW_REGISTER_LAYER(AveragePooling3D)
 
 }  // namespace tapeflow::layers

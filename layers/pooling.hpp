@@ -11,41 +11,28 @@
 
 namespace tapeflow::layers {
 
-/// Options of the pooling layers (Keras names and defaults): `pool_size` 2 on every axis (one
-/// number or one per axis; also the constructor's argument), `strides` none (= pool_size),
-/// `padding` "valid" ("valid" / "same", any case; TF's rule: `same` windows count only their
-/// non-padded elements), `data_format` "channels_last" ("channels_first" allowed), plus `name`
-/// and the other common options.
+/// The options of the pooling layers after the common ones (Keras names and defaults):
+/// `pool_size` (2 on every axis; one number or one per axis), `strides` (None: the pool size),
+/// `padding` ("valid" or "same", any case; TF's rule: `same` windows count only their
+/// non-padded elements), `data_format` ("channels_last", or "channels_first").
+#define TAPEFLOW_POOLING_FIELDS(F)          \
+  F(PerAxis, pool_size, {2})                \
+  F(OptionalPerAxis, strides, std::nullopt) \
+  F(std::string, padding, "valid")          \
+  F(std::string, data_format, "channels_last")
+
+/// Options of the pooling layers over `N` spatial axes; `pool_size` is also the constructor's
+/// argument.
 ///
 /// Example: `MaxPooling2DOptions({3, 3}).strides(2).padding("same")`
 template <std::size_t N>
 struct PoolingNDOptions : LayerOptionsBase<PoolingNDOptions<N>> {
   static_assert(N >= 1 && N <= 3, "1 to 3 spatial axes");
   PoolingNDOptions() = default;
-  explicit PoolingNDOptions(long pool_size) : pool_size_{pool_size} {}
-  explicit PoolingNDOptions(std::vector<long> pool_size) : pool_size_(std::move(pool_size)) {}
-
-  TAPEFLOW_ARG(std::string, padding) = "valid";
-  TAPEFLOW_ARG(std::string, data_format) = "channels_last";
-
- public:
-  PoolingNDOptions& pool_size(long k) { return pool_size(std::vector<long>{k}); }
-  PoolingNDOptions& pool_size(const std::vector<long>& k) {
-    pool_size_ = k;
-    return *this;
-  }
-  const std::vector<long>& pool_size() const { return pool_size_; }
-  PoolingNDOptions& strides(long s) { return strides(std::vector<long>{s}); }
-  PoolingNDOptions& strides(const std::vector<long>& s) {
-    strides_ = s;
-    return *this;
-  }
-  /// None means the pool size (Keras `strides=None`).
-  const std::optional<std::vector<long>>& strides() const { return strides_; }
-
- private:
-  std::vector<long> pool_size_{2};
-  std::optional<std::vector<long>> strides_;
+  explicit PoolingNDOptions(PerAxis size) { this->pool_size(std::move(size)); }
+  TAPEFLOW_DERIVED_FIELDS(PoolingNDOptions, LayerOptionsBase<PoolingNDOptions<N>>,
+                          TAPEFLOW_POOLING_FIELDS)
+  static constexpr PrintedFields printed{"pool_size, strides, padding", "data_format"};
 };
 using MaxPooling1DOptions = PoolingNDOptions<1>;
 using MaxPooling2DOptions = PoolingNDOptions<2>;
@@ -58,34 +45,28 @@ using AveragePooling3DOptions = PoolingNDOptions<3>;
 /// naming the layer), the output shape, config and printing. Input rank `N + 2`. No weights.
 /// Output length per axis: "valid" `floor((in - k) / s) + 1`, "same" `ceil(in / s)`.
 template <std::size_t N>
-class PoolingBase : public Layer {
+class PoolingBase : public LayerWith<PoolingNDOptions<N>> {
  public:
   const std::array<long, N>& pool_size() const { return pool_size_; }
   /// The pool size when none was given.
   const std::array<long, N>& strides() const { return strides_; }
   /// "valid" or "same".
-  const std::string& padding() const { return padding_; }
+  const std::string& padding() const { return this->options_.padding(); }
   /// "channels_last" or "channels_first".
-  const std::string& data_format() const { return data_format_; }
+  const std::string& data_format() const { return this->options_.data_format(); }
 
   /// Keras `compute_output_shape`; an Error naming the layer for a wrong rank or an input
   /// shorter than the window with "valid" padding.
   Shape compute_output_shape(const Shape& input_shape) const;
-  /// Base keys plus pool_size, strides, padding, data_format.
-  Config get_config() const override;
 
  protected:
   PoolingBase(const std::string& default_name, const PoolingNDOptions<N>& options, bool is_max);
   Variable call(const Variable& x, bool training) override;
-  /// "pool_size=(2, 2), strides=(2, 2), padding=valid" (and a non-default data_format).
-  std::string extra_repr() const override;
 
  private:
   bool is_max_;
   std::array<long, N> pool_size_{};
   std::array<long, N> strides_{};
-  std::string padding_;
-  std::string data_format_;
 };
 
 extern template class PoolingBase<1>;

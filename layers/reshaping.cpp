@@ -3,29 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "tapeflow/framework/ops/conv.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
-namespace {
-
-std::string normalize_data_format(const std::string& where, const std::string& f) {
-  std::string s = f;
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (s != "channels_last" && s != "channels_first")
-    fail(where, "data_format must be 'channels_last' or 'channels_first', got '" + f + "'");
-  return s;
-}
-
-std::string ints_str(const std::vector<long>& v) { return shape_str(v); }
-
-}  // namespace
-
 // ---- Flatten -------------------------------------------------------------------------------
 
-Flatten::Flatten(const FlattenOptions& options)
-    : Layer("flatten", options.common()), options_(options) {
-  options_.data_format(normalize_data_format(name(), options.data_format()));
+Flatten::Flatten(const FlattenOptions& options) : LayerWith("flatten", options) {
+  options_.data_format(tapeflow::detail::normalize_data_format(name(), options.data_format()));
   InputSpec spec;
   spec.min_ndim = 1;
   set_input_spec(spec);
@@ -48,26 +35,17 @@ Variable Flatten::call(const Variable& x, bool) {
   return reshape(v, {static_cast<long>(s[0]), rest});
 }
 
-Config Flatten::get_config() const {
-  Config c = Layer::get_config();
-  c["data_format"] = options_.data_format();
-  return c;
-}
-
-std::string Flatten::extra_repr() const {
-  return options_.data_format() == "channels_last" ? "" : "data_format=" + options_.data_format();
-}
+TAPEFLOW_REGISTER_LAYER(Flatten)
 
 // ---- Reshape -------------------------------------------------------------------------------
 
-Reshape::Reshape(const ReshapeOptions& options)
-    : Layer("reshape", options.common()), options_(options) {
+Reshape::Reshape(const ReshapeOptions& options) : LayerWith("reshape", options) {
   const auto& t = options_.target_shape();
   if (std::count(t.begin(), t.end(), -1L) > 1)
-    fail(name(), "target_shape " + ints_str(t) + " has more than one unknown (-1) dimension");
+    fail(name(), "target_shape " + shape_str(t) + " has more than one unknown (-1) dimension");
   for (long d : t)
     if (d < 1 && d != -1)
-      fail(name(), "target_shape " + ints_str(t) +
+      fail(name(), "target_shape " + shape_str(t) +
                        " must hold positive sizes or one -1 (inferred), got " + std::to_string(d));
   InputSpec spec;
   spec.min_ndim = 1;
@@ -91,29 +69,20 @@ Variable Reshape::call(const Variable& x, bool) {
   out.insert(out.end(), t.begin(), t.end());
   const Shape per_sample(s.begin() + 1, s.end());
   if (unknown >= 0 ? have % known != 0 : have != known)
-    fail(name(), "cannot reshape an input of shape " + shape_str(s) + " (" + std::to_string(have) +
-                     " elements per sample, shape " + shape_str(per_sample) + ") to target_shape " +
-                     ints_str(t) +
-                     (unknown >= 0 ? " (not a multiple of " + std::to_string(known) + ")"
-                                   : " (" + std::to_string(known) + " elements)"));
+    fail_shape(name(), "cannot reshape an input of shape " + shape_str(s) + " (" +
+                           std::to_string(have) + " elements per sample, shape " +
+                           shape_str(per_sample) + ") to target_shape " + shape_str(t) +
+                           (unknown >= 0 ? " (not a multiple of " + std::to_string(known) + ")"
+                                         : " (" + std::to_string(known) + " elements)"));
   if (unknown >= 0) out[static_cast<std::size_t>(unknown) + 1] = static_cast<long>(have / known);
   return reshape(x, out);
 }
 
-Config Reshape::get_config() const {
-  Config c = Layer::get_config();
-  c["target_shape"] = ints_str(options_.target_shape());
-  return c;
-}
-
-std::string Reshape::extra_repr() const {
-  return "target_shape=" + ints_str(options_.target_shape());
-}
+TAPEFLOW_REGISTER_LAYER(Reshape)
 
 // ---- Permute -------------------------------------------------------------------------------
 
-Permute::Permute(const PermuteOptions& options)
-    : Layer("permute", options.common()), options_(options) {
+Permute::Permute(const PermuteOptions& options) : LayerWith("permute", options) {
   std::vector<int> sorted = options_.dims();
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 0; i < sorted.size(); ++i)
@@ -132,12 +101,6 @@ Variable Permute::call(const Variable& x, bool) {
   return transpose(x, perm);
 }
 
-Config Permute::get_config() const {
-  Config c = Layer::get_config();
-  c["dims"] = shape_str(options_.dims());
-  return c;
-}
-
-std::string Permute::extra_repr() const { return "dims=" + shape_str(options_.dims()); }
+TAPEFLOW_REGISTER_LAYER(Permute)
 
 }  // namespace tapeflow::layers

@@ -8,11 +8,16 @@
 
 namespace tapeflow::layers {
 
-/// Options of `Flatten`: `data_format` (`"channels_last"`, default, or `"channels_first"`, any
-/// case). With channels_first, an input of rank >= 3 is first moved to channels_last, so the
-/// flattened order is the same as for the equivalent channels_last model (Keras).
+/// The option of `Flatten` after the common ones: `data_format` ("channels_last", default, or
+/// "channels_first", any case). With channels_first, an input of rank >= 3 is first moved to
+/// channels_last, so the flattened order is the same as for the equivalent channels_last model
+/// (Keras).
+#define TAPEFLOW_FLATTEN_FIELDS(F) F(std::string, data_format, "channels_last")
+
+/// Options of `Flatten`. Example: `FlattenOptions().data_format("channels_first")`
 struct FlattenOptions : LayerOptionsBase<FlattenOptions> {
-  TAPEFLOW_ARG(std::string, data_format) = "channels_last";
+  TAPEFLOW_DERIVED_FIELDS(FlattenOptions, LayerOptionsBase, TAPEFLOW_FLATTEN_FIELDS)
+  static constexpr PrintedFields printed{"", "data_format"};
 };
 
 /// Keras `Flatten`: `(batch, d1, ..., dn) -> (batch, d1 * ... * dn)`; `(batch,)` -> `(batch, 1)`.
@@ -23,28 +28,25 @@ struct FlattenOptions : LayerOptionsBase<FlattenOptions> {
 /// tapeflow::layers::Flatten flat;
 /// tapeflow::Variable y = flat(x);   // x (2, 3, 4, 5) -> y (2, 60)
 /// ```
-class Flatten : public Layer {
+class Flatten : public LayerWith<FlattenOptions> {
  public:
   explicit Flatten(const FlattenOptions& options = {});
   std::string class_name() const override { return "Flatten"; }
-  const FlattenOptions& options() const { return options_; }
-  /// Base keys plus `data_format`.
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
-
- private:
-  FlattenOptions options_;
 };
 
-/// Options of `Reshape`: the required `target_shape` (without the batch axis), where one entry
-/// may be -1 (inferred from the input size, as in Keras).
+/// The option of `Reshape` after the common ones: `target_shape` (required, without the batch
+/// axis), where one entry may be -1 (inferred from the input size, as in Keras).
+#define TAPEFLOW_RESHAPE_FIELDS(F) F(std::vector<long>, target_shape, {})
+
+/// Options of `Reshape`. Example: `ReshapeOptions({-1, 4})`
 struct ReshapeOptions : LayerOptionsBase<ReshapeOptions> {
-  explicit ReshapeOptions(std::vector<long> target_shape)
-      : target_shape_(std::move(target_shape)) {}
-  TAPEFLOW_ARG(std::vector<long>, target_shape);
+  ReshapeOptions() = default;
+  explicit ReshapeOptions(std::vector<long> shape) { target_shape(std::move(shape)); }
+  TAPEFLOW_DERIVED_FIELDS(ReshapeOptions, LayerOptionsBase, TAPEFLOW_RESHAPE_FIELDS)
+  static constexpr PrintedFields printed{"target_shape"};
 };
 
 /// Keras `Reshape`: `(batch, ...) -> (batch, *target_shape)`. Default name "reshape". A target
@@ -56,27 +58,25 @@ struct ReshapeOptions : LayerOptionsBase<ReshapeOptions> {
 /// tapeflow::layers::Reshape r(tapeflow::layers::ReshapeOptions({-1, 4}));
 /// tapeflow::Variable y = r(x);   // x (2, 3, 4) -> y (2, 3, 4); x (2, 8) -> y (2, 2, 4)
 /// ```
-class Reshape : public Layer {
+class Reshape : public LayerWith<ReshapeOptions> {
  public:
   explicit Reshape(const ReshapeOptions& options);
   std::string class_name() const override { return "Reshape"; }
-  const ReshapeOptions& options() const { return options_; }
-  /// Base keys plus `target_shape`.
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
-
- private:
-  ReshapeOptions options_;
 };
 
-/// Options of `Permute`: the required `dims`, a permutation of `1..n` (1-based, the batch axis
-/// excluded, as in Keras): output axis `i` is input axis `dims[i-1]`.
+/// The option of `Permute` after the common ones: `dims` (required), a permutation of `1..n`
+/// (1-based, the batch axis excluded, as in Keras): output axis `i` is input axis `dims[i-1]`.
+#define TAPEFLOW_PERMUTE_FIELDS(F) F(std::vector<int>, dims, {})
+
+/// Options of `Permute`. Example: `PermuteOptions({2, 1})`
 struct PermuteOptions : LayerOptionsBase<PermuteOptions> {
-  explicit PermuteOptions(std::vector<int> dims) : dims_(std::move(dims)) {}
-  TAPEFLOW_ARG(std::vector<int>, dims);
+  PermuteOptions() = default;
+  explicit PermuteOptions(std::vector<int> d) { dims(std::move(d)); }
+  TAPEFLOW_DERIVED_FIELDS(PermuteOptions, LayerOptionsBase, TAPEFLOW_PERMUTE_FIELDS)
+  static constexpr PrintedFields printed{"dims"};
 };
 
 /// Keras `Permute`: reorders the non-batch axes; the input must have rank `dims.size() + 1`.
@@ -87,20 +87,13 @@ struct PermuteOptions : LayerOptionsBase<PermuteOptions> {
 /// tapeflow::layers::Permute p(tapeflow::layers::PermuteOptions({2, 1}));
 /// tapeflow::Variable y = p(x);   // x (4, 10, 64) -> y (4, 64, 10)
 /// ```
-class Permute : public Layer {
+class Permute : public LayerWith<PermuteOptions> {
  public:
   explicit Permute(const PermuteOptions& options);
   std::string class_name() const override { return "Permute"; }
-  const PermuteOptions& options() const { return options_; }
-  /// Base keys plus `dims`.
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
-
- private:
-  PermuteOptions options_;
 };
 
 }  // namespace tapeflow::layers

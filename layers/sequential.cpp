@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
@@ -39,7 +40,7 @@ std::size_t total_size(const std::vector<Variable>& vs) {
 }
 }  // namespace
 
-Sequential::Sequential(const SequentialOptions& options) : Layer("sequential", options.common()) {}
+Sequential::Sequential(const SequentialOptions& options) : LayerWith("sequential", options) {}
 
 Sequential::Sequential(std::vector<std::shared_ptr<Layer>> layers, const SequentialOptions& options)
     : Sequential(options) {
@@ -138,9 +139,9 @@ void Sequential::set_weights(const std::vector<Tensor>& values) {
                      std::to_string(values.size()) + " values were given");
   for (std::size_t i = 0; i < values.size(); ++i)
     if (shape_of(values[i]) != vars[i].shape())
-      fail(name(), "set_weights: weight '" + vars[i].name() + "' has shape " +
-                       shape_str(vars[i].shape()) + " but value " + std::to_string(i) +
-                       " has shape " + shape_str(values[i].shape()));
+      fail_shape(name(), "set_weights: weight '" + vars[i].name() + "' has shape " +
+                             shape_str(vars[i].shape()) + " but value " + std::to_string(i) +
+                             " has shape " + shape_str(values[i].shape()));
   for (std::size_t i = 0; i < values.size(); ++i) vars[i].assign(values[i]);
 }
 
@@ -225,7 +226,7 @@ std::vector<LayerConfig> Sequential::layer_configs() const {
 }
 
 Config Sequential::get_config() const {
-  Config c = Layer::get_config();
+  Config c = LayerWith::get_config();
   std::string s = "[";
   for (std::size_t i = 0; i < layers_.size(); ++i)
     s += (i ? ", " : "") + config_repr(layers_[i]->class_name(), layers_[i]->get_config());
@@ -246,5 +247,9 @@ void Sequential::pretty_print(std::ostream& os) const {
   }
   os << ')';
 }
+
+// A saved model's layers are records of their own (layers/saving.cpp): a Sequential comes back
+// empty from its config.
+TAPEFLOW_REGISTER_LAYER(Sequential)
 
 }  // namespace tapeflow::layers

@@ -11,6 +11,7 @@
 namespace tapeflow::layers {
 
 /// Options of `Sequential`: only the common ones (`name`, `trainable`, `activity_regularizer`).
+/// Example: `SequentialOptions().name("encoder")`
 struct SequentialOptions : LayerOptionsBase<SequentialOptions> {};
 
 /// One entry of `Sequential::layer_configs()` (Keras' `{"class_name": ..., "config": ...}`).
@@ -48,7 +49,7 @@ struct LayerConfig {
 /// tapeflow::Variable y = model(x, /*training=*/true);   // x (batch, 8) -> y (batch, 1)
 /// std::cout << model.summary();
 /// ```
-class Sequential : public Layer {
+class Sequential : public LayerWith<SequentialOptions> {
  public:
   explicit Sequential(const SequentialOptions& options = {});
   explicit Sequential(std::vector<std::shared_ptr<Layer>> layers,

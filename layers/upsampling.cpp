@@ -1,46 +1,37 @@
 #include "tapeflow/layers/upsampling.hpp"
 
-#include <cctype>
-
+#include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/ops/conv.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
-namespace {
-
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-}  // namespace
-
 template <std::size_t N>
 UpSampling<N>::UpSampling(const UpSamplingOptions<N>& options)
-    : Layer("up_sampling" + std::to_string(N) + "d", options.common()), options_(options) {
-  const auto& s = options_.size();
-  if (s.size() == 1)
-    size_.assign(N, s[0]);
-  else if (s.size() == N)
-    size_ = s;
+    : LayerWith<UpSamplingOptions<N>>("up_sampling" + std::to_string(N) + "d", options) {
+  UpSamplingOptions<N>& o = this->options_;
+  const std::string& n = this->name();
+  const std::vector<long> given(PerAxis(o.size()));
+  if (given.size() == 1)
+    size_.assign(N, given[0]);
+  else if (given.size() == N)
+    size_ = given;
   else
-    fail(name(), "size must be one number or " + std::to_string(N) +
-                     " (one per spatial axis), got " + shape_str(s));
+    fail(n, "size must be one number or " + std::to_string(N) + " (one per spatial axis), got " +
+                shape_str(given));
   for (long f : size_)
-    if (f < 1) fail(name(), "size must be positive, got " + shape_str(s));
-  std::string f = lower(options_.data_format());
-  if (f != "channels_last" && f != "channels_first")
-    fail(name(), "data_format must be 'channels_last' or 'channels_first', got '" +
-                     options_.data_format() + "'");
-  std::string interp = lower(options_.interpolation());
-  if (interp != "nearest")
-    fail(name(),
-         "interpolation '" + options_.interpolation() + "' is not supported (only 'nearest')");
-  if constexpr (N > 1) options_.data_format(f);
-  if constexpr (N == 2) options_.interpolation(interp);
-  InputSpec spec;
-  spec.ndim = N + 2;
-  set_input_spec(spec);
+    if (f < 1) fail(n, "size must be positive, got " + shape_str(given));
+  if constexpr (N > 1) {
+    o.size(size_).data_format(tapeflow::detail::normalize_data_format(n, o.data_format()));
+  }
+  if constexpr (N == 2) {
+    const std::string interp = tapeflow::detail::to_lower(o.interpolation());
+    if (interp != "nearest")
+      fail(n, "interpolation '" + o.interpolation() + "' is not supported (only 'nearest')");
+    o.interpolation(interp);
+  }
+  this->set_input_spec(InputSpec{.ndim = N + 2});
 }
 
 template <std::size_t N>
@@ -54,7 +45,7 @@ Variable UpSampling<N>::call(const Variable& x, bool) {
   // is broadcast to the factor, then merged. The spatial axes are contiguous in both formats, and
   // the gradient (a sum over each repeated block) comes from broadcast_to for free, to any order.
   const Shape s = x.shape();
-  const std::size_t first = options_.data_format() == "channels_first" ? 2 : 1;
+  const std::size_t first = this->options_.data_format() == "channels_first" ? 2 : 1;
   std::vector<long> split;
   Shape wide;
   std::vector<long> merged;
@@ -74,28 +65,12 @@ Variable UpSampling<N>::call(const Variable& x, bool) {
   return reshape(broadcast_to(reshape(x, split), wide), merged);
 }
 
-template <std::size_t N>
-Config UpSampling<N>::get_config() const {
-  Config c = Layer::get_config();
-  if constexpr (N == 1) {
-    c["size"] = config_int(size_[0]);
-  } else {
-    c["size"] = config_ints(std::vector<long long>(size_.begin(), size_.end()));
-    c["data_format"] = options_.data_format();
-  }
-  if constexpr (N == 2) c["interpolation"] = options_.interpolation();
-  return c;
-}
-
-template <std::size_t N>
-std::string UpSampling<N>::extra_repr() const {
-  std::string r = "size=" + (N == 1 ? std::to_string(size_[0]) : shape_str(size_));
-  if (options_.data_format() != "channels_last") r += ", data_format=" + options_.data_format();
-  return r;
-}
-
 template class UpSampling<1>;
 template class UpSampling<2>;
 template class UpSampling<3>;
+
+TAPEFLOW_REGISTER_LAYER(UpSampling1D)
+TAPEFLOW_REGISTER_LAYER(UpSampling2D)
+TAPEFLOW_REGISTER_LAYER(UpSampling3D)
 
 }  // namespace tapeflow::layers

@@ -9,42 +9,40 @@
 
 namespace tapeflow::layers {
 
-/// Options of `UpSampling<N>` (N spatial axes), Keras' arguments and defaults:
-/// - `size`: one factor for every spatial axis or one per axis (default 2); positive.
-///   `UpSampling1D` takes one number, as in Keras.
-/// - `data_format` (2-D and 3-D, as in Keras): `"channels_last"` (default) or
-///   `"channels_first"`, any case. The 1-D layer is always `(batch, steps, features)`.
-/// - `interpolation` (2-D only, as in Keras): `"nearest"` (default, the only one supported;
-///   `"bilinear"` is an Error).
+/// The own options of `UpSampling<N>` (Keras' arguments and defaults): `size`, one factor for
+/// every spatial axis or one per axis (default 2, positive; `UpSampling1D` takes one number, as
+/// in Keras), and for 2-D only `interpolation` ("nearest", default and the only one supported;
+/// "bilinear" is an Error). `data_format` (2-D and 3-D) comes first, from
+/// `detail::SpatialOptionsBase`.
+#define TAPEFLOW_UPSAMPLING1D_FIELDS(F) F(long, size, 2)
+#define TAPEFLOW_UPSAMPLING3D_FIELDS(F) F(PerAxis, size, {2})
+#define TAPEFLOW_UPSAMPLING2D_FIELDS(F) \
+  TAPEFLOW_UPSAMPLING3D_FIELDS(F)       \
+  F(std::string, interpolation, "nearest")
+
+/// Options of `UpSampling<N>` (N spatial axes), one specialization per rank (their fields
+/// differ, as in Keras).
 ///
 /// Example: `UpSampling2DOptions().size({2, 3}).data_format("channels_first")`
 template <std::size_t N>
-struct UpSamplingOptions : LayerOptionsBase<UpSamplingOptions<N>> {
-  static_assert(N >= 1 && N <= 3, "UpSampling has 1 to 3 spatial axes");
-  UpSamplingOptions& size(long s) {
-    size_ = {s};
-    return *this;
-  }
-  UpSamplingOptions& size(std::vector<long> s) requires(N > 1) {
-    size_ = std::move(s);
-    return *this;
-  }
-  const std::vector<long>& size() const { return size_; }
-  UpSamplingOptions& data_format(std::string f) requires(N > 1) {
-    data_format_ = std::move(f);
-    return *this;
-  }
-  const std::string& data_format() const { return data_format_; }
-  UpSamplingOptions& interpolation(std::string i) requires(N == 2) {
-    interpolation_ = std::move(i);
-    return *this;
-  }
-  const std::string& interpolation() const { return interpolation_; }
-
- private:
-  std::vector<long> size_{2};
-  std::string data_format_ = "channels_last";
-  std::string interpolation_ = "nearest";
+struct UpSamplingOptions;
+template <>
+struct UpSamplingOptions<1> : detail::SpatialOptionsBase<UpSamplingOptions<1>, 1> {
+  using spatial_options = detail::SpatialOptionsBase<UpSamplingOptions<1>, 1>;
+  TAPEFLOW_DERIVED_FIELDS(UpSamplingOptions, spatial_options, TAPEFLOW_UPSAMPLING1D_FIELDS)
+  static constexpr PrintedFields printed{"size"};
+};
+template <>
+struct UpSamplingOptions<2> : detail::SpatialOptionsBase<UpSamplingOptions<2>, 2> {
+  using spatial_options = detail::SpatialOptionsBase<UpSamplingOptions<2>, 2>;
+  TAPEFLOW_DERIVED_FIELDS(UpSamplingOptions, spatial_options, TAPEFLOW_UPSAMPLING2D_FIELDS)
+  static constexpr PrintedFields printed{"size", "data_format"};
+};
+template <>
+struct UpSamplingOptions<3> : detail::SpatialOptionsBase<UpSamplingOptions<3>, 3> {
+  using spatial_options = detail::SpatialOptionsBase<UpSamplingOptions<3>, 3>;
+  TAPEFLOW_DERIVED_FIELDS(UpSamplingOptions, spatial_options, TAPEFLOW_UPSAMPLING3D_FIELDS)
+  static constexpr PrintedFields printed{"size", "data_format"};
 };
 
 /// Keras `UpSampling1D/2D/3D` (nearest): the input has rank N + 2; each spatial axis grows by
@@ -58,24 +56,18 @@ struct UpSamplingOptions : LayerOptionsBase<UpSamplingOptions<N>> {
 /// tapeflow::Variable y = up(x);   // x (1, 4, 4, 4, 8) -> y (1, 4, 8, 8, 8)
 /// ```
 template <std::size_t N>
-class UpSampling : public Layer {
+class UpSampling : public LayerWith<UpSamplingOptions<N>> {
  public:
   explicit UpSampling(const UpSamplingOptions<N>& options = {});
   /// "UpSampling1D", "UpSampling2D" or "UpSampling3D".
   std::string class_name() const override;
-  const UpSamplingOptions<N>& options() const { return options_; }
   /// The factor of each spatial axis.
   const std::vector<long>& size() const { return size_; }
-  /// Base keys plus `size` (an int for 1-D, a tuple otherwise), `data_format` (2-D, 3-D) and
-  /// `interpolation` (2-D).
-  Config get_config() const override;
 
  protected:
   Variable call(const Variable& x, bool training) override;
-  std::string extra_repr() const override;
 
  private:
-  UpSamplingOptions<N> options_;
   std::vector<long> size_;
 };
 

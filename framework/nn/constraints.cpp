@@ -2,30 +2,17 @@
 
 #include <cctype>
 #include <cmath>
-
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 
+#include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/nn/detail/repr.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow {
 
 namespace {
 constexpr float kEpsilon = 1e-7f;  // Keras backend.epsilon()
-
-std::string to_snake_case(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0 && s[i - 1] != '_') out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string axes_config(const constraints::AxisList& axis) {
   return config_ints(std::vector<long long>(axis.begin(), axis.end()));
@@ -54,7 +41,8 @@ Constraint rescale_norm(const char* name, Config config, const constraints::Axis
 }
 
 void check_finite(const char* where, const char* arg, float v) {
-  if (!std::isfinite(v)) fail(where, std::string(arg) + " must be finite, got " + std::to_string(v));
+  if (!std::isfinite(v))
+    fail(where, std::string(arg) + " must be finite, got " + std::to_string(v));
 }
 }  // namespace
 
@@ -67,13 +55,13 @@ Tensor Constraint::operator()(const Tensor& w) const {
   if (!fn_) return w;
   Tensor r = fn_(w);
   if (shape_of(r) != shape_of(w))
-    fail("constraint", "'" + name_ + "' returned shape " + shape_str(r.shape()) +
-                           " for a weight of shape " + shape_str(w.shape()));
+    fail_shape("constraint", "'" + name_ + "' returned shape " + shape_str(r.shape()) +
+                                 " for a weight of shape " + shape_str(w.shape()));
   return r;
 }
 
 Constraint Constraint::from_config(const std::string& name, const Config& c) {
-  std::string n = to_snake_case(name);
+  std::string n = detail::camel_to_snake(name);
   if (n == "maxnorm") n = "max_norm";
   if (n == "nonneg") n = "non_neg";
   if (n == "unitnorm") n = "unit_norm";
@@ -83,7 +71,8 @@ Constraint Constraint::from_config(const std::string& name, const Config& c) {
     auto v = config_get_ints(w, c, "axis", {0});
     return constraints::AxisList(v.begin(), v.end());
   };
-  if (n == "max_norm") return constraints::max_norm(config_get_float(w, c, "max_value", 2.f), axis());
+  if (n == "max_norm")
+    return constraints::max_norm(config_get_float(w, c, "max_value", 2.f), axis());
   if (n == "non_neg") return constraints::non_neg();
   if (n == "unit_norm") return constraints::unit_norm(axis());
   if (n == "min_max_norm")
@@ -92,8 +81,8 @@ Constraint Constraint::from_config(const std::string& name, const Config& c) {
                                      config_get_float(w, c, "rate", 1.f), axis());
   if (n == "custom")
     fail("constraint", "a custom (callable) constraint cannot be rebuilt from its name");
-  fail("constraint", "unknown constraint '" + name +
-                         "' (expected max_norm, non_neg, unit_norm or min_max_norm)");
+  fail("constraint",
+       "unknown constraint '" + name + "' (expected max_norm, non_neg, unit_norm or min_max_norm)");
 }
 
 namespace constraints {
@@ -104,14 +93,14 @@ Constraint max_norm(float max_value, const AxisList& axis) {
   if (max_value < 0)
     fail("constraints::max_norm", "max_value must be >= 0, got " + config_float(max_value));
   if (axis.empty()) fail("constraints::max_norm", "axis is an empty list");
-  return rescale_norm("max_norm", {{"max_value", config_float(max_value)}, {"axis", axes_config(axis)}},
-                      axis, 0.f, max_value, 1.f);
+  return rescale_norm("max_norm",
+                      {{"max_value", config_float(max_value)}, {"axis", axes_config(axis)}}, axis,
+                      0.f, max_value, 1.f);
 }
 
 Constraint non_neg() {
-  return Constraint("non_neg", {}, [](const Tensor& w) {
-    return Tensor(w * xt::cast<float>(w >= 0.f));
-  });
+  return Constraint("non_neg", {},
+                    [](const Tensor& w) { return Tensor(w * xt::cast<float>(w >= 0.f)); });
 }
 
 Constraint unit_norm(int axis) { return unit_norm(AxisList{axis}); }
@@ -146,4 +135,11 @@ Constraint min_max_norm(float min_value, float max_value, float rate, const Axis
 Constraint get(const std::string& name) { return Constraint::from_config(name, {}); }
 
 }  // namespace constraints
+
+std::string config_write(const Constraint& v) { return detail::write_repr(v); }
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Constraint& out) {
+  detail::read_repr(where, key, text, out);
+}
+
 }  // namespace tapeflow

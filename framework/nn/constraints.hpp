@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "tapeflow/framework/nn/config.hpp"
 #include "tapeflow/framework/core/variable.hpp"
+#include "tapeflow/framework/nn/config.hpp"
 
 namespace tapeflow {
 
@@ -60,6 +60,16 @@ class Constraint {
   Config config_;
   ConstraintFn fn_;
 };
+
+/// A constraint as config text (framework/nn/fields.hpp): its repr,
+/// "max_norm(axis=(0,), max_value=2)"; "None" when undefined. A callable's is "custom()", which
+/// `config_read` cannot rebuild.
+std::string config_write(const Constraint& constraint);
+/// The inverse of `config_write`: "None" is undefined, a repr is rebuilt with `from_config`. A
+/// malformed text or an unknown name is a ValueError naming `where`, `key` and `text`.
+/// Example: `config_read("Dense 'fc'", "kernel_constraint", "non_neg()", con);`
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Constraint& out);
 
 namespace constraints {
 /// Axes a norm is taken over (negative counts from the end).

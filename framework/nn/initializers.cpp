@@ -6,24 +6,12 @@
 #include <map>
 #include <vector>
 
+#include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/nn/detail/repr.hpp"
+
 namespace tapeflow {
 
 namespace {
-
-// Keras accepts both "glorot_uniform" and the class name "GlorotUniform".
-std::string to_snake_case(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0 && s[i - 1] != '_') out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string canonical_name(const std::string& name) {
   static const std::map<std::string, std::string> aliases = {
@@ -32,7 +20,7 @@ std::string canonical_name(const std::string& name) {
       {"uniform", "random_uniform"},
       {"normal", "random_normal"},
   };
-  std::string s = to_snake_case(name);
+  std::string s = detail::camel_to_snake(name);
   auto it = aliases.find(s);
   return it == aliases.end() ? s : it->second;
 }
@@ -44,7 +32,8 @@ std::size_t shape_size(const Shape& s) {
 }
 
 void check_finite(const char* where, const char* arg, float v) {
-  if (!std::isfinite(v)) fail(where, arg + std::string(" must be finite, got ") + std::to_string(v));
+  if (!std::isfinite(v))
+    fail(where, arg + std::string(" must be finite, got ") + std::to_string(v));
 }
 
 }  // namespace
@@ -58,8 +47,8 @@ Tensor Initializer::operator()(const Shape& shape) const {
   if (!fn_) fail("initializer", "the initializer is undefined (default-constructed)");
   Tensor t = fn_(shape);
   if (shape_of(t) != shape)
-    fail("initializer", "'" + name_ + "' returned shape " + shape_str(t.shape()) +
-                            " but shape " + shape_str(shape) + " was requested");
+    fail_shape("initializer", "'" + name_ + "' returned shape " + shape_str(t.shape()) +
+                                  " but shape " + shape_str(shape) + " was requested");
   return t;
 }
 
@@ -155,8 +144,8 @@ Initializer random_uniform(float minval, float maxval, const Seed& seed) {
   check_finite("initializers::random_uniform", "maxval", maxval);
   if (!(minval < maxval))
     fail("initializers::random_uniform", "minval (" + config_float(minval) +
-                                             ") must be less than maxval (" +
-                                             config_float(maxval) + ")");
+                                             ") must be less than maxval (" + config_float(maxval) +
+                                             ")");
   return Initializer("random_uniform",
                      {{"minval", config_float(minval)},
                       {"maxval", config_float(maxval)},
@@ -195,8 +184,9 @@ Initializer variance_scaling_named(const std::string& name, float scale, std::st
   }
   return Initializer(name, std::move(config), [=](const Shape& s) {
     Fans f = compute_fans(s);
-    double n = mode == "fan_in" ? f.fan_in : mode == "fan_out" ? f.fan_out
-                                                              : (f.fan_in + f.fan_out) / 2;
+    double n = mode == "fan_in"    ? f.fan_in
+               : mode == "fan_out" ? f.fan_out
+                                   : (f.fan_in + f.fan_out) / 2;
     double sc = scale / std::max(1.0, n);
     if (distribution == "truncated_normal") {
       // Keras: stddev of a unit normal truncated to [-2, 2], so the variance is sc exactly.
@@ -240,8 +230,8 @@ Initializer orthogonal(float gain, const Seed& seed) {
       "orthogonal", {{"gain", config_float(gain)}, {"seed", config_seed(seed)}},
       [=](const Shape& s) {
         if (s.size() < 2)
-          fail("initializers::orthogonal", "needs a shape of at least 2 dimensions, got " +
-                                               shape_str(s));
+          fail_shape("initializers::orthogonal",
+                     "needs a shape of at least 2 dimensions, got " + shape_str(s));
         std::size_t rows = shape_size(s) / s.back(), cols = s.back();
         if (rows == 0 || cols == 0) return Tensor(xt::zeros<float>(s));
         // Keras: QR of a (max x min) normal matrix, signs fixed by diag(R), transposed when
@@ -270,8 +260,7 @@ Initializer orthogonal(float gain, const Seed& seed) {
         float* o = out.data();
         for (std::size_t r = 0; r < rows; ++r)
           for (std::size_t c = 0; c < cols; ++c)
-            o[r * cols + c] =
-                gain * static_cast<float>(rows >= cols ? q[c * m + r] : q[r * m + c]);
+            o[r * cols + c] = gain * static_cast<float>(rows >= cols ? q[c * m + r] : q[r * m + c]);
         return out;
       });
 }
@@ -280,7 +269,7 @@ Initializer identity(float gain) {
   check_finite("initializers::identity", "gain", gain);
   return Initializer("identity", {{"gain", config_float(gain)}}, [gain](const Shape& s) {
     if (s.size() != 2)
-      fail("initializers::identity", "only 2-D shapes are supported, got " + shape_str(s));
+      fail_shape("initializers::identity", "only 2-D shapes are supported, got " + shape_str(s));
     Tensor t = xt::zeros<float>(s);
     for (std::size_t i = 0; i < std::min(s[0], s[1]); ++i) t(i, i) = gain;
     return t;
@@ -288,4 +277,11 @@ Initializer identity(float gain) {
 }
 
 }  // namespace initializers
+
+std::string config_write(const Initializer& v) { return detail::write_repr(v); }
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Initializer& out) {
+  detail::read_repr(where, key, text, out);
+}
+
 }  // namespace tapeflow

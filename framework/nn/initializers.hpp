@@ -5,9 +5,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "tapeflow/framework/core/tensor.hpp"
 #include "tapeflow/framework/nn/config.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
-#include "tapeflow/framework/core/tensor.hpp"
 
 namespace tapeflow {
 
@@ -24,8 +24,8 @@ using InitFn = std::function<Tensor(const Shape&)>;
 /// ```
 /// tapeflow::Initializer a = "he_normal";
 /// tapeflow::Initializer b = tapeflow::initializers::constant(0.5f);
-/// tapeflow::Initializer c = [](const tapeflow::Shape& s) { return tapeflow::Tensor(xt::ones<float>(s)); };
-/// tapeflow::Tensor w = a({3, 3, 16, 32});
+/// tapeflow::Initializer c = [](const tapeflow::Shape& s) { return
+/// tapeflow::Tensor(xt::ones<float>(s)); }; tapeflow::Tensor w = a({3, 3, 16, 32});
 /// ```
 class Initializer {
  public:
@@ -60,6 +60,16 @@ class Initializer {
   Config config_;
   InitFn fn_;
 };
+
+/// An initializer as config text (framework/nn/fields.hpp): its repr,
+/// "glorot_uniform(seed=None)"; "None" when undefined. A callable's is "custom()", which
+/// `config_read` cannot rebuild.
+std::string config_write(const Initializer& initializer);
+/// The inverse of `config_write`: "None" is undefined, a repr is rebuilt with `from_config`. A
+/// malformed text or an unknown name is a ValueError naming `where`, `key` and `text`.
+/// Example: `config_read("Dense 'fc'", "kernel_initializer", "he_normal(seed=3)", init);`
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Initializer& out);
 
 namespace initializers {
 

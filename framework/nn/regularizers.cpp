@@ -3,15 +3,13 @@
 #include <cctype>
 #include <cmath>
 
+#include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/nn/detail/repr.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow {
 
 namespace {
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Keras rejects NaN/inf penalties (`_check_penalty_number`); negative ones are allowed there.
 void check_penalty(const char* where, const char* arg, float v) {
@@ -46,12 +44,13 @@ Variable Regularizer::operator()(const Variable& x) const {
   Variable r = fn_(x);
   if (!r.defined()) fail("regularizer", "'" + name_ + "' returned an undefined variable");
   if (r.size() != 1)
-    fail("regularizer", "'" + name_ + "' must return a scalar, got shape " + shape_str(r.shape()));
+    fail_shape("regularizer",
+               "'" + name_ + "' must return a scalar, got shape " + shape_str(r.shape()));
   return r;
 }
 
 Regularizer Regularizer::from_config(const std::string& name, const Config& c) {
-  std::string n = lower(name);
+  std::string n = detail::to_lower(name);
   const std::string w = "regularizer '" + n + "'";
   if (n == "l1") return regularizers::l1(config_get_float(w, c, "l1", 0.01f));
   if (n == "l2") return regularizers::l2(config_get_float(w, c, "l2", 0.01f));
@@ -79,5 +78,11 @@ Regularizer l1_l2(float l1, float l2) {
 }
 Regularizer get(const std::string& name) { return Regularizer::from_config(name, {}); }
 }  // namespace regularizers
+
+std::string config_write(const Regularizer& v) { return detail::write_repr(v); }
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Regularizer& out) {
+  detail::read_repr(where, key, text, out);
+}
 
 }  // namespace tapeflow

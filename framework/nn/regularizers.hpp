@@ -5,8 +5,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "tapeflow/framework/nn/config.hpp"
 #include "tapeflow/framework/core/variable.hpp"
+#include "tapeflow/framework/nn/config.hpp"
 
 namespace tapeflow {
 
@@ -22,7 +22,8 @@ using RegularizerFn = std::function<Variable(const Variable&)>;
 /// ```
 /// tapeflow::Regularizer r = tapeflow::regularizers::l2(1e-4);
 /// tapeflow::Variable penalty = r(w);   // 1e-4 * sum(w^2)
-/// tapeflow::Regularizer mine = [](const tapeflow::Variable& w) { return tapeflow::sum(tapeflow::abs(w)); };
+/// tapeflow::Regularizer mine = [](const tapeflow::Variable& w) { return
+/// tapeflow::sum(tapeflow::abs(w)); };
 /// ```
 class Regularizer {
  public:
@@ -55,6 +56,15 @@ class Regularizer {
   Config config_;
   RegularizerFn fn_;
 };
+
+/// A regularizer as config text (framework/nn/fields.hpp): its repr, "l2(l2=0.01)"; "None" when
+/// undefined. A callable's is "custom()", which `config_read` cannot rebuild.
+std::string config_write(const Regularizer& regularizer);
+/// The inverse of `config_write`: "None" is undefined, a repr is rebuilt with `from_config`. A
+/// malformed text or an unknown name is a ValueError naming `where`, `key` and `text`.
+/// Example: `config_read("Dense 'fc'", "kernel_regularizer", "l1(l1=0.5)", reg);`
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 Regularizer& out);
 
 namespace regularizers {
 /// `l1 * sum(|x|)`.

@@ -247,7 +247,7 @@ Variable log_softmax(const Variable& x, int axis) {
 
 Variable exponential(const Variable& x) { return exp(x); }
 
-// ---- Activation ----------------------------------------------------------------------------
+// ---- NamedActivation ----------------------------------------------------------------------------
 
 namespace {
 
@@ -282,16 +282,16 @@ const std::vector<Builtin>& builtins() {
 
 }  // namespace
 
-Activation::Activation() : fn_(&linear), name_("linear") {}
+NamedActivation::NamedActivation() : fn_(&linear), name_("linear") {}
 
-Activation::Activation(const char* name) {
+NamedActivation::NamedActivation(const char* name) {
   if (name == nullptr) fail("activation", "the name is a null pointer");
   *this = get(name);
 }
 
-Activation::Activation(const std::string& name) { *this = get(name); }
+NamedActivation::NamedActivation(const std::string& name) { *this = get(name); }
 
-Activation::Activation(ActivationPtr fn) : fn_(fn), name_("custom") {
+NamedActivation::NamedActivation(ActivationPtr fn) : fn_(fn), name_("custom") {
   if (fn == nullptr) fail("activation", "the function is a null pointer");
   for (const auto& b : builtins())
     if (b.fn == fn) {
@@ -300,16 +300,16 @@ Activation::Activation(ActivationPtr fn) : fn_(fn), name_("custom") {
     }
 }
 
-Activation::Activation(ActivationFn fn, std::string name)
+NamedActivation::NamedActivation(ActivationFn fn, std::string name)
     : fn_(std::move(fn)), name_(std::move(name)) {
   if (!fn_) fail("activation", "the function '" + name_ + "' is empty");
 }
 
-Variable Activation::operator()(const Variable& x) const { return fn_(x); }
+Variable NamedActivation::operator()(const Variable& x) const { return fn_(x); }
 
-Activation get(const std::string& name) {
+NamedActivation get(const std::string& name) {
   for (const auto& b : builtins())
-    if (name == b.name) return Activation(ActivationFn(b.fn), b.name);
+    if (name == b.name) return NamedActivation(ActivationFn(b.fn), b.name);
   std::string known;
   for (const auto& b : builtins()) known += (known.empty() ? "" : ", ") + std::string(b.name);
   fail("activation", "unknown activation '" + name + "' (known, case-sensitive: " + known + ")");
@@ -319,6 +319,17 @@ std::vector<std::string> names() {
   std::vector<std::string> out;
   for (const auto& b : builtins()) out.emplace_back(b.name);
   return out;
+}
+
+std::string config_write(const NamedActivation& activation) { return activation.name(); }
+
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 NamedActivation& out) {
+  try {
+    out = get(text);
+  } catch (const Error& e) {
+    e.rethrow_in(where + ": config key '" + key + "' has value '" + text + "'");
+  }
 }
 
 }  // namespace tapeflow::activations

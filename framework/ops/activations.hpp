@@ -1,9 +1,9 @@
 #pragma once
-/// Keras activations as differentiable free functions, and `Activation`, the named-or-custom
+/// Keras activations as differentiable free functions, and `NamedActivation`, the named-or-custom
 /// activation that layers take (`Conv3DTransposeOptions(...).activation("relu")`).
 ///
 /// Every function with parameters has a one-argument overload using the Keras defaults, so that
-/// any of them converts to an `Activation`: `Activation a = tapeflow::activations::elu;`.
+/// any of them converts to a `NamedActivation`: `NamedActivation a = tapeflow::activations::elu;`.
 #include <functional>
 #include <optional>
 #include <string>
@@ -96,11 +96,11 @@ using ActivationFn = std::function<Variable(const Variable&)>;
 /// A plain activation function pointer, e.g. `&tapeflow::activations::relu`'s one-argument form.
 using ActivationPtr = Variable (*)(const Variable&);
 
-class Activation;
+class NamedActivation;
 namespace detail {
 template <class F>
 inline constexpr bool is_custom_activation_v =
-    !std::is_same_v<std::remove_cvref_t<F>, Activation> &&
+    !std::is_same_v<std::remove_cvref_t<F>, NamedActivation> &&
     !std::is_same_v<std::remove_cvref_t<F>, ActivationFn> &&
     !std::is_convertible_v<F, std::string> &&
     std::is_invocable_r_v<Variable, const std::remove_cvref_t<F>&, const Variable&>;
@@ -114,26 +114,26 @@ inline constexpr bool is_custom_activation_v =
 /// Example:
 /// ```
 /// namespace act = tapeflow::activations;
-/// act::Activation a = "relu";            // by name
-/// act::Activation b = act::gelu;         // a built-in function: b.name() == "gelu"
-/// act::Activation c = [](const tapeflow::Variable& x) { return act::relu(x, 0.1f); };
+/// act::NamedActivation a = "relu";            // by name
+/// act::NamedActivation b = act::gelu;         // a built-in function: b.name() == "gelu"
+/// act::NamedActivation c = [](const tapeflow::Variable& x) { return act::relu(x, 0.1f); };
 /// tapeflow::Variable y = a(x);
 /// ```
-class Activation {
+class NamedActivation {
  public:
   /// `linear`.
-  Activation();
+  NamedActivation();
   /// A built-in activation by its Keras name.
-  Activation(const char* name);         // NOLINT(google-explicit-constructor)
-  Activation(const std::string& name);  // NOLINT(google-explicit-constructor)
+  NamedActivation(const char* name);         // NOLINT(google-explicit-constructor)
+  NamedActivation(const std::string& name);  // NOLINT(google-explicit-constructor)
   /// A function: a built-in one (`relu`, `sigmoid`, ...) keeps its name, others are "custom".
-  Activation(ActivationPtr fn);  // NOLINT(google-explicit-constructor)
+  NamedActivation(ActivationPtr fn);  // NOLINT(google-explicit-constructor)
   /// Any callable, with a name for printing and configs.
-  Activation(ActivationFn fn, std::string name = "custom");  // NOLINT
+  NamedActivation(ActivationFn fn, std::string name = "custom");  // NOLINT
   /// Lambdas and other callables (function names that are not overloaded land here too).
   template <class F, std::enable_if_t<detail::is_custom_activation_v<F>, int> = 0>
-  Activation(F&& fn)  // NOLINT(google-explicit-constructor)
-      : Activation(from_callable(std::forward<F>(fn))) {}
+  NamedActivation(F&& fn)  // NOLINT(google-explicit-constructor)
+      : NamedActivation(from_callable(std::forward<F>(fn))) {}
 
   Variable operator()(const Variable& x) const;
   /// "relu", "linear", "custom", ...
@@ -143,13 +143,13 @@ class Activation {
 
  private:
   template <class F>
-  static Activation from_callable(F&& fn) {
+  static NamedActivation from_callable(F&& fn) {
     using D = std::decay_t<F>;
     if constexpr (std::is_convertible_v<D, ActivationPtr> &&
                   (std::is_pointer_v<D> || std::is_function_v<std::remove_reference_t<F>>))
-      return Activation(static_cast<ActivationPtr>(fn));
+      return NamedActivation(static_cast<ActivationPtr>(fn));
     else
-      return Activation(ActivationFn(std::forward<F>(fn)), "custom");
+      return NamedActivation(ActivationFn(std::forward<F>(fn)), "custom");
   }
   ActivationFn fn_;
   std::string name_;
@@ -157,8 +157,19 @@ class Activation {
 
 /// The built-in activation with this Keras name, or an Error listing the known names.
 /// Example: `auto act = tapeflow::activations::get("tanh");`
-Activation get(const std::string& name);
+NamedActivation get(const std::string& name);
 /// The known names, in a fixed order: "linear", "relu", "relu6", ...
 std::vector<std::string> names();
+
+/// An activation as config text (framework/nn/fields.hpp, found by argument-dependent lookup):
+/// its name, "relu"; a callable's is "custom" (or the name it was given), which `config_read`
+/// cannot rebuild.
+std::string config_write(const NamedActivation& activation);
+/// The inverse of `config_write`: `out` becomes the built-in activation named `text`. An unknown
+/// name is a ValueError naming `where`, `key` and `text` (and listing the known names); `out` is
+/// then unchanged.
+/// Example: `config_read("Dense 'fc'", "activation", "tanh", act);`
+void config_read(const std::string& where, const std::string& key, const std::string& text,
+                 NamedActivation& out);
 
 }  // namespace tapeflow::activations

@@ -194,8 +194,7 @@ TEST_CASE("batch_norm_channels_last: values, statistics and gradients of the def
   TF_CHECK_CLOSE(r.y.value(), y2.value());
   for (std::size_t i = 0; i < 3; ++i) TF_CHECK_CLOSE(g1[i].value(), g2[i].value());
   TF_CHECK_CLOSE(r.mean, mean(x, {0, 1, 2}).value());
-  TF_CHECK_CLOSE(r.variance,
-                 mean(square(sub(x, mean(x, {0, 1, 2}, true))), {0, 1, 2}).value());
+  TF_CHECK_CLOSE(r.variance, mean(square(sub(x, mean(x, {0, 1, 2}, true))), {0, 1, 2}).value());
 }
 
 TEST_CASE("batch_norm_channels_last: second-order gradients (a recorded backward runs as ops)") {
@@ -216,9 +215,9 @@ TEST_CASE("batch_norm_channels_last: bad input") {
                  "batch_norm", "gamma has shape (3,)", "expected (4,)");
   TF_CHECK_ERROR(batch_norm_channels_last(x, Variable(), Variable(random_tensor({4, 1}, 1)), 1e-3f),
                  "batch_norm", "beta has shape (4, 1)");
-  TF_CHECK_ERROR(batch_norm_channels_last(Variable(random_tensor({4}, 1)), Variable(), Variable(),
-                                          1e-3f),
-                 "batch_norm", "rank >= 2");
+  TF_CHECK_ERROR(
+      batch_norm_channels_last(Variable(random_tensor({4}, 1)), Variable(), Variable(), 1e-3f),
+      "batch_norm", "rank >= 2");
 }
 
 TEST_CASE("BatchNormalization: regularizers") {

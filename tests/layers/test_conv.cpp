@@ -254,6 +254,39 @@ TEST_CASE("Conv layers: bad arguments and inputs") {
   TF_CHECK_ERROR(cf(Variable(random_tensor({1, 2, 5, 5}))), "probe_cf:", "2 channels (axis 1)");
 }
 
+TEST_CASE("Conv layers: ValueError for arguments, ShapeError for inputs, on every call") {
+  reset_default_graph();
+  CHECK_THROWS_AS(Conv2D(Conv2DOptions(0, 3)), ValueError);
+  CHECK_THROWS_AS(Conv3D(Conv3DOptions(2, {3, 3})), ValueError);
+  CHECK_THROWS_AS(Conv3D(Conv3DOptions(2, 3).padding("causal")), ValueError);
+  CHECK_THROWS_AS(Conv2D(Conv2DOptions(2, 3).data_format("NHWC")), ValueError);
+  // Keras' rule, kept for the ordinary convolutions (the transposed ones go beyond it).
+  CHECK_THROWS_AS(Conv1D(Conv1DOptions(2, 3).strides(2).dilation_rate(2)), ValueError);
+  // An unknown activation: the layer adds its name in front, "activation" stays once.
+  std::string message;
+  try {
+    Conv2D bad(Conv2DOptions(2, 3).activation("nope").name("c"));
+  } catch (const ValueError& e) {
+    message = e.what();
+  }
+  CHECK(message.rfind("c: activation: unknown activation 'nope' (known", 0) == 0);
+  CHECK(message.find("activation: activation") == std::string::npos);
+
+  Conv1D c1(Conv1DOptions(2, 3).name("c1"));
+  CHECK_THROWS_AS(c1(Variable(random_tensor({1, 5}))), ShapeError);     // rank, first call
+  CHECK_THROWS_AS(c1(Variable(random_tensor({1, 2, 1}))), ShapeError);  // too small, first call
+  CHECK_THROWS_AS(c1.compute_output_shape({1, 5, 1, 1}), ShapeError);
+  c1(Variable(random_tensor({1, 5, 1})));
+  CHECK_THROWS_AS(c1(Variable(random_tensor({1, 5, 1, 1}))), ShapeError);  // rank, later call
+  CHECK_THROWS_AS(c1(Variable(random_tensor({1, 5, 2}))), ShapeError);     // channels
+  CHECK_THROWS_AS(c1(Variable(random_tensor({1, 2, 1}))), ShapeError);     // too small, later
+  Conv3D c3(Conv3DOptions(2, 2).data_format("channels_first").name("c3"));
+  c3(Variable(random_tensor({1, 2, 3, 3, 3})));
+  TF_CHECK_ERROR(c3(Variable(random_tensor({1, 1, 3, 3, 3}))),
+                 "c3: input has 1 channels (axis 1) but the layer was built for 2");
+  CHECK_THROWS_AS(c3(Variable(random_tensor({1, 1, 3, 3, 3}))), ShapeError);
+}
+
 TEST_CASE("Conv layers: get_config and pretty_print") {
   reset_default_graph();
   Conv2D c(Conv2DOptions(8, 3).strides(2).padding("SAME").activation("relu").kernel_regularizer(

@@ -1,6 +1,8 @@
 #include <cmath>
 #include <random>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/nn/graph.hpp"
@@ -67,47 +69,15 @@ Tensor torch_conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& bi
 // Our kernel (kd, kh, kw, filters, in) as PyTorch's weight (in, filters, kd, kh, kw).
 Tensor to_torch_weight(const Tensor& k) { return Tensor(xt::transpose(k, {4, 3, 0, 1, 2})); }
 
-// Finite-difference check of a built layer: the tape's gradients of sum(layer(x) * w) with
-// respect to x, the kernel and the bias against central differences, for every element.
-void check_layer_gradients(Conv3DTranspose& layer, const Tensor& x0, double eps = 1e-2,
-                           double atol = 2e-3, double rtol = 2e-2) {
+// The layer's gradients with respect to x, the kernel and the bias, by the shared finite-
+// difference check (framework/ops/gradcheck.hpp): x is made a variable too, so that all three
+// go through one call (and one set of tolerances).
+void check_layer_gradients(Conv3DTranspose& layer, const Tensor& x0) {
   Variable x(x0, true, "x");
-  Variable y0 = layer(x);  // builds
-  Tensor w = random_tensor(y0.shape(), 99, 0.5f, 1.5f);
+  layer(x);  // builds
   std::vector<Variable> vars{x, layer.kernel()};
   if (layer.bias().defined()) vars.push_back(layer.bias());
-  std::vector<Variable> grads;
-  {
-    GradientTape tape;
-    Variable loss = sum(mul(layer(x), Variable(w)));
-    grads = tape.gradient(loss, vars);
-  }
-  auto objective = [&] {
-    const Tensor y = layer(x).value();
-    double s = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) s += double(y.data()[i]) * double(w.data()[i]);
-    return s;
-  };
-  const char* names[] = {"x", "kernel", "bias"};
-  for (std::size_t v = 0; v < vars.size(); ++v) {
-    REQUIRE_MESSAGE(grads[v].defined(), names[v] << ": no gradient");
-    REQUIRE(grads[v].shape() == vars[v].shape());
-    Tensor& value = vars[v].mutable_value();
-    for (std::size_t j = 0; j < value.size(); ++j) {
-      const float orig = value.data()[j];
-      value.data()[j] = orig + float(eps);
-      const double fp = objective();
-      value.data()[j] = orig - float(eps);
-      const double fm = objective();
-      value.data()[j] = orig;
-      const double numeric = (fp - fm) / (2 * eps), analytic = grads[v].value().data()[j];
-      if (!(std::abs(numeric - analytic) <= atol + rtol * std::abs(numeric))) {
-        FAIL_CHECK(names[v] << " element " << j << ": analytic " << analytic << " vs numeric "
-                            << numeric);
-        return;
-      }
-    }
-  }
+  TF_GRADCHECK_VARIABLES([&] { return layer(x); }, vars);
 }
 
 }  // namespace
@@ -324,7 +294,7 @@ TEST_CASE("trainable=false: weights global, not trainable") {
   CHECK_FALSE(l.kernel().trainable());
 }
 
-TEST_CASE("regularizers: kernel/bias losses registered once; activity loss per call") {
+TEST_CASE("regularizers: kernel/bias losses registered once, activity loss per call") {
   Graph g;
   auto scope = g.as_default();
   Conv3DTranspose l(Conv3DTransposeOptions(2, 2)
@@ -392,15 +362,14 @@ TEST_CASE("bad input: errors name the layer and the argument") {
   using O = Conv3DTransposeOptions;
   TF_CHECK_ERROR(Conv3DTranspose(O(0, 3)), "conv3d_transpose", "filters", "positive", "0");
   TF_CHECK_ERROR(Conv3DTranspose(O(-2, 3).name("up")), "up", "filters", "-2");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 0)), "conv3d_transpose", "kernel_size", "positive");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 0)), "conv3d_transpose", "kernel_size (0,)", "> 0");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, {3, -1, 3})), "kernel_size", "(3, -1, 3)");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, {3, 3})), "kernel_size", "3 (depth, height, width)",
-                 "(3, 3)");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, {3, 3})), "kernel_size (3, 3)", "expected 1 or 3");
   TF_CHECK_ERROR(Conv3DTranspose(O()), "conv3d_transpose", "filters");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides(0)), "conv3d_transpose", "strides", "positive");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides(0)), "conv3d_transpose", "strides (0,)", "> 0");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, -2, 2})), "strides", "(2, -2, 2)");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, 2, 2, 2})), "strides", "(2, 2, 2, 2)");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).dilation_rate(0)), "dilation_rate", "positive");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).dilation_rate(0)), "dilation_rate (0,)", "> 0");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).padding("full").name("dec")), "dec", "padding", "'full'");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).data_format("NCDHW")), "conv3d_transpose", "data_format",
                  "'NCDHW'");
@@ -410,8 +379,8 @@ TEST_CASE("bad input: errors name the layer and the argument") {
                  "output_padding (2, 2, 2)", "smaller than strides");
   TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides({2, 2, 3}).output_padding({1, 2, 1})),
                  "output_padding", "axis 1");
-  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides(2).output_padding(-1)), "output_padding",
-                 "non-negative");
+  TF_CHECK_ERROR(Conv3DTranspose(O(2, 3).strides(2).output_padding(-1)), "output_padding (-1,)",
+                 ">= 0");
 
   Conv3DTranspose l(O(2, 3).name("deconv"));
   TF_CHECK_ERROR(l(Variable(random_tensor({2, 4, 4, 3}, 1))), "deconv", "rank 5", "(2, 4, 4, 3)");
@@ -423,11 +392,11 @@ TEST_CASE("bad input: errors name the layer and the argument") {
   cf(Variable(random_tensor({1, 2, 2, 2, 3}, 1)));  // 2 channels
   TF_CHECK_ERROR(cf(Variable(random_tensor({1, 3, 2, 2, 3}, 1))), "3 channels", "built for 2");
 
-  // An initializer that returns the wrong shape.
+  // An initializer that returns the wrong shape: the message names the layer once and the weight.
   Conv3DTranspose bad(O(2, 3).name("badinit").kernel_initializer([](const Shape&) {
     return Tensor(xt::zeros<float>({3, 3, 3, 3, 2}));
   }));
-  TF_CHECK_ERROR(bad(Variable(random_tensor({1, 2, 2, 2, 3}, 1))), "badinit", "kernel_initializer",
+  TF_CHECK_ERROR(bad(Variable(random_tensor({1, 2, 2, 2, 3}, 1))), "badinit:", "weight 'kernel'",
                  "(3, 3, 3, 3, 2)", "(3, 3, 3, 2, 3)");
   CHECK_FALSE(bad.built());
   CHECK(g.get_collection(GraphKeys::GLOBAL_VARIABLES, "badinit").empty());
@@ -514,4 +483,35 @@ TEST_CASE(
   // Spot-check one gradient entry against the definition: gbias = sum of gy over all but
   // channels, gx[0,0,0,0,c] = sum over taps that land in the output.
   CHECK(grads[2].shape() == Shape{64});
+}
+
+TEST_CASE("the 3-D member of the transposed family: typed errors, one rule for strides") {
+  static_assert(std::is_base_of_v<layers::ConvNDTranspose<3>, Conv3DTranspose>);
+  static_assert(std::is_same_v<Conv3DTransposeOptions, layers::ConvNDTransposeOptions<3>>);
+  Graph g;
+  auto scope = g.as_default();
+  using O = Conv3DTransposeOptions;
+  // An unknown activation: "activation" once (it used to read "activation: activation: ...").
+  std::string message;
+  try {
+    Conv3DTranspose bad(O(2, 3).activation("nope"));
+  } catch (const ValueError& e) {
+    message = e.what();
+  }
+  CHECK(message.rfind("conv3d_transpose: activation: unknown activation 'nope' (known", 0) == 0);
+  CHECK_THROWS_AS(Conv3DTranspose(O(2, 3).strides(2).output_padding(2)), ValueError);
+  CHECK_THROWS_AS(Conv3DTranspose(O(2, {3, 3})), ValueError);
+  CHECK_THROWS_AS(Conv3DTranspose(O(2, 3).data_format("NCDHW")), ValueError);
+
+  // Input shapes: ShapeErrors, before and after the first call.
+  Conv3DTranspose l(O(2, 3).name("deconv"));
+  CHECK_THROWS_AS(l(Variable(random_tensor({2, 4, 4, 3}, 1))), ShapeError);
+  l(Variable(random_tensor({1, 2, 2, 2, 3}, 1)));
+  CHECK_THROWS_AS(l(Variable(random_tensor({2, 4, 4, 3}, 1))), ShapeError);
+  CHECK_THROWS_AS(l(Variable(random_tensor({1, 2, 2, 2, 4}, 1))), ShapeError);
+
+  // strides > 1 with dilation_rate > 1, as Conv1DTranspose and Conv2DTranspose (beyond Keras;
+  // test_conv_transpose.cpp checks the values against the definition).
+  Conv3DTranspose sd(O(1, 2).strides(2).dilation_rate(2).padding("same"));
+  CHECK(sd(Variable(random_tensor({1, 2, 3, 2, 1}, 2))).shape() == Shape{1, 4, 6, 4, 1});
 }

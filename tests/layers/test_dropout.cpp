@@ -79,7 +79,7 @@ TEST_CASE("Dropout: noise_shape shares the mask along axes of size 1") {
   clear_random_seed();
 }
 
-TEST_CASE("Dropout: gradient is the mask times the scale; gradcheck") {
+TEST_CASE("Dropout: gradient is the mask times the scale, gradcheck") {
   reset_default_graph();
   set_random_seed(5);
   Dropout d(DropoutOptions(0.4f).seed(1));

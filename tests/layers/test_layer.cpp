@@ -8,47 +8,41 @@ using namespace tapeflow;
 using layers::Layer;
 
 namespace {
-// A test layer: y = x * scale (+ offset), scale of shape (channels,), offset a frozen weight.
+// A test layer: y = x * scale (+ offset), scale of shape (channels,), offset a frozen weight. Its
+// options are declared once, as a library layer's: config and printed form follow from them.
+#define SCALE_FIELDS(F)                     \
+  F(Initializer, scale_initializer, "ones") \
+  F(Regularizer, scale_regularizer, {})     \
+  F(Constraint, scale_constraint, {})       \
+  F(bool, use_offset, false)
+
 struct ScaleOptions : layers::LayerOptionsBase<ScaleOptions> {
-  TAPEFLOW_ARG(Initializer, scale_initializer) = "ones";
-  TAPEFLOW_ARG(Regularizer, scale_regularizer);
-  TAPEFLOW_ARG(Constraint, scale_constraint);
-  TAPEFLOW_ARG(bool, use_offset) = false;
+  TAPEFLOW_DERIVED_FIELDS(ScaleOptions, LayerOptionsBase, SCALE_FIELDS)
+  static constexpr layers::PrintedFields printed{"use_offset"};
 };
 
-class Scale : public Layer {
+class Scale : public layers::LayerWith<ScaleOptions> {
  public:
-  explicit Scale(const ScaleOptions& o = {}) : Layer("scale", o.common()), o_(o) {
+  explicit Scale(const ScaleOptions& o = {}) : LayerWith("scale", o) {
     set_input_spec({.min_ndim = 2});
   }
   std::string class_name() const override { return "Scale"; }
-  Config get_config() const override {
-    Config c = Layer::get_config();
-    c["use_offset"] = config_bool(o_.use_offset());
-    return c;
-  }
   int builds = 0;
   Variable scale, offset;
 
  protected:
   void build(const Shape& s) override {
     ++builds;
-    scale = add_weight("scale", {s.back()}, o_.scale_initializer(), o_.scale_regularizer(),
-                       o_.scale_constraint());
-    if (o_.use_offset())
+    scale = add_weight("scale", {s.back()}, options_.scale_initializer(),
+                       options_.scale_regularizer(), options_.scale_constraint());
+    if (options_.use_offset())
       offset = add_weight("offset", {s.back()}, "zeros", {}, {}, /*trainable=*/false);
   }
   Variable call(const Variable& x, bool) override {
     check_input_compatible(x.shape(), -1);
     Variable y = x * scale;
-    return o_.use_offset() ? y + offset : y;
+    return options_.use_offset() ? y + offset : y;
   }
-  std::string extra_repr() const override {
-    return "use_offset=" + config_bool(o_.use_offset());
-  }
-
- private:
-  ScaleOptions o_;
 };
 
 std::vector<std::string> names(const std::vector<Variable>& vs) {
@@ -58,7 +52,7 @@ std::vector<std::string> names(const std::vector<Variable>& vs) {
 }
 }  // namespace
 
-TEST_CASE("builds on the first call only; weights named <scope>/<name>; collections") {
+TEST_CASE("builds on the first call only, weights named <scope>/<name>, collections") {
   reset_default_graph();
   Scale s;
   CHECK(s.name() == "scale");
@@ -163,7 +157,8 @@ TEST_CASE("trainable=false keeps weights out of TRAINABLE_VARIABLES, in GLOBAL_V
 
 TEST_CASE("weight regularizer: registered once at creation, evaluated on current values") {
   reset_default_graph();
-  Scale s(ScaleOptions().scale_initializer(initializers::constant(2.f))
+  Scale s(ScaleOptions()
+              .scale_initializer(initializers::constant(2.f))
               .scale_regularizer(regularizers::l2(0.1f)));
   CHECK(s.losses().empty());
   Variable x(Tensor{{1.f, 1.f, 1.f}});
@@ -186,7 +181,8 @@ TEST_CASE("weight regularizer: registered once at creation, evaluated on current
 
 TEST_CASE("constraint is stored on the variable, not applied at creation") {
   reset_default_graph();
-  Scale s(ScaleOptions().scale_initializer(initializers::constant(3.f))
+  Scale s(ScaleOptions()
+              .scale_initializer(initializers::constant(3.f))
               .scale_constraint(constraints::max_norm(1.f)));
   s(Variable(Tensor{{1.f, 1.f}}));
   TF_CHECK_CLOSE(s.scale.value(), (Tensor{3.f, 3.f}));
@@ -201,7 +197,8 @@ TEST_CASE("constraint is stored on the variable, not applied at creation") {
 
 TEST_CASE("activity regularizer: reg(output) / batch per call") {
   reset_default_graph();
-  Scale s(ScaleOptions().activity_regularizer(regularizers::l1(0.5f))
+  Scale s(ScaleOptions()
+              .activity_regularizer(regularizers::l1(0.5f))
               .scale_initializer(initializers::constant(2.f)));
   Variable x(Tensor{{1.f, -1.f}, {2.f, 0.f}});  // y = 2x, sum|y| = 8, batch 2
   s(x);
@@ -268,8 +265,9 @@ TEST_CASE("bad input: rank spec, channel change, bad initializer shape, duplicat
   TF_CHECK_ERROR(s(Variable()), "scale", "undefined");
 
   // An initializer returning another shape: the layer, the weight and both shapes are named.
-  Scale bad(ScaleOptions().scale_initializer(
-      [](const Shape&) { return Tensor(xt::zeros<float>({2, 2})); }));
+  Scale bad(ScaleOptions().scale_initializer([](const Shape&) {
+    return Tensor(xt::zeros<float>({2, 2}));
+  }));
   TF_CHECK_ERROR(bad(Variable(Tensor{{1.f, 2.f, 3.f}})), "scale_1: weight 'scale'", "(2, 2)",
                  "(3,)");
   CHECK_FALSE(bad.built());
@@ -302,7 +300,7 @@ class Early : public Layer {
 };
 }  // namespace
 
-TEST_CASE("a failing build is rolled back; add_weight only from build") {
+TEST_CASE("a failing build is rolled back, add_weight only from build") {
   reset_default_graph();
   Dup d;
   TF_CHECK_ERROR(d(Variable(Tensor{1.f})), "dup", "already has a weight named 'w'");
@@ -330,8 +328,12 @@ TEST_CASE("get_weights / set_weights") {
 TEST_CASE("get_config and pretty_print") {
   reset_default_graph();
   Scale s(ScaleOptions().name("sc").trainable(false));
-  CHECK(s.get_config() ==
-        Config{{"name", "sc"}, {"trainable", "false"}, {"use_offset", "false"}});
+  CHECK(s.get_config() == Config{{"name", "sc"},
+                                 {"trainable", "false"},
+                                 {"scale_initializer", "ones()"},
+                                 {"scale_regularizer", "None"},
+                                 {"scale_constraint", "None"},
+                                 {"use_offset", "false"}});
   CHECK(s.pretty_print() == "Scale(use_offset=false)");
   std::ostringstream os;
   os << s;
@@ -347,6 +349,6 @@ TEST_CASE("options: chainable setters and getters") {
   CHECK_FALSE(o.trainable());
   CHECK(o.use_offset());
   CHECK(o.activity_regularizer().name() == "l2");
-  CHECK(o.common().name == "n");
+  CHECK(o.common().name() == "n");
   CHECK(o.scale_initializer().name() == "ones");
 }

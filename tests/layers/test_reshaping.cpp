@@ -137,7 +137,7 @@ TEST_CASE("Permute: errors, config, pretty_print") {
   TF_CHECK_ERROR(Permute(PermuteOptions({0, 1})), "permute", "dims (0, 1)", "permutation of 1..2");
   TF_CHECK_ERROR(Permute(PermuteOptions({1, 1})), "dims (1, 1)");
   TF_CHECK_ERROR(Permute(PermuteOptions({1, 3})), "dims (1, 3)");
-  TF_CHECK_ERROR(Permute(PermuteOptions({})), "dims must not be empty");
+  TF_CHECK_ERROR(Permute(PermuteOptions(std::vector<int>{})), "dims must not be empty");
   Permute p(PermuteOptions({2, 1}).name("swap"));
   TF_CHECK_ERROR(p(Variable(iota({2, 3, 4, 5}))), "swap", "rank 3", "(2, 3, 4, 5)");
   CHECK(p.pretty_print() == "Permute(dims=(2, 1))");

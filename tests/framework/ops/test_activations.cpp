@@ -264,33 +264,33 @@ TEST_CASE("stability at large inputs: finite values and correct gradients") {
   CHECK(softplus(V(Tensor{-20.f})).value()(0) == doctest::Approx(2.0611536e-09).epsilon(1e-5));
 }
 
-TEST_CASE("Activation: from names, functions and callables") {
+TEST_CASE("NamedActivation: from names, functions and callables") {
   Tensor x{-1.f, 0.5f, 2.f};
-  Activation by_default;
+  NamedActivation by_default;
   CHECK(by_default.name() == "linear");
   CHECK(by_default.is_linear());
   TF_CHECK_CLOSE(by_default(V(x)).value(), x);
 
-  Activation by_name = "relu";
+  NamedActivation by_name = "relu";
   CHECK(by_name.name() == "relu");
   TF_CHECK_CLOSE(by_name(V(x)).value(), (Tensor{0.f, 0.5f, 2.f}));
-  Activation by_string = std::string("tanh");
+  NamedActivation by_string = std::string("tanh");
   CHECK(by_string.name() == "tanh");
 
   // An overloaded built-in (relu has a four-argument form) and plain ones keep their names.
-  Activation by_fn = tapeflow::activations::relu;
+  NamedActivation by_fn = tapeflow::activations::relu;
   CHECK(by_fn.name() == "relu");
   TF_CHECK_CLOSE(by_fn(V(x)).value(), (Tensor{0.f, 0.5f, 2.f}));
-  Activation by_ptr = &tapeflow::activations::sigmoid;
+  NamedActivation by_ptr = &tapeflow::activations::sigmoid;
   CHECK(by_ptr.name() == "sigmoid");
-  Activation soft = softmax;
+  NamedActivation soft = softmax;
   CHECK(soft.name() == "softmax");
 
-  Activation lambda = [](const Variable& v) { return relu(v, 0.5f); };
+  NamedActivation lambda = [](const Variable& v) { return relu(v, 0.5f); };
   CHECK(lambda.name() == "custom");
   TF_CHECK_CLOSE(lambda(V(x)).value(), (Tensor{-0.5f, 0.5f, 2.f}));
   int calls = 0;
-  Activation capturing(
+  NamedActivation capturing(
       [&calls](const Variable& v) {
         ++calls;
         return mul(v, scalar(2.f));
@@ -300,23 +300,23 @@ TEST_CASE("Activation: from names, functions and callables") {
   TF_CHECK_CLOSE(capturing(V(x)).value(), (Tensor{-2.f, 1.f, 4.f}));
   CHECK(calls == 1);
   ActivationFn fn = [](const Variable& v) { return neg(v); };
-  Activation from_fn = fn;
+  NamedActivation from_fn = fn;
   CHECK(from_fn.name() == "custom");
   TF_CHECK_CLOSE(from_fn(V(x)).value(), (Tensor{1.f, -0.5f, -2.f}));
 
   // Reassignment, as a layer option would do.
-  Activation a;
+  NamedActivation a;
   a = "elu";
   CHECK(a.name() == "elu");
   a = gelu;
   CHECK(a.name() == "gelu");
 
   // Gradients flow through an Activation.
-  Activation sp = "softplus";
+  NamedActivation sp = "softplus";
   TF_GRADCHECK([sp](auto& v) { return sp(v[0]); }, {random_tensor({4}, 3)});
 }
 
-TEST_CASE("Activation: every name maps to its function; unknown names are errors") {
+TEST_CASE("NamedActivation: every name maps to its function, unknown names are errors") {
   std::vector<std::string> n = names();
   REQUIRE(n.size() == 17);
   CHECK(n.front() == "linear");
@@ -345,13 +345,13 @@ TEST_CASE("Activation: every name maps to its function; unknown names are errors
   for (const auto& p : pairs) {
     CAPTURE(std::string(p.name));
     CHECK(std::find(n.begin(), n.end(), p.name) != n.end());
-    Activation a = get(p.name);
+    NamedActivation a = get(p.name);
     CHECK(a.name() == p.name);
     TF_CHECK_CLOSE(a(V(x)).value(), p.f(V(x)).value());
   }
   TF_CHECK_ERROR(get("Relu"), "activation", "unknown activation 'Relu'", "relu", "softmax",
                  "hard_sigmoid");
-  TF_CHECK_ERROR(Activation("swishy"), "activation", "'swishy'", "silu");
-  TF_CHECK_ERROR(Activation(static_cast<const char*>(nullptr)), "activation", "null");
-  TF_CHECK_ERROR(Activation(ActivationFn(), "empty"), "activation", "'empty'", "empty");
+  TF_CHECK_ERROR(NamedActivation("swishy"), "activation", "'swishy'", "silu");
+  TF_CHECK_ERROR(NamedActivation(static_cast<const char*>(nullptr)), "activation", "null");
+  TF_CHECK_ERROR(NamedActivation(ActivationFn(), "empty"), "activation", "'empty'", "empty");
 }
