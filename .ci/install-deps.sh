@@ -2,11 +2,13 @@
 # Installs what tapeflow needs on Debian 12, as root. Idempotent: does nothing when all is there.
 #   bash .ci/install-deps.sh          build + test dependencies
 #   bash .ci/install-deps.sh --bench  also libtorch, for bench/ (the comparison benchmark)
+#   bash .ci/install-deps.sh --lint   also clang-format, for .ci/check-format.sh
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
       xtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
       libboost-serialization-dev doctest-dev libdnnl-dev)
 [ "${1:-}" = "--bench" ] && pkgs+=(libtorch-dev)
+[ "${1:-}" = "--lint" ] && pkgs+=(clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

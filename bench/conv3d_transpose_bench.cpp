@@ -9,9 +9,9 @@
 // conv workspace, and the backend's own sgemm GFLOP/s. Then one training step of a small 3-D
 // generator in both frameworks.
 #include <cblas.h>
-#include <unistd.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,14 +22,14 @@
 #include <string>
 #include <vector>
 
-#include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
-#include "tapeflow/framework/runtime/gemm.hpp"
+#include "tapeflow/framework/ops/activations.hpp"
 #include "tapeflow/framework/ops/losses.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
-#include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/layers/batch_normalization.hpp"
 #include "tapeflow/layers/conv3d_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
@@ -52,10 +52,11 @@ struct Args {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "error: %s\nusage: conv3d_transpose_bench [--reps N>=7] [--warmup N] [--threads N]"
-               " [--backend openblas|onednn|all] [--workload NAME] [--no-generator] [--tapeflow-only]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "error: %s\nusage: conv3d_transpose_bench [--reps N>=7] [--warmup N] [--threads N]"
+      " [--backend openblas|onednn|all] [--workload NAME] [--no-generator] [--tapeflow-only]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -71,17 +72,26 @@ Args parse(int argc, char** argv) {
       std::string v = value();
       char* end = nullptr;
       long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < lo || n > 1000) usage(k + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+      if (v.empty() || *end || n < lo || n > 1000)
+        usage(k + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
       return int(n);
     };
-    if (k == "--reps") a.reps = number(7);
-    else if (k == "--warmup") a.warmup = number(0);
-    else if (k == "--threads") a.threads = number(1);
-    else if (k == "--backend") a.backend = value();
-    else if (k == "--workload") a.workload = value();
-    else if (k == "--no-generator") a.generator = false;
-    else if (k == "--tapeflow-only") a.torch = false;
-    else usage("unknown argument '" + k + "'");
+    if (k == "--reps")
+      a.reps = number(7);
+    else if (k == "--warmup")
+      a.warmup = number(0);
+    else if (k == "--threads")
+      a.threads = number(1);
+    else if (k == "--backend")
+      a.backend = value();
+    else if (k == "--workload")
+      a.workload = value();
+    else if (k == "--no-generator")
+      a.generator = false;
+    else if (k == "--tapeflow-only")
+      a.torch = false;
+    else
+      usage("unknown argument '" + k + "'");
   }
   if (a.backend != "all" && a.backend != "openblas" && a.backend != "onednn")
     usage("--backend expects openblas, onednn or all, got '" + a.backend + "'");
@@ -190,10 +200,10 @@ struct Row {
 
 Row run_workload(const Workload& w, const Args& args, const std::string& backend) {
   // tapeflow: channels_last input, layer with bias.
-  tf::Tensor x_cl = tf::random::uniform({std::size_t(w.batch), std::size_t(w.size),
-                                         std::size_t(w.size), std::size_t(w.size),
-                                         std::size_t(w.cin)},
-                                        -1.f, 1.f, 1);
+  tf::Tensor x_cl =
+      tf::random::uniform({std::size_t(w.batch), std::size_t(w.size), std::size_t(w.size),
+                           std::size_t(w.size), std::size_t(w.cin)},
+                          -1.f, 1.f, 1);
   L::Conv3DTranspose layer(
       L::Conv3DTransposeOptions(w.filters, w.k).strides(w.s).padding(w.padding));
   tf::Variable x(x_cl);
@@ -201,7 +211,8 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
   tf::Shape yshape(y0.value().shape().begin(), y0.value().shape().end());
   tf::Variable gy(tf::random::uniform(yshape, -1.f, 1.f, 2));
 
-  // libtorch: the same values in NCDHW; kernel (in, out, kd, kh, kw) from TF's (kd, kh, kw, out, in).
+  // libtorch: the same values in NCDHW; kernel (in, out, kd, kh, kw) from TF's (kd, kh, kw, out,
+  // in).
   long pad, out_pad;
   torch_padding(w, pad, out_pad);
   torch::nn::ConvTranspose3d conv(torch::nn::ConvTranspose3dOptions(w.cin, w.filters, w.k)
@@ -227,7 +238,8 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
   torch::Tensor tgy = torch::rand_like(ty0);
   if (ty0.size(2) != long(yshape[1]) || ty0.size(3) != long(yshape[2]) ||
       ty0.size(4) != long(yshape[3]))
-    std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n", w.name.c_str());
+    std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n",
+                 w.name.c_str());
 
   auto tf_fwd = [&] {
     tf::StopRecording pause;
@@ -264,7 +276,8 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
   r.th_fwd = t[1];
   r.tf_fb = t[2];
   r.th_fb = t[3];
-  r.gflop_fwd = 2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
+  r.gflop_fwd =
+      2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
   r.workspace = tf::kernels::conv_workspace_peak_bytes();
   return r;
 }
@@ -300,17 +313,18 @@ GenResult run_generator(const Args& args) {
   for (L::Layer* l : std::initializer_list<L::Layer*>{&fc, &up1, &bn1, &up2, &bn2, &up3})
     for (auto& v : l->trainable_variables()) vars.push_back(v);
   auto tf_step = [&] {
-    opt.minimize([&] { return tf::losses::mean_squared_error(tf::Variable(target), forward(true)); },
-                 vars);
+    opt.minimize(
+        [&] { return tf::losses::mean_squared_error(tf::Variable(target), forward(true)); }, vars);
   };
 
   namespace nn = torch::nn;
-  nn::Sequential gen(nn::Linear(latent, 4 * 4 * 4 * 128), nn::Unflatten(1, std::vector<long>{128, 4, 4, 4}),
-                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(128, 64, 4).stride(2).padding(1)),
-                     nn::BatchNorm3d(64), nn::ReLU(),
-                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(64, 32, 4).stride(2).padding(1)),
-                     nn::BatchNorm3d(32), nn::ReLU(),
-                     nn::ConvTranspose3d(nn::ConvTranspose3dOptions(32, 1, 4).stride(2).padding(1)));
+  nn::Sequential gen(
+      nn::Linear(latent, 4 * 4 * 4 * 128), nn::Unflatten(1, std::vector<long>{128, 4, 4, 4}),
+      nn::ConvTranspose3d(nn::ConvTranspose3dOptions(128, 64, 4).stride(2).padding(1)),
+      nn::BatchNorm3d(64), nn::ReLU(),
+      nn::ConvTranspose3d(nn::ConvTranspose3dOptions(64, 32, 4).stride(2).padding(1)),
+      nn::BatchNorm3d(32), nn::ReLU(),
+      nn::ConvTranspose3d(nn::ConvTranspose3dOptions(32, 1, 4).stride(2).padding(1)));
   torch::optim::Adam topt(gen->parameters(), torch::optim::AdamOptions(1e-3));
   torch::Tensor tz = torch::randn({batch, latent});
   torch::Tensor ttarget = torch::rand({batch, 1, 32, 32, 32});
@@ -354,7 +368,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> backends;
   for (std::string b : {"openblas", "onednn"}) {
     if (args.backend != "all" && args.backend != b) continue;
-    tf::gemm::Backend be = b == "openblas" ? tf::gemm::Backend::openblas : tf::gemm::Backend::onednn;
+    tf::gemm::Backend be =
+        b == "openblas" ? tf::gemm::Backend::openblas : tf::gemm::Backend::onednn;
     if (!tf::gemm::available(be)) {
       if (args.backend == b) usage("backend '" + b + "' was not compiled in");
       std::printf("(backend %s not compiled in: skipped)\n", b.c_str());
@@ -364,15 +379,17 @@ int main(int argc, char** argv) {
   }
 
   const std::vector<Workload> workloads = {
-      {"gan", 8, 8, 128, 64, 4, 2, "same"},   {"unet", 2, 16, 64, 32, 2, 2, "valid"},
-      {"k3s1", 4, 16, 32, 32, 3, 1, "same"},  {"k3s2", 2, 12, 16, 16, 3, 2, "same"},
+      {"gan", 8, 8, 128, 64, 4, 2, "same"},  {"unet", 2, 16, 64, 32, 2, 2, "valid"},
+      {"k3s1", 4, 16, 32, 32, 3, 1, "same"}, {"k3s2", 2, 12, 16, 16, 3, 2, "same"},
       {"big", 1, 32, 64, 32, 3, 2, "same"},
   };
 
-  std::printf("conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
-              "tapeflow channels_last vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d threads "
-              "and at 1 thread; 'ratio' = libtorch ms / tapeflow ms)\n",
-              args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads);
+  std::printf(
+      "conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
+      "tapeflow channels_last vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d "
+      "threads "
+      "and at 1 thread; 'ratio' = libtorch ms / tapeflow ms)\n",
+      args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads);
   std::vector<Row> rows;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);
@@ -384,18 +401,19 @@ int main(int argc, char** argv) {
       if (!args.workload.empty() && args.workload != w.name) continue;
       Row r = run_workload(w, args, b);
       rows.push_back(r);
-      std::printf("%-6s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %9s\n",
-                  r.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3,
-                  r.th_fwd / r.tf_fwd, r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3,
-                  r.th_fb / r.tf_fb, 100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak,
-                  mib(r.workspace).c_str());
+      std::printf(
+          "%-6s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %9s\n",
+          r.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3, r.th_fwd / r.tf_fwd,
+          r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb,
+          100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
       std::fflush(stdout);
     }
     if (args.generator) {
       GenResult g = run_generator(args);
-      std::printf("generator training step (batch 8, 4^3 -> 32^3): tapeflow %.1f ms, libtorch %.1f ms, "
-                  "ratio %.2fx\n",
-                  g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
+      std::printf(
+          "generator training step (batch 8, 4^3 -> 32^3): tapeflow %.1f ms, libtorch %.1f ms, "
+          "ratio %.2fx\n",
+          g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
     }
   }
   // Workspace must not grow with the batch: the gan layer at three batch sizes.
@@ -408,7 +426,8 @@ int main(int argc, char** argv) {
     tape.watch(x);
     tf::Variable y = layer(x);
     tape.gradient(y, {x, layer.kernel()});
-    std::printf("  batch %ld: %s MiB", batch, mib(tf::kernels::conv_workspace_peak_bytes()).c_str());
+    std::printf("  batch %ld: %s MiB", batch,
+                mib(tf::kernels::conv_workspace_peak_bytes()).c_str());
   }
   std::printf("\npeak RSS of the process: %ld MiB\n", peak_rss_mib());
   return 0;

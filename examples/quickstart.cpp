@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <random>
 #include <string>
-
 #include <tapeflow.hpp>
 
 namespace tf = tapeflow;
@@ -44,7 +43,8 @@ tf::Tensor downsample(const tf::Tensor& v) {
   for (std::size_t b = 0; b < batch; ++b)
     for (std::size_t z = 0; z < 2 * n; ++z)
       for (std::size_t y = 0; y < 2 * n; ++y)
-        for (std::size_t x = 0; x < 2 * n; ++x) out(b, z / 2, y / 2, x / 2, 0) += v(b, z, y, x, 0) / 8.f;
+        for (std::size_t x = 0; x < 2 * n; ++x)
+          out(b, z / 2, y / 2, x / 2, 0) += v(b, z, y, x, 0) / 8.f;
   return out;
 }
 
@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
   for (std::size_t b = 0; b < 8; ++b)
     for (std::size_t z = 0; z < 16; ++z)
       for (std::size_t y = 0; y < 16; ++y)
-        for (std::size_t x = 0; x < 16; ++x) nearest(b, z, y, x, 0) = test_lo.value()(b, z / 2, y / 2, x / 2, 0);
+        for (std::size_t x = 0; x < 16; ++x)
+          nearest(b, z, y, x, 0) = test_lo.value()(b, z / 2, y / 2, x / 2, 0);
   float base = tf::losses::mean_squared_error(tf::Variable(test_hi), tf::Variable(nearest)).item();
   std::printf("trained %d steps in %.1f s (%.1f steps/s); loss %.5f -> %.5f\n", steps, secs,
               steps / secs, static_cast<double>(first), static_cast<double>(last));

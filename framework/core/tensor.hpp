@@ -1,13 +1,13 @@
 #pragma once
-/// Basic types shared by the whole library: `Tensor`, `Shape` and the `Error` exception.
+/// Basic types shared by the whole library: `Tensor` and `Shape` (errors: errors.hpp).
 #include <cstddef>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
 #include <xtensor/xarray.hpp>
 
+#include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/core/memory.hpp"
 
 namespace tapeflow {
@@ -17,14 +17,6 @@ namespace tapeflow {
 using Tensor = xt::xarray<float, xt::layout_type::row_major, memory::Allocator<float>>;
 /// A tensor shape.
 using Shape = std::vector<std::size_t>;
-
-/// Every error tapeflow reports about bad input or misuse. The message starts with the op or
-/// layer name, then the argument and the values involved.
-/// Example: `try { reshape(x, {7}); } catch (const tapeflow::Error& e) { puts(e.what()); }`
-class Error : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 /// "(2, 3, 4)" for a shape.
 template <class S>
@@ -40,9 +32,6 @@ std::string shape_str(const S& shape) {
   os << ')';
   return os.str();
 }
-
-/// Throws `Error("<where>: <what>")`.
-[[noreturn]] void fail(const std::string& where, const std::string& what);
 
 /// Shape of a tensor as a `Shape`.
 inline Shape shape_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end()); }

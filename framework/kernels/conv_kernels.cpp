@@ -6,10 +6,10 @@
 #include <optional>
 #include <sstream>
 
-#include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/core/memory.hpp"
-#include "tapeflow/framework/runtime/parallel.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/framework/runtime/gemm.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow::kernels {
 
@@ -20,8 +20,8 @@ std::atomic<std::size_t> workspace_live{0};
 std::atomic<std::size_t> workspace_peak{0};
 
 // An uninitialized float buffer whose size counts towards the workspace peak while alive. It
-// comes from tensor memory (framework/core/memory.hpp), whose cache reuses multi-MB buffers from call
-// to call (a fresh mapping's page faults would cost as much as the vol2col that fills it).
+// comes from tensor memory (framework/core/memory.hpp), whose cache reuses multi-MB buffers from
+// call to call (a fresh mapping's page faults would cost as much as the vol2col that fills it).
 // Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run with
 // beta = 0, so zeroing would be a wasted pass over several MB.
 class Workspace {
@@ -134,6 +134,27 @@ void place(std::array<T, 3>& dst, const std::vector<T>& src, std::size_t rank, c
                     " values but the convolution has " + std::to_string(rank) + " spatial axes");
   for (std::size_t i = 0; i < rank; ++i) dst[3 - rank + i] = src[i];
 }
+
+// What both ways of making a geometry share: the rank, batch, channels and the kernel taps
+// (sizes, strides, dilation, leading pads), each checked against the rank.
+ConvGeometry with_taps(std::size_t rank, std::size_t batch, std::size_t image_channels,
+                       std::size_t grid_channels, const std::vector<std::size_t>& kernel,
+                       const std::vector<std::size_t>& stride,
+                       const std::vector<std::size_t>& dilation,
+                       const std::vector<long>& pad_before, const std::string& where) {
+  if (rank < 1 || rank > 3)
+    fail_shape(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
+  ConvGeometry g;
+  g.rank = rank;
+  g.batch = batch;
+  g.image_channels = image_channels;
+  g.grid_channels = grid_channels;
+  place(g.kernel, kernel, rank, "kernel size", where);
+  place(g.stride, stride, rank, "strides", where);
+  place(g.dilation, dilation, rank, "dilation", where);
+  place(g.pad_before, pad_before, rank, "pad_before", where);
+  return g;
+}
 }  // namespace
 
 ConvGeometry ConvGeometry::forward(std::size_t rank, std::size_t batch,
@@ -144,28 +165,20 @@ ConvGeometry ConvGeometry::forward(std::size_t rank, std::size_t batch,
                                    const std::vector<std::size_t>& dilation,
                                    const std::vector<long>& pad_before,
                                    const std::vector<long>& pad_after, const std::string& where) {
-  if (rank < 1 || rank > 3)
-    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
-  ConvGeometry g;
-  g.rank = rank;
-  g.batch = batch;
-  g.image_channels = image_channels;
-  g.grid_channels = grid_channels;
+  ConvGeometry g = with_taps(rank, batch, image_channels, grid_channels, kernel, stride, dilation,
+                             pad_before, where);
   place(g.image, image, rank, "image size", where);
-  place(g.kernel, kernel, rank, "kernel size", where);
-  place(g.stride, stride, rank, "strides", where);
-  place(g.dilation, dilation, rank, "dilation", where);
-  place(g.pad_before, pad_before, rank, "pad_before", where);
   std::array<long, 3> after{0, 0, 0};
   place(after, pad_after, rank, "pad_after", where);
   g.validate(where);
   for (std::size_t a = 3 - rank; a < 3; ++a) {
     long span = long(g.image[a]) + g.pad_before[a] + after[a] - long(g.dilated_kernel(a));
     if (span < 0)
-      fail(where, "spatial axis " + std::to_string(a - (3 - rank)) + ": the padded input (" +
-                      std::to_string(g.image[a]) + " + " + std::to_string(g.pad_before[a]) + " + " +
-                      std::to_string(after[a]) + ") is smaller than the dilated kernel (" +
-                      std::to_string(g.dilated_kernel(a)) + ")");
+      fail_shape(where, "spatial axis " + std::to_string(a - (3 - rank)) + ": the padded input (" +
+                            std::to_string(g.image[a]) + " + " + std::to_string(g.pad_before[a]) +
+                            " + " + std::to_string(after[a]) +
+                            ") is smaller than the dilated kernel (" +
+                            std::to_string(g.dilated_kernel(a)) + ")");
     g.grid[a] = std::size_t(span) / g.stride[a] + 1;
   }
   return g;
@@ -177,19 +190,10 @@ ConvGeometry ConvGeometry::explicit_sizes(
     const std::vector<std::size_t>& kernel, const std::vector<std::size_t>& stride,
     const std::vector<std::size_t>& dilation, const std::vector<long>& pad_before,
     const std::string& where) {
-  if (rank < 1 || rank > 3)
-    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
-  ConvGeometry g;
-  g.rank = rank;
-  g.batch = batch;
-  g.image_channels = image_channels;
-  g.grid_channels = grid_channels;
+  ConvGeometry g = with_taps(rank, batch, image_channels, grid_channels, kernel, stride, dilation,
+                             pad_before, where);
   place(g.image, image, rank, "output size", where);
   place(g.grid, grid, rank, "input size", where);
-  place(g.kernel, kernel, rank, "kernel size", where);
-  place(g.stride, stride, rank, "strides", where);
-  place(g.dilation, dilation, rank, "dilation", where);
-  place(g.pad_before, pad_before, rank, "pad_before", where);
   g.validate(where);
   return g;
 }
@@ -207,7 +211,7 @@ bool ConvGeometry::identity_cols() const {
 
 void ConvGeometry::validate(const std::string& where) const {
   if (rank < 1 || rank > 3)
-    fail(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
+    fail_shape(where, "expected 1 to 3 spatial axes, got " + std::to_string(rank));
   auto positive = [&](const std::array<std::size_t, 3>& v, const char* what) {
     for (std::size_t a = 0; a < 3; ++a)
       if (v[a] == 0)
@@ -265,7 +269,8 @@ void vol2col_serial(const ConvGeometry& g, const float* image, std::size_t p0, s
 
 // Rows per parallel chunk: enough work (~64 KB of columns) to pay for a wake-up.
 std::size_t row_grain(const ConvGeometry& g) {
-  return std::max<std::size_t>(1, (std::size_t(16) << 10) / std::max<std::size_t>(1, g.col_width()));
+  return std::max<std::size_t>(1,
+                               (std::size_t(16) << 10) / std::max<std::size_t>(1, g.col_width()));
 }
 }  // namespace
 
@@ -357,7 +362,8 @@ std::size_t reach(const ConvGeometry& g, std::size_t p, bool last) {
       c[a] = last ? I - 1 : 0;
       continue;
     }
-    long v = q[a] * long(g.stride[a]) - g.pad_before[a] + (last ? long(g.dilated_kernel(a)) - 1 : 0);
+    long v =
+        q[a] * long(g.stride[a]) - g.pad_before[a] + (last ? long(g.dilated_kernel(a)) - 1 : 0);
     if (v < 0) {
       v = 0;
       clamped = !last;  // below the image: a lower bound continues with 0s, an upper one with 0
@@ -384,7 +390,7 @@ struct GatherCtx {
 // The gather of image positions [e_first + a, e_first + b). Compiled for AVX2 as well (picked
 // at load time where the processor has it): the inner adds are short channel rows.
 __attribute__((target_clones("avx2", "default"))) void gather_range(const GatherCtx& c,
-                                                                     std::size_t a, std::size_t b) {
+                                                                    std::size_t a, std::size_t b) {
   const auto& [az, ay, ax, cols, image, p0, p1, e_first, C, W, G1, G2, I0, I1, I2, K1, K2,
                grid_plane, partial] = c;
   std::size_t e = e_first + a;
@@ -422,8 +428,8 @@ __attribute__((target_clones("avx2", "default"))) void gather_range(const Gather
   }
 }
 
-void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* cols,
-                    std::size_t p0, std::size_t p1, float* image) {
+void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* cols, std::size_t p0,
+                    std::size_t p1, float* image) {
   if (p1 <= p0) return;
   // A gather over the image, not a scatter over the columns: each image position sums the
   // column entries that read it, so threads own disjoint image ranges (no races, and a sum
@@ -441,8 +447,8 @@ void col2vol_gather(const ConvGeometry& g, const ImageTaps& taps, const float* c
   const auto& ax = taps.x;
   // A slab holding every grid position (the common case) needs no range test per tap.
   const bool partial = !(p0 == 0 && p1 == g.grid_positions());
-  const GatherCtx ctx{az, ay, ax, cols, image, p0, p1, e_first, C, W, G1, G2, I0, I1, I2, K1, K2,
-                      grid_plane, partial};
+  const GatherCtx ctx{az, ay, ax, cols, image, p0, p1, e_first,    C,      W,
+                      G1, G2, I0, I1,   I2,    K1, K2, grid_plane, partial};
   parallel_for(e_last - e_first + 1, std::max<std::size_t>(1, 2048 / std::max<std::size_t>(1, C)),
                [&](std::size_t a, std::size_t b) { gather_range(ctx, a, b); });
 }
@@ -525,15 +531,15 @@ constexpr std::size_t kBlockCols = 1024;
 
 // out[i] += src[i] over n floats.
 __attribute__((target_clones("avx2", "default"))) void add_rows(float* __restrict out,
-                                                              const float* __restrict src,
-                                                              std::size_t n) {
+                                                                const float* __restrict src,
+                                                                std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] += src[i];
 }
 // out[i] = src[i] + bias[i % C] (no bias: a copy) over n floats; n is a multiple of C.
 __attribute__((target_clones("avx2", "default"))) void store_rows(float* __restrict out,
-                                                                const float* __restrict src,
-                                                                const float* __restrict bias,
-                                                                std::size_t n, std::size_t C) {
+                                                                  const float* __restrict src,
+                                                                  const float* __restrict bias,
+                                                                  std::size_t n, std::size_t C) {
   if (!bias) {
     std::memcpy(out, src, n * sizeof(float));
     return;
@@ -556,8 +562,8 @@ void fill_bias(float* out, std::size_t positions, std::size_t C, const float* bi
 // every image position has exactly one source). Each image position is owned by one thread and
 // receives its terms in grid order, so the sums do not depend on the thread count.
 void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float* kernel,
-                           const float* bias, float* image, std::size_t plane0,
-                           std::size_t plane1, float* tile, bool exact) {
+                           const float* bias, float* image, std::size_t plane0, std::size_t plane1,
+                           float* tile, bool exact) {
   const std::size_t Co = g.image_channels, Ci = g.grid_channels;
   const std::size_t I0 = g.image[0], I1 = g.image[1], I2 = g.image[2];
   const std::size_t G0 = g.grid[0], G1 = g.grid[1], G2 = g.grid[2];
@@ -599,8 +605,8 @@ void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float
         const long z_lo = std::max(t_lo, long(b0)), z_hi = std::min(t_hi, long(b1));
         for (std::size_t r0 = 0; r0 < plane_rows; r0 += rows_per_tile) {
           const std::size_t r1 = std::min(plane_rows, r0 + rows_per_tile);
-          gemm::sgemm_serial(false, true, r1 - r0, cols, Ci, 1.f, grid + (grid_base + r0) * Ci,
-                             Ci, kernel + b0 * tap_plane * Ci, Ci, 0.f, tile, cols);
+          gemm::sgemm_serial(false, true, r1 - r0, cols, Ci, 1.f, grid + (grid_base + r0) * Ci, Ci,
+                             kernel + b0 * tap_plane * Ci, Ci, 0.f, tile, cols);
           for (std::size_t r = r0; r < r1; ++r) {
             const long qy = long(r / G2), qx = long(r % G2);
             long y_lo, y_hi, x_lo, x_hi;

@@ -38,8 +38,7 @@ std::vector<long long> config_get_ints(const std::string& where, const Config& c
                                        const std::vector<long long>& fallback);
 std::optional<std::uint64_t> config_get_seed(const std::string& where, const Config& c,
                                              const std::string& key = "seed");
-std::string config_get_string(const Config& c, const std::string& key,
-                              const std::string& fallback);
+std::string config_get_string(const Config& c, const std::string& key, const std::string& fallback);
 
 /// `name(k1=v1, k2=v2)` with keys in map order; `name()` for an empty config.
 std::string config_repr(const std::string& name, const Config& c);

@@ -30,20 +30,23 @@ using detail::GraphImpl;
 Graph::Graph() : impl_(std::make_shared<GraphImpl>()) {}
 
 Graph::EntryId Graph::add_to_collection(const std::string& key, const Variable& v) {
-  if (!v.defined()) fail("Graph.add_to_collection", "collection '" + key + "': the variable is undefined");
+  if (!v.defined())
+    fail("Graph.add_to_collection", "collection '" + key + "': the variable is undefined");
   EntryId id = impl_->next_id++;
   impl_->collections[key].push_back({id, v, nullptr, v.name()});
   return id;
 }
 
-Graph::EntryId Graph::add_to_collection(const std::string& key, LossFn fn, const std::string& name) {
+Graph::EntryId Graph::add_to_collection(const std::string& key, LossFn fn,
+                                        const std::string& name) {
   if (!fn) fail("Graph.add_to_collection", "collection '" + key + "': the callable is empty");
   EntryId id = impl_->next_id++;
   impl_->collections[key].push_back({id, Variable(), std::move(fn), name});
   return id;
 }
 
-std::vector<Variable> Graph::get_collection(const std::string& key, const std::string& scope) const {
+std::vector<Variable> Graph::get_collection(const std::string& key,
+                                            const std::string& scope) const {
   std::vector<Variable> out;
   auto it = impl_->collections.find(key);
   if (it == impl_->collections.end()) return out;
@@ -114,7 +117,9 @@ std::string Graph::unique_name(const std::string& base) {
   return name;
 }
 
-bool Graph::is_name_used(const std::string& name) const { return impl_->used_names.count(name) > 0; }
+bool Graph::is_name_used(const std::string& name) const {
+  return impl_->used_names.count(name) > 0;
+}
 
 Graph::NameScope::NameScope(const Graph& g, const std::string& name) : impl_(g.impl_) {
   if (name.empty()) fail("Graph.name_scope", "the scope name is empty");
@@ -177,7 +182,9 @@ Graph::EntryId add_to_collection(const std::string& key, LossFn fn, const std::s
 std::vector<Variable> get_collection(const std::string& key, const std::string& scope) {
   return get_default_graph().get_collection(key, scope);
 }
-Graph::NameScope name_scope(const std::string& name) { return get_default_graph().name_scope(name); }
+Graph::NameScope name_scope(const std::string& name) {
+  return get_default_graph().name_scope(name);
+}
 std::vector<Variable> global_variables(const std::string& scope) {
   return get_collection(GraphKeys::GLOBAL_VARIABLES, scope);
 }

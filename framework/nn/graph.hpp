@@ -88,7 +88,9 @@ class Graph {
     std::shared_ptr<detail::GraphImpl> impl_;
   };
   /// Example: `auto s = g.name_scope("encoder");`
-  [[nodiscard]] NameScope name_scope(const std::string& name) const { return NameScope(*this, name); }
+  [[nodiscard]] NameScope name_scope(const std::string& name) const {
+    return NameScope(*this, name);
+  }
   /// "outer/inner", or "" outside any scope.
   std::string current_name_scope() const;
   /// `current_name_scope() + "/" + name` (just `name` outside any scope).

@@ -1,11 +1,10 @@
 #include "tapeflow/framework/ops/conv.hpp"
 
-#include "tapeflow/framework/runtime/parallel.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <xtensor/xbuilder.hpp>
 
+#include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 
@@ -35,8 +34,8 @@ Shape kernel_shape(const ConvGeometry& g) {
 void expect_shape(const char* op, const char* what, const Variable& v, const Shape& expected,
                   const ConvGeometry& g) {
   if (v.shape() != expected)
-    fail(op, std::string(what) + " has shape " + shape_str(v.shape()) + " but the geometry (" +
-                 g.str() + ") needs " + shape_str(expected));
+    fail_shape(op, std::string(what) + " has shape " + shape_str(v.shape()) +
+                       " but the geometry (" + g.str() + ") needs " + shape_str(expected));
 }
 
 // Recording helpers. Each backward captures only the operands it needs, decided by which
@@ -128,11 +127,6 @@ void record_kernel_grad(const Variable& image, const Variable& grid, const Varia
       });
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string values_str(const std::vector<long>& v) { return shape_str(v); }
 
 // One value for every axis, or one per axis; each at least `min_value`.
@@ -163,8 +157,8 @@ Frame frame(const char* where, const Variable& x, const Variable& kernel, const 
   Frame f;
   const std::size_t xr = x.dim();
   if (xr < 3 || xr > 5)
-    fail(where, "x must have rank 3 to 5 (batch, spatial axes, channels), got shape " +
-                    shape_str(x.shape()));
+    fail_shape(where, "x must have rank 3 to 5 (batch, spatial axes, channels), got shape " +
+                          shape_str(x.shape()));
   f.rank = xr - 2;
   if (kernel.dim() != xr)
     fail(where,
@@ -178,13 +172,14 @@ Frame frame(const char* where, const Variable& x, const Variable& kernel, const 
   const std::size_t cin = f.xs.back();
   const std::size_t kin = transpose ? f.ks[xr - 1] : f.ks[xr - 2];
   if (kin != cin)
-    fail(where, "kernel has shape " + shape_str(f.ks) + " whose in_channels axis (" +
-                    (transpose ? "last" : "second to last") + ") is " + std::to_string(kin) +
-                    " but x has " + std::to_string(cin) + " channels (shape " +
-                    shape_str(x.shape()) + ", " + lower(o.data_format()) + ")");
+    fail_shape(where, "kernel has shape " + shape_str(f.ks) + " whose in_channels axis (" +
+                          (transpose ? "last" : "second to last") + ") is " + std::to_string(kin) +
+                          " but x has " + std::to_string(cin) + " channels (shape " +
+                          shape_str(x.shape()) + ", " + detail::to_lower(o.data_format()) + ")");
   for (std::size_t a = 0; a < f.rank; ++a) {
     if (f.ks[a] == 0)
-      fail(where, "kernel has shape " + shape_str(f.ks) + ": its spatial sizes must be positive");
+      fail_shape(where,
+                 "kernel has shape " + shape_str(f.ks) + ": its spatial sizes must be positive");
     f.kernel.push_back(long(f.ks[a]));
   }
   f.strides = per_axis(where, "strides", o.strides(), f.rank, 1);
@@ -234,7 +229,7 @@ void permute_channels(const float* in, float* out, std::size_t n, std::size_t c,
 namespace detail {
 
 std::string normalize_data_format(const std::string& where, const std::string& data_format) {
-  std::string f = lower(data_format);
+  std::string f = detail::to_lower(data_format);
   if (f != "channels_last" && f != "channels_first")
     fail(where, "unknown data_format '" + data_format +
                     "' (expected 'channels_last' or 'channels_first')");
@@ -242,7 +237,7 @@ std::string normalize_data_format(const std::string& where, const std::string& d
 }
 
 std::string normalize_padding(const std::string& where, const std::string& padding) {
-  std::string p = lower(padding);
+  std::string p = detail::to_lower(padding);
   if (p != "valid" && p != "same")
     fail(where, "unknown padding '" + padding + "' (expected 'valid' or 'same')");
   return p;
@@ -253,8 +248,8 @@ Variable conv_nd(const Variable& image, const Variable& kernel, const ConvGeomet
   expect_shape("conv", "image", image, image_shape(g), g);
   expect_shape("conv", "kernel", kernel, kernel_shape(g), g);
   if (bias.defined() && bias.shape() != Shape{g.grid_channels})
-    fail("conv", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
-                     std::to_string(g.grid_channels) + ",): one value per output channel");
+    fail_shape("conv", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
+                           std::to_string(g.grid_channels) + ",): one value per output channel");
   Tensor y = Tensor::from_shape(grid_shape(g));
   kernels::conv_forward(g, image.value().data(), kernel.value().data(), y.data(),
                         bias.defined() ? bias.value().data() : nullptr);
@@ -268,8 +263,9 @@ Variable conv_transpose_nd(const Variable& grid, const Variable& kernel, const C
   expect_shape("conv_transpose", "x", grid, grid_shape(g), g);
   expect_shape("conv_transpose", "kernel", kernel, kernel_shape(g), g);
   if (bias.defined() && bias.shape() != Shape{g.image_channels})
-    fail("conv_transpose", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
-                     std::to_string(g.image_channels) + ",): one value per output channel");
+    fail_shape("conv_transpose", "bias has shape " + shape_str(bias.shape()) + ", expected (" +
+                                     std::to_string(g.image_channels) +
+                                     ",): one value per output channel");
   Tensor y = Tensor::from_shape(image_shape(g));
   kernels::conv_transpose_forward(g, grid.value().data(), kernel.value().data(), y.data(),
                                   bias.defined() ? bias.value().data() : nullptr);
@@ -291,8 +287,8 @@ Variable conv_kernel_grad_nd(const Variable& image, const Variable& grid, const 
 Variable to_channels_last(const Variable& x) {
   Shape s = x.shape();
   if (s.size() < 3)
-    fail("to_channels_last",
-         "x must have rank >= 3 (batch, channels, spatial...), got shape " + shape_str(s));
+    fail_shape("to_channels_last",
+               "x must have rank >= 3 (batch, channels, spatial...), got shape " + shape_str(s));
   Shape o{s[0]};
   std::size_t sp = 1;
   for (std::size_t i = 2; i < s.size(); ++i) {
@@ -312,8 +308,8 @@ Variable to_channels_last(const Variable& x) {
 Variable to_channels_first(const Variable& x) {
   Shape s = x.shape();
   if (s.size() < 3)
-    fail("to_channels_first",
-         "x must have rank >= 3 (batch, spatial..., channels), got shape " + shape_str(s));
+    fail_shape("to_channels_first",
+               "x must have rank >= 3 (batch, spatial..., channels), got shape " + shape_str(s));
   Shape o{s[0], s.back()};
   std::size_t sp = 1;
   for (std::size_t i = 1; i + 1 < s.size(); ++i) {
@@ -355,11 +351,11 @@ Variable bias_add(const Variable& x, const Variable& bias, const std::string& da
   const bool first = channels_first_format(where, data_format);
   const Shape s = x.shape();
   if (s.size() < 2)
-    fail(where, "x must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
+    fail_shape(where, "x must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
   if (bias.dim() != 1 || bias.shape()[0] != (first ? s[1] : s.back()))
-    fail(where, "bias has shape " + shape_str(bias.shape()) + " but x has shape " + shape_str(s) +
-                    ": expected (" + std::to_string(first ? s[1] : s.back()) + ",) (" +
-                    (first ? "channels_first" : "channels_last") + ")");
+    fail_shape(where, "bias has shape " + shape_str(bias.shape()) + " but x has shape " +
+                          shape_str(s) + ": expected (" + std::to_string(first ? s[1] : s.back()) +
+                          ",) (" + (first ? "channels_first" : "channels_last") + ")");
   std::size_t outer, c, inner;
   channel_view(s, first, outer, c, inner);
   // One pass, split over threads: y = x + bias (channels are the last axis or axis 1).
@@ -400,15 +396,15 @@ Variable channel_sum(const Variable& g, const std::string& data_format) {
   const bool first = channels_first_format("channel_sum", data_format);
   const Shape s = g.shape();
   if (s.size() < 2)
-    fail("channel_sum", "g must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
+    fail_shape("channel_sum",
+               "g must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
   std::size_t outer, c, inner;
   channel_view(s, first, outer, c, inner);
   // Double accumulators: a bias gradient sums over batch and volume (millions of terms).
   // Threads sum fixed chunks of the outer axis; the chunk sums are added in chunk order.
   const float* pg = g.value().data();
-  const std::size_t parts =
-      std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(get_num_threads()),
-                                                     outer * c * inner / 65536));
+  const std::size_t parts = std::max<std::size_t>(
+      1, std::min<std::size_t>(std::size_t(get_num_threads()), outer * c * inner / 65536));
   std::vector<std::vector<double>> partial(parts, std::vector<double>(c, 0.0));
   parallel_parts(parts, [&](std::size_t part) {
     std::vector<double>& acc = partial[part];

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/kernels/conv_kernels.hpp"
 
 namespace tapeflow {
 

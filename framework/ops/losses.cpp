@@ -27,8 +27,8 @@ Variable align(const char* loss, const Variable& y_true, const Variable& y_pred)
   if (st == sp) return y_true;
   if (with_trailing_one(st) == sp || with_trailing_one(sp) == st)
     return reshape(y_true, as_long(sp));
-  fail(loss, "y_true has shape " + shape_str(st) + " but y_pred has shape " + shape_str(sp) +
-                 " (they must be equal, up to a trailing axis of length 1)");
+  fail_shape(loss, "y_true has shape " + shape_str(st) + " but y_pred has shape " + shape_str(sp) +
+                       " (they must be equal, up to a trailing axis of length 1)");
 }
 
 void check_smoothing(const char* loss, float label_smoothing) {
@@ -54,9 +54,9 @@ Variable sparse_cce(const LabelTensor& labels, const Variable& y_pred, bool from
          "y_pred has shape () but needs a class axis (labels have shape " + shape_str(sl) + ")");
   Shape lead(sp.begin(), sp.end() - 1);
   if (sl != lead && sl != with_trailing_one(lead))
-    fail(loss, "labels have shape " + shape_str(sl) + " but y_pred has shape " + shape_str(sp) +
-                   " (labels must have shape " + shape_str(lead) + " or " +
-                   shape_str(with_trailing_one(lead)) + ")");
+    fail_shape(loss, "labels have shape " + shape_str(sl) + " but y_pred has shape " +
+                         shape_str(sp) + " (labels must have shape " + shape_str(lead) + " or " +
+                         shape_str(with_trailing_one(lead)) + ")");
   std::size_t classes = sp.back();
   Tensor onehot = xt::zeros<float>(sp);
   const auto* lab = labels.data();

@@ -56,13 +56,13 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
   const char* where = "batch_norm";
   const Shape s = x.shape();
   if (s.size() < 2)
-    fail(where, "x must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
+    fail_shape(where, "x must have rank >= 2 (batch, ..., channels), got shape " + shape_str(s));
   const std::size_t C = s.back(), rows = x.value().size() / std::max<std::size_t>(1, C);
   for (const auto* p : {&gamma, &beta})
     if (p->defined() && p->shape() != Shape{C})
-      fail(where, std::string(p == &gamma ? "gamma" : "beta") + " has shape " +
-                      shape_str(p->shape()) + ", expected (" + std::to_string(C) +
-                      ",): one value per channel of x " + shape_str(s));
+      fail_shape(where, std::string(p == &gamma ? "gamma" : "beta") + " has shape " +
+                            shape_str(p->shape()) + ", expected (" + std::to_string(C) +
+                            ",): one value per channel of x " + shape_str(s));
   const float* px = x.value().data();
   const float* pg = gamma.defined() ? gamma.value().data() : nullptr;
   const float* pb = beta.defined() ? beta.value().data() : nullptr;
@@ -125,7 +125,8 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
           const float* pgy = gy.value().data();
           const float* pg = gamma.defined() ? gamma.value().data() : nullptr;
           // sg = sum(gy), sgx = sum(gy * xhat) per channel.
-          auto sg = channel_sums(rows, C, [&](std::size_t r, std::size_t c) { return pgy[r * C + c]; });
+          auto sg =
+              channel_sums(rows, C, [&](std::size_t r, std::size_t c) { return pgy[r * C + c]; });
           auto sgx = channel_sums(rows, C, [&](std::size_t r, std::size_t c) {
             return pgy[r * C + c] * (px[r * C + c] - mu[c]) * inv[c];
           });
@@ -143,8 +144,8 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
                        [&](std::size_t lo, std::size_t hi) {
                          for (std::size_t r = lo; r < hi; ++r)
                            for (std::size_t c = 0; c < C; ++c)
-                             pdx[r * C + c] = k[c] * (pgy[r * C + c] - a[c] -
-                                                      (px[r * C + c] - mu[c]) * b[c]);
+                             pdx[r * C + c] =
+                                 k[c] * (pgy[r * C + c] - a[c] - (px[r * C + c] - mu[c]) * b[c]);
                        });
           grads.push_back(Variable(std::move(dx)));
           std::vector<float> dg(C), db(C);

@@ -2,7 +2,6 @@
 // every other op file uses.
 #include <algorithm>
 #include <numeric>
-
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
@@ -19,9 +18,9 @@ Shape broadcast_shape(const char* op, const Shape& a, const Shape& b) {
     std::size_t da = i + a.size() >= n ? a[i + a.size() - n] : 1;
     std::size_t db = i + b.size() >= n ? b[i + b.size() - n] : 1;
     if (da != db && da != 1 && db != 1)
-      fail(op, "shapes " + shape_str(a) + " and " + shape_str(b) +
-                   " cannot be broadcast together (axis " + std::to_string(i) + ": " +
-                   std::to_string(da) + " vs " + std::to_string(db) + ")");
+      fail_shape(op, "shapes " + shape_str(a) + " and " + shape_str(b) +
+                         " cannot be broadcast together (axis " + std::to_string(i) + ": " +
+                         std::to_string(da) + " vs " + std::to_string(db) + ")");
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -94,8 +93,7 @@ Variable sub(const Variable& a, const Variable& b) {
       "sub", a, b, [](const Tensor& x, const Tensor& z) { return Tensor(x - z); },
       [&](const Variable&) {
         return [sa = a.shape(), sb = b.shape()](const Variable& g) {
-          return std::vector<Variable>{detail::unbroadcast(g, sa),
-                                       detail::unbroadcast(neg(g), sb)};
+          return std::vector<Variable>{detail::unbroadcast(g, sa), detail::unbroadcast(neg(g), sb)};
         };
       });
 }
@@ -135,8 +133,7 @@ Variable sum(const Variable& x, const Axes& axes, bool keepdims) {
   Shape xs = x.shape();
   Shape kept = xs;
   for (auto a : ax) kept[a] = 1;
-  Tensor v = ax.size() == xs.size() ? Tensor(xt::sum(x.value()))
-                                    : Tensor(xt::sum(x.value(), ax));
+  Tensor v = ax.size() == xs.size() ? Tensor(xt::sum(x.value())) : Tensor(xt::sum(x.value(), ax));
   if (keepdims) v.reshape(kept);
   Variable y = result(std::move(v));
   if (detail::recording({&x}))
@@ -165,13 +162,13 @@ Variable reshape(const Variable& x, const std::vector<long>& shape) {
   for (std::size_t i = 0; i < shape.size(); ++i) out[i] = static_cast<std::size_t>(shape[i]);
   if (infer >= 0) {
     if (known == 0 || n % static_cast<std::size_t>(known) != 0)
-      fail("reshape", "cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
-                          std::to_string(n) + " elements) to " + shape_str(shape));
+      fail_shape("reshape", "cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
+                                std::to_string(n) + " elements) to " + shape_str(shape));
     out[infer] = n / static_cast<std::size_t>(known);
   } else if (static_cast<std::size_t>(known) != n) {
-    fail("reshape", "cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
-                        std::to_string(n) + " elements) to " + shape_str(shape) + " (" +
-                        std::to_string(known) + " elements)");
+    fail_shape("reshape", "cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
+                              std::to_string(n) + " elements) to " + shape_str(shape) + " (" +
+                              std::to_string(known) + " elements)");
   }
   Tensor v = x.value();
   v.reshape(out);
@@ -186,7 +183,8 @@ Variable reshape(const Variable& x, const std::vector<long>& shape) {
 Variable broadcast_to(const Variable& x, const Shape& shape) {
   Shape xs = x.shape();
   if (detail::broadcast_shape("broadcast_to", xs, shape) != shape)
-    fail("broadcast_to", "cannot broadcast shape " + shape_str(xs) + " to " + shape_str(shape));
+    fail_shape("broadcast_to",
+               "cannot broadcast shape " + shape_str(xs) + " to " + shape_str(shape));
   if (xs == shape) {
     Variable y = result(x.value());
     if (detail::recording({&x}))

@@ -3,8 +3,8 @@
 #include <string>
 #include <utility>
 
-#include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/gemm.hpp"
 
 namespace tapeflow {
 
@@ -27,18 +27,18 @@ Variable matmul(const Variable& a, const Variable& b, bool transpose_a, bool tra
   Shape as = a.shape(), bs = b.shape();
   for (auto [name, s] : {std::pair{"a", &as}, std::pair{"b", &bs}})
     if (s->size() < 2)
-      fail("matmul", std::string(name) + " has shape " + shape_str(*s) + " (rank " +
-                         std::to_string(s->size()) +
-                         "), but matmul needs rank >= 2; use expand_dims for a vector");
+      fail_shape("matmul", std::string(name) + " has shape " + shape_str(*s) + " (rank " +
+                               std::to_string(s->size()) +
+                               "), but matmul needs rank >= 2; use expand_dims for a vector");
   std::size_t ra = as.size(), rb = bs.size();
   std::size_t m = transpose_a ? as[ra - 1] : as[ra - 2];
   std::size_t ka = transpose_a ? as[ra - 2] : as[ra - 1];
   std::size_t kb = transpose_b ? bs[rb - 1] : bs[rb - 2];
   std::size_t n = transpose_b ? bs[rb - 2] : bs[rb - 1];
   if (ka != kb)
-    fail("matmul", "a has shape " + shape_str(as) + " but b has shape " + shape_str(bs) +
-                       flags(transpose_a, transpose_b) + ": inner dimensions " +
-                       std::to_string(ka) + " and " + std::to_string(kb) + " differ");
+    fail_shape("matmul", "a has shape " + shape_str(as) + " but b has shape " + shape_str(bs) +
+                             flags(transpose_a, transpose_b) + ": inner dimensions " +
+                             std::to_string(ka) + " and " + std::to_string(kb) + " differ");
   std::size_t k = ka;
 
   // Batch dims broadcast like NumPy, aligned from the right.
@@ -49,9 +49,9 @@ Variable matmul(const Variable& a, const Variable& b, bool transpose_a, bool tra
     std::size_t da = i + ba.size() >= nb ? ba[i + ba.size() - nb] : 1;
     std::size_t db = i + bb.size() >= nb ? bb[i + bb.size() - nb] : 1;
     if (da != db && da != 1 && db != 1)
-      fail("matmul", "a has shape " + shape_str(as) + " and b has shape " + shape_str(bs) +
-                         ": batch dimensions " + shape_str(ba) + " and " + shape_str(bb) +
-                         " cannot be broadcast together");
+      fail_shape("matmul", "a has shape " + shape_str(as) + " and b has shape " + shape_str(bs) +
+                               ": batch dimensions " + shape_str(ba) + " and " + shape_str(bb) +
+                               " cannot be broadcast together");
     batch[i] = da == 1 ? db : da;
   }
 

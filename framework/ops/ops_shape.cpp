@@ -189,7 +189,7 @@ Variable transpose(const Variable& x, const std::vector<std::size_t>& perm_in) {
 Variable concat(const std::vector<Variable>& xs, int axis) {
   if (xs.empty()) fail("concat", "the list of tensors is empty");
   Shape s0 = xs[0].shape();
-  if (s0.empty()) fail("concat", "cannot concatenate scalars (tensor 0 has shape ())");
+  if (s0.empty()) fail_shape("concat", "cannot concatenate scalars (tensor 0 has shape ())");
   std::size_t ax = detail::normalize_axis("concat", axis, s0.size());
   std::vector<std::size_t> sizes;
   std::size_t total = 0;
@@ -198,9 +198,9 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
     bool ok = s.size() == s0.size();
     for (std::size_t i = 0; ok && i < s.size(); ++i) ok = i == ax || s[i] == s0[i];
     if (!ok)
-      fail("concat", "tensor " + std::to_string(t) + " has shape " + shape_str(s) +
-                         " but tensor 0 has shape " + shape_str(s0) +
-                         ": shapes must match except on axis " + std::to_string(ax));
+      fail_shape("concat", "tensor " + std::to_string(t) + " has shape " + shape_str(s) +
+                               " but tensor 0 has shape " + shape_str(s0) +
+                               ": shapes must match except on axis " + std::to_string(ax));
     sizes.push_back(s[ax]);
     total += s[ax];
   }
@@ -229,8 +229,9 @@ Variable stack(const std::vector<Variable>& xs, int axis) {
   detail::normalize_axis("stack", axis, s0.size() + 1);
   for (std::size_t t = 1; t < xs.size(); ++t)
     if (xs[t].shape() != s0)
-      fail("stack", "tensor " + std::to_string(t) + " has shape " + shape_str(xs[t].shape()) +
-                        " but tensor 0 has shape " + shape_str(s0) + ": all shapes must match");
+      fail_shape("stack", "tensor " + std::to_string(t) + " has shape " + shape_str(xs[t].shape()) +
+                              " but tensor 0 has shape " + shape_str(s0) +
+                              ": all shapes must match");
   std::vector<Variable> parts;
   parts.reserve(xs.size());
   for (const auto& x : xs) parts.push_back(expand_dims(x, axis));
@@ -242,9 +243,9 @@ std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& s
   std::size_t ax = detail::normalize_axis("split", axis, xs.size());
   std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t{0});
   if (total != xs[ax])
-    fail("split", "sizes " + list_str(sizes) + " sum to " + std::to_string(total) + " but axis " +
-                      std::to_string(ax) + " of x (shape " + shape_str(xs) + ") has length " +
-                      std::to_string(xs[ax]));
+    fail_shape("split", "sizes " + list_str(sizes) + " sum to " + std::to_string(total) +
+                            " but axis " + std::to_string(ax) + " of x (shape " + shape_str(xs) +
+                            ") has length " + std::to_string(xs[ax]));
   std::vector<Variable> out;
   Box b = whole(xs);
   long at = 0;
@@ -261,9 +262,9 @@ std::vector<Variable> split(const Variable& x, std::size_t num, int axis) {
   Shape xs = x.shape();
   std::size_t ax = detail::normalize_axis("split", axis, xs.size());
   if (num == 0 || xs[ax] % num != 0)
-    fail("split", "axis " + std::to_string(ax) + " of x (shape " + shape_str(xs) + ") has length " +
-                      std::to_string(xs[ax]) + ", which cannot be split into " +
-                      std::to_string(num) + " equal parts");
+    fail_shape("split", "axis " + std::to_string(ax) + " of x (shape " + shape_str(xs) +
+                            ") has length " + std::to_string(xs[ax]) +
+                            ", which cannot be split into " + std::to_string(num) + " equal parts");
   return split(x, std::vector<std::size_t>(num, xs[ax] / num), axis);
 }
 
@@ -368,8 +369,9 @@ Variable squeeze(const Variable& x, const Axes& axes) {
     for (int a : axes) {
       std::size_t i = detail::normalize_axis("squeeze", a, xs.size());
       if (xs[i] != 1)
-        fail("squeeze", "cannot squeeze axis " + std::to_string(a) + " of x with shape " +
-                            shape_str(xs) + ": its length is " + std::to_string(xs[i]) + ", not 1");
+        fail_shape("squeeze", "cannot squeeze axis " + std::to_string(a) + " of x with shape " +
+                                  shape_str(xs) + ": its length is " + std::to_string(xs[i]) +
+                                  ", not 1");
       drop[i] = 1;
     }
   }

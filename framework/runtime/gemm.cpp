@@ -9,8 +9,8 @@
 #include <omp.h>
 #endif
 
-#include "tapeflow/framework/runtime/parallel.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow::gemm {
 
@@ -78,10 +78,10 @@ void sgemm_one_thread(Backend be, bool trans_a, bool trans_b, std::size_t m, std
 #else
   (void)be;
 #endif
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
-              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
-              static_cast<blasint>(ldc));
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
 }
 
 }  // namespace

@@ -157,7 +157,8 @@ void parallel_for(std::size_t n, std::size_t grain,
                   const std::function<void(std::size_t, std::size_t)>& f) {
   if (n == 0) return;
   grain = std::max<std::size_t>(grain, 1);
-  std::size_t parts = std::min<std::size_t>(std::size_t(get_num_threads()), (n + grain - 1) / grain);
+  std::size_t parts =
+      std::min<std::size_t>(std::size_t(get_num_threads()), (n + grain - 1) / grain);
   if (parts <= 1 || in_region) {
     f(0, n);
     return;

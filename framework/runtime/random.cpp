@@ -3,8 +3,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 
 namespace tapeflow {
 
@@ -133,8 +133,9 @@ void RandomGenerator::set_state(const std::string& state) {
   std::uint64_t bits = 0;
   is >> engine >> has_spare >> bits;
   if (!is || (has_spare != 0 && has_spare != 1) || !(is >> std::ws).eof())
-    fail("RandomGenerator::set_state", "the text is not a random generator state (expected the "
-                                       "engine's words, a spare flag and a value)");
+    fail("RandomGenerator::set_state",
+         "the text is not a random generator state (expected the "
+         "engine's words, a spare flag and a value)");
   engine_ = engine;
   if (has_spare) {
     double v;
@@ -164,8 +165,7 @@ Tensor uniform(const Shape& shape, float minval, float maxval, const Seed& seed)
 }
 
 Tensor normal(const Shape& shape, float mean, float stddev, const Seed& seed) {
-  if (!(stddev >= 0))
-    fail("random::normal", "stddev must be >= 0, got " + std::to_string(stddev));
+  if (!(stddev >= 0)) fail("random::normal", "stddev must be >= 0, got " + std::to_string(stddev));
   auto g = RandomGenerator::for_op(seed);
   return fill(shape, [&] { return g.normal(mean, stddev); });
 }

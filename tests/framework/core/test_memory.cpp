@@ -1,9 +1,8 @@
 // Tensor memory: alignment, the big-buffer cache (reuse, limit, release), and tensors using it.
-#include "tapeflow/framework/core/memory.hpp"
-
 #include <cstdint>
 #include <cstring>
 
+#include "tapeflow/framework/core/memory.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
 #include "test_util.hpp"
 
@@ -53,9 +52,16 @@ TEST_CASE("a freed big buffer is reused for the next of about its size, within t
 
   // Tensors use it: the second tensor of a training-step shape costs no new mapping.
   memory::release_cached();
-  { Tensor t = Tensor::from_shape({512, 1024}); t.fill(1.f); }
+  {
+    Tensor t = Tensor::from_shape({512, 1024});
+    t.fill(1.f);
+  }
   before = memory::stats();
-  { Tensor t = Tensor::from_shape({512, 1024}); t.fill(2.f); CHECK(t(511, 1023) == 2.f); }
+  {
+    Tensor t = Tensor::from_shape({512, 1024});
+    t.fill(2.f);
+    CHECK(t(511, 1023) == 2.f);
+  }
   CHECK(memory::stats().reused == before.reused + 1);
   CHECK(memory::stats().mapped == before.mapped);
   memory::release_cached();

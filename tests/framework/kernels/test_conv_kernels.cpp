@@ -308,8 +308,8 @@ TEST_CASE("conv_transpose_forward with bias matches the definition, for any thre
   // rows of a grid plane)
   gs.push_back(ConvGeometry::explicit_sizes(3, 2, {9, 18, 16}, 64, {4, 8, 6}, 2, {3, 8, 8},
                                             {2, 2, 2}, {1, 1, 1}, {1, 3, 2}));
-  gs.push_back(ConvGeometry::explicit_sizes(2, 3, {10, 12}, 5, {5, 4}, 3, {2, 3}, {2, 3},
-                                            {1, 1}, {0, 0}));
+  gs.push_back(
+      ConvGeometry::explicit_sizes(2, 3, {10, 12}, 5, {5, 4}, 3, {2, 3}, {2, 3}, {1, 1}, {0, 0}));
   gs.push_back(ConvGeometry::explicit_sizes(1, 3, {12}, 4, {6}, 2, {2}, {2}, {1}, {0}));
   const int saved = get_num_threads();
   for (int threads : {1, 2, 3, 5}) {

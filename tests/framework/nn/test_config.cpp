@@ -23,8 +23,13 @@ TEST_CASE("config values are written shortest and read back exactly") {
   CHECK(config_seed(std::nullopt) == "None");
   CHECK(config_seed(7) == "7");
 
-  Config c{{"f", config_float(0.1f)}, {"b", "false"}, {"i", "12"}, {"l", "(1, -2,)"},
-           {"s", "None"}, {"t", "42"}, {"x", "zz"}};
+  Config c{{"f", config_float(0.1f)},
+           {"b", "false"},
+           {"i", "12"},
+           {"l", "(1, -2,)"},
+           {"s", "None"},
+           {"t", "42"},
+           {"x", "zz"}};
   CHECK(config_get_float("w", c, "f", 0.f) == 0.1f);
   CHECK(config_get_float("w", c, "missing", 2.5f) == 2.5f);
   CHECK_FALSE(config_get_bool("w", c, "b", true));

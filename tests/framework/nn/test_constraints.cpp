@@ -15,7 +15,7 @@ Tensor column(float a, float b) {
   t(1, 0) = b;
   return t;
 }
-}
+}  // namespace
 
 TEST_CASE("max_norm over axis 0 (columns), by hand") {
   // Column norms 5, 0, 1: the first is rescaled to 2, the zero column stays 0, the third stays.
@@ -51,9 +51,9 @@ TEST_CASE("max_norm over a list of axes (a 3-D kernel, norm per output unit)") {
 
 TEST_CASE("unit_norm, non_neg, min_max_norm") {
   Tensor w{{3.f, 0.f, 1.f}, {4.f, 0.f, 0.f}};
-  TF_CHECK_CLOSE(C::unit_norm()(w),
-                 (Tensor{{3.f / (5.f + eps), 0.f, 1.f / (1.f + eps)}, {4.f / (5.f + eps), 0.f, 0.f}}),
-                 1e-6f);
+  TF_CHECK_CLOSE(
+      C::unit_norm()(w),
+      (Tensor{{3.f / (5.f + eps), 0.f, 1.f / (1.f + eps)}, {4.f / (5.f + eps), 0.f, 0.f}}), 1e-6f);
   TF_CHECK_CLOSE(C::unit_norm(1)(Tensor{{3.f, 4.f}}), (Tensor{{0.6f, 0.8f}}), 1e-6f);
 
   TF_CHECK_CLOSE(C::non_neg()(Tensor{-1.f, 0.f, 2.f, -0.5f}), (Tensor{0.f, 0.f, 2.f, 0.f}));
@@ -63,9 +63,9 @@ TEST_CASE("unit_norm, non_neg, min_max_norm") {
   // desired = 0.5 * clip(n, 1, 2) + 0.5 * n = 3.5, 0.75, 1.5.
   Tensor m{{3.f, 0.3f, 1.5f}, {4.f, 0.4f, 0.f}};
   Tensor y = C::min_max_norm(1.f, 2.f, 0.5f)(m);
-  TF_CHECK_CLOSE(y,
-                 (Tensor{{3.f * 3.5f / 5.f, 0.3f * 1.5f, 1.5f}, {4.f * 3.5f / 5.f, 0.4f * 1.5f, 0.f}}),
-                 1e-5f);
+  TF_CHECK_CLOSE(
+      y, (Tensor{{3.f * 3.5f / 5.f, 0.3f * 1.5f, 1.5f}, {4.f * 3.5f / 5.f, 0.4f * 1.5f, 0.f}}),
+      1e-5f);
   // Keras defaults: min 0, max 1, rate 1 -> norms clipped to at most 1.
   TF_CHECK_CLOSE(Constraint("min_max_norm")(column(3.f, 4.f)), column(0.6f, 0.8f), 1e-6f);
   CHECK(C::min_max_norm(1.f, 2.f, 0.5f, {0, 1}).get_config() ==
@@ -102,7 +102,8 @@ TEST_CASE("conversion to ConstraintFn, undefined and custom constraints, configs
 }
 
 TEST_CASE("constraint errors") {
-  TF_CHECK_ERROR(C::max_norm(2.f, 2)(column(1.f, 2.f)), "constraints::max_norm", "axis 2", "rank 2");
+  TF_CHECK_ERROR(C::max_norm(2.f, 2)(column(1.f, 2.f)), "constraints::max_norm", "axis 2",
+                 "rank 2");
   TF_CHECK_ERROR(C::unit_norm(C::AxisList{}), "unit_norm", "axis");
   TF_CHECK_ERROR(C::max_norm(-1.f), "max_norm", "max_value");
   TF_CHECK_ERROR(C::min_max_norm(2.f, 1.f), "min_max_norm", "min_value", "max_value");

@@ -21,8 +21,8 @@ TEST_CASE("collections hold variables and callables, filtered by scope") {
   CHECK(g.get_all_collection_keys() == std::vector<std::string>{"variables"});
 
   // A callable is evaluated at each read, on current values.
-  g.add_to_collection(GraphKeys::REGULARIZATION_LOSSES, [a] { return sum(square(a)); },
-                      "block/a/Regularizer");
+  g.add_to_collection(
+      GraphKeys::REGULARIZATION_LOSSES, [a] { return sum(square(a)); }, "block/a/Regularizer");
   CHECK(g.get_collection(GraphKeys::REGULARIZATION_LOSSES)[0].item() == 1.f);
   a.assign(Tensor{3.f});
   CHECK(g.get_collection(GraphKeys::REGULARIZATION_LOSSES)[0].item() == 9.f);
@@ -38,7 +38,8 @@ TEST_CASE("collections hold variables and callables, filtered by scope") {
 
   TF_CHECK_ERROR(g.add_to_collection("k", Variable()), "add_to_collection", "k", "undefined");
   TF_CHECK_ERROR(g.add_to_collection("k", LossFn()), "add_to_collection", "empty");
-  g.add_to_collection("k", [] { return Variable(); }, "broken");
+  g.add_to_collection(
+      "k", [] { return Variable(); }, "broken");
   TF_CHECK_ERROR(g.get_collection("k"), "get_collection", "broken", "undefined");
 }
 
@@ -64,10 +65,10 @@ TEST_CASE("unique names per graph") {
   CHECK(g.unique_name("dense") == "dense_1");
   CHECK(g.unique_name("dense_1") == "dense_1_1");  // taken already
   CHECK(g.unique_name("conv") == "conv");
-  CHECK(g.unique_name("dense_3") == "dense_3");    // an explicit name, free
+  CHECK(g.unique_name("dense_3") == "dense_3");  // an explicit name, free
   CHECK(g.unique_name("dense") == "dense_2");
-  CHECK(g.unique_name("dense") == "dense_4");      // skips the taken dense_3
-  CHECK(h.unique_name("dense") == "dense");        // another graph, another namespace
+  CHECK(g.unique_name("dense") == "dense_4");  // skips the taken dense_3
+  CHECK(h.unique_name("dense") == "dense");    // another graph, another namespace
   CHECK(g.is_name_used("dense_4"));
   CHECK_FALSE(g.is_name_used("dense_5"));
   TF_CHECK_ERROR(g.unique_name(""), "unique_name", "empty");

@@ -1,8 +1,6 @@
 #include <cmath>
-
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xmanipulation.hpp>
-
 
 #include "tapeflow/framework/nn/initializers.hpp"
 #include "test_util.hpp"
@@ -154,8 +152,8 @@ TEST_CASE("variance_scaling: modes and distributions") {
   CHECK(e.max <= std::sqrt(3 * 0.25));
 
   auto vs = I::variance_scaling(2.f, "fan_out", "uniform", 9);
-  CHECK(vs.get_config() == Config{{"scale", "2"}, {"mode", "fan_out"}, {"distribution", "uniform"},
-                                  {"seed", "9"}});
+  CHECK(vs.get_config() ==
+        Config{{"scale", "2"}, {"mode", "fan_out"}, {"distribution", "uniform"}, {"seed", "9"}});
   TF_CHECK_ERROR(I::variance_scaling(0.f), "variance_scaling", "scale");
   TF_CHECK_ERROR(I::variance_scaling(1.f, "fan_sum"), "variance_scaling", "mode", "fan_sum");
   TF_CHECK_ERROR(I::variance_scaling(1.f, "fan_in", "cauchy"), "variance_scaling", "distribution",
@@ -177,8 +175,7 @@ TEST_CASE("orthogonal: W^T W = gain^2 I, for tall, wide and N-D shapes") {
   Tensor tall = I::orthogonal()({50, 30});
   TF_CHECK_CLOSE(gram(tall), Tensor(xt::eye<float>(30)), 1e-5f, 0.f);
   Tensor wide = I::orthogonal(2.f)({30, 50});
-  TF_CHECK_CLOSE(gram(transposed(wide)),
-                 Tensor(4.f * xt::eye<float>(30)), 1e-4f, 0.f);
+  TF_CHECK_CLOSE(gram(transposed(wide)), Tensor(4.f * xt::eye<float>(30)), 1e-4f, 0.f);
   Tensor k = I::orthogonal()({3, 3, 4, 8});  // rows = 36, cols = 8
   CHECK(shape_of(k) == Shape{3, 3, 4, 8});
   Tensor flat = k;
@@ -226,7 +223,7 @@ TEST_CASE("reproducible from the global seed and the op seed") {
   set_random_seed(0);
 }
 
-TEST_CASE("by name, by object, by callable; configs round-trip") {
+TEST_CASE("by name, by object, by callable, configs round-trip") {
   Initializer a = "glorot_uniform";
   CHECK(a.name() == "glorot_uniform");
   CHECK(Initializer("GlorotUniform").name() == "glorot_uniform");

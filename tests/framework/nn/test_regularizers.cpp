@@ -1,5 +1,5 @@
-#include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/framework/nn/regularizers.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;

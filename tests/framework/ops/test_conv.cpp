@@ -328,8 +328,8 @@ TEST_CASE("conv and conv_transpose with a bias equal bias_add of the plain op, b
       Variable kc(random_tensor(ck, 4)), bc(random_tensor({4}, 5));
       ConvOptions oc;
       oc.padding("same").data_format(fmt);
-      CHECK(xt::allclose(conv(x, kc, bc, oc).value(),
-                         bias_add(conv(x, kc, oc), bc, fmt).value(), 1e-5, 1e-5));
+      CHECK(xt::allclose(conv(x, kc, bc, oc).value(), bias_add(conv(x, kc, oc), bc, fmt).value(),
+                         1e-5, 1e-5));
       // An undefined bias adds nothing.
       CHECK(xt::allclose(conv_transpose(x, k, Variable(), o).value(),
                          conv_transpose(x, k, o).value()));
@@ -378,9 +378,9 @@ TEST_CASE("conv / conv_transpose bad input") {
   TF_CHECK_ERROR(conv(x, k), "conv", "in_channels", "5", "3 channels");
   TF_CHECK_ERROR(conv_transpose(x, k, Variable(random_tensor({3}, 3))), "conv_transpose",
                  "bias has shape (3,)", "expected (5,)", "per output channel");
-  TF_CHECK_ERROR(conv(x, Variable(random_tensor({2, 2, 2, 3, 4}, 2)),
-                      Variable(random_tensor({4, 1}, 3))),
-                 "conv", "bias has shape (4, 1)", "expected (4,)");
+  TF_CHECK_ERROR(
+      conv(x, Variable(random_tensor({2, 2, 2, 3, 4}, 2)), Variable(random_tensor({4, 1}, 3))),
+      "conv", "bias has shape (4, 1)", "expected (4,)");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides({2, 2})), "conv_transpose",
                  "strides (2, 2)", "expected 1 or 3");
   TF_CHECK_ERROR(conv_transpose(x, k, ConvOptions().strides({2, 0, 2})), "conv_transpose",

@@ -1,11 +1,10 @@
 // The GEMM dispatch: every transpose combination against a naive product, products split over
 // threads by rows and by columns, each backend compiled in, and backend selection errors.
-#include "tapeflow/framework/runtime/gemm.hpp"
-
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 #include "test_util.hpp"
 
@@ -88,7 +87,7 @@ TEST_CASE("sgemm: beta = 0 ignores what C held (NaN included), m or n = 0 is a n
   gemm::sgemm(false, false, 0, 2, 2, 1.f, a.data(), 2, b.data(), 2, 0.f, nullptr, 2);
 }
 
-TEST_CASE("backend selection by enum and by name; unknown or missing backends are errors") {
+TEST_CASE("backend selection by enum and by name, unknown or missing backends are errors") {
   Restore restore;
   CHECK(gemm::available(gemm::Backend::openblas));
   CHECK(gemm::set_backend("openblas") == gemm::Backend::openblas);

@@ -1,12 +1,11 @@
 // The thread pool: chunking, every index once, nesting, exceptions, thread-count changes.
-#include "tapeflow/framework/runtime/parallel.hpp"
-
 #include <atomic>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "tapeflow/framework/runtime/parallel.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;
@@ -58,12 +57,13 @@ TEST_CASE("parallel work runs on several threads, nested regions run inline") {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     // A nested region runs on this thread only.
     const auto me = std::this_thread::get_id();
-    parallel_for(100, 1, [&](std::size_t, std::size_t) { CHECK(std::this_thread::get_id() == me); });
+    parallel_for(100, 1,
+                 [&](std::size_t, std::size_t) { CHECK(std::this_thread::get_id() == me); });
   });
   CHECK(ids.size() == 2);
 }
 
-TEST_CASE("an exception in a chunk reaches the caller; the pool keeps working") {
+TEST_CASE("an exception in a chunk reaches the caller, the pool keeps working") {
   ThreadsGuard guard;
   set_num_threads(2);
   CHECK_THROWS_AS(parallel_for(100, 1,

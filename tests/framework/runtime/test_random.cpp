@@ -1,5 +1,4 @@
 #include <cmath>
-
 #include <xtensor/xmath.hpp>
 #include <xtensor/xreducer.hpp>
 
