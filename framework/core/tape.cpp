@@ -3,20 +3,40 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/core/check_numerics.hpp"
 
 namespace tapeflow {
 
 struct GradientTape::Entry {
   const char* op;
-  std::vector<std::uint64_t> inputs;
-  std::uint64_t output;
+  // Ids (0: undefined input) with the versions they had when the op was recorded: the backward
+  // may read these values, and must not see them modified since (Variable::version).
+  std::vector<detail::SavedValue> inputs;
+  detail::SavedValue output;
   detail::BackwardFn backward;  // reset once run, unless the tape is persistent
 };
 
 namespace {
 thread_local std::vector<GradientTape*> active_tapes;
+
+// Sums two gradients of one value (both have that value's shape). The tape's own add, recorded
+// like any op so that an outer tape differentiates through it (higher-order gradients), keeps
+// the core free of the ops library above it.
+Variable accumulate(const Variable& a, const Variable& b) {
+  if (a.shape() != b.shape())
+    fail_shape("GradientTape.gradient", "gradients of one value have shapes " +
+                                            shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+                                            " (an op's backward is wrong)");
+  Variable sum(Tensor(a.value() + b.value()));
+  // Not built by an op's detail::result: checked here, named like the op recorded below.
+  if (check_numerics_enabled()) detail::check_recorded_output("accumulate_gradients", {a, b}, sum);
+  if (detail::recording({&a, &b}))
+    detail::record("accumulate_gradients", {a, b}, sum, [](const Variable& g) {
+      return std::vector<Variable>{g, g};
+    });
+  return sum;
 }
+}  // namespace
 
 struct TapeAccess {
   static bool watches(const GradientTape& t, const Variable& v) {
@@ -27,10 +47,11 @@ struct TapeAccess {
   static bool listening(const GradientTape& t) { return !t.paused_; }
   static void add(GradientTape& t, const char* op, const std::vector<Variable>& inputs,
                   const Variable& output, const detail::BackwardFn& fn) {
-    GradientTape::Entry e{op, {}, output.id(), fn};
+    GradientTape::Entry e{op, {}, {output.id(), output.version()}, fn};
     e.inputs.reserve(inputs.size());
     for (const auto& in : inputs) {
-      e.inputs.push_back(in.defined() ? in.id() : 0);
+      e.inputs.push_back(in.defined() ? detail::SavedValue{in.id(), in.version()}
+                                      : detail::SavedValue{});
       if (in.defined() && in.trainable() && t.watch_accessed_ && !t.watched_ids_.count(in.id())) {
         t.watched_ids_.insert(in.id());
         t.watched_vars_.push_back(in);
@@ -81,9 +102,9 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
     if (!sources[i].defined())
       fail("GradientTape.gradient", "source " + std::to_string(i) + " is undefined");
   if (output_gradient.defined() && output_gradient.shape() != target.shape())
-    fail("GradientTape.gradient", "output_gradient has shape " +
-                                      shape_str(output_gradient.shape()) + " but target has shape " +
-                                      shape_str(target.shape()));
+    fail_shape("GradientTape.gradient", "output_gradient has shape " +
+                                            shape_str(output_gradient.shape()) +
+                                            " but target has shape " + shape_str(target.shape()));
   used_ = true;
 
   // The ops run below are recorded by the other active tapes, never by this one.
@@ -101,41 +122,47 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
   std::vector<char> relevant(entries_.size(), 0);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const auto& e = entries_[i];
-    for (auto in : e.inputs)
-      if (in && reach.count(in)) {
+    for (const auto& in : e.inputs)
+      if (in.id && reach.count(in.id)) {
         relevant[i] = 1;
-        reach.insert(e.output);
+        reach.insert(e.output.id);
         break;
       }
   }
 
   std::unordered_map<std::uint64_t, Variable> grads;
   if (reach.count(target.id())) {
-    grads[target.id()] = output_gradient.defined() ? output_gradient
-                                                    : Variable(Tensor(xt::ones_like(target.value())));
+    grads[target.id()] = output_gradient.defined()
+                             ? output_gradient
+                             : Variable(Tensor(xt::ones_like(target.value())));
   }
   // Backward pass, iterative over the recording in reverse order: every consumer of a value
   // was recorded after it, so its gradient is complete when its producer is reached.
   for (std::size_t k = entries_.size(); k-- > 0;) {
     if (!relevant[k]) continue;
     auto& e = entries_[k];
-    auto git = grads.find(e.output);
+    auto git = grads.find(e.output.id);
     if (git == grads.end()) continue;
     if (!e.backward)
-      fail("GradientTape.gradient", std::string("op '") + e.op +
-                                        "' was already freed by an earlier gradient call");
+      fail("GradientTape.gradient",
+           std::string("op '") + e.op + "' was already freed by an earlier gradient call");
     Variable gy = git->second;
-    if (!source_ids.count(e.output)) grads.erase(git);
-    std::vector<Variable> gin = e.backward(gy);
+    if (!source_ids.count(e.output.id)) grads.erase(git);
+    std::vector<Variable> gin;
+    {
+      // The backward reads its saved values live: any it reads must be as recorded.
+      detail::SavedVersionsGuard saved(e.op, e.inputs, e.output);
+      gin = e.backward(gy);
+    }
     if (!persistent_) e.backward = nullptr;
     for (std::size_t i = 0; i < e.inputs.size() && i < gin.size(); ++i) {
-      auto in = e.inputs[i];
+      auto in = e.inputs[i].id;
       if (!in || !gin[i].defined() || !reach.count(in)) continue;
       auto it = grads.find(in);
       if (it == grads.end())
         grads.emplace(in, gin[i]);
       else
-        it->second = add(it->second, gin[i]);
+        it->second = accumulate(it->second, gin[i]);
     }
   }
 
@@ -171,6 +198,7 @@ StopRecording::~StopRecording() {
 namespace detail {
 
 bool recording(std::initializer_list<const Variable*> inputs) {
+  if (numerics_pending()) return true;
   for (auto* t : active_tapes) {
     if (!TapeAccess::listening(*t)) continue;
     for (auto* v : inputs)
@@ -180,6 +208,7 @@ bool recording(std::initializer_list<const Variable*> inputs) {
 }
 
 bool recording(const std::vector<Variable>& inputs) {
+  if (numerics_pending()) return true;
   for (auto* t : active_tapes) {
     if (!TapeAccess::listening(*t)) continue;
     for (const auto& v : inputs)
@@ -190,6 +219,8 @@ bool recording(const std::vector<Variable>& inputs) {
 
 void record(const char* op, const std::vector<Variable>& inputs, const Variable& output,
             BackwardFn backward) {
+  // The one place that knows every op by name: check_numerics reports here.
+  if (numerics_pending() || check_numerics_enabled()) check_recorded_output(op, inputs, output);
   for (auto* t : active_tapes) {
     if (!TapeAccess::listening(*t)) continue;
     bool any = false;

@@ -16,6 +16,11 @@ namespace tapeflow {
 /// passes it; a persistent one can be asked again. Tapes nest: the ops run while an inner tape
 /// computes its gradient are recorded by the outer ones, which gives higher-order gradients.
 ///
+/// Backwards read the values they saved live, not copies. A backward that needs a value
+/// modified in place since its op was recorded (`Variable::version`: say an optimizer step
+/// between two `gradient` calls of a persistent tape) throws `ValueError` naming the variable
+/// and the op, instead of differentiating at the new value.
+///
 /// Example:
 /// ```
 /// tapeflow::Variable w(xt::ones<float>({3}), /*trainable=*/true);
@@ -82,10 +87,15 @@ namespace detail {
 using BackwardFn = std::function<std::vector<Variable>(const Variable& grad_output)>;
 
 /// True when some active tape would record an op on these inputs. Ops build their backward
-/// closure only then, so nothing is kept when no tape is listening.
+/// closure only then, so nothing is kept when no tape is listening. Also true, whatever the
+/// tapes, while `check_numerics` holds a bad output of the op not yet reported, so that the op
+/// reaches `record`, which reports it by name (check_numerics.hpp).
 bool recording(std::initializer_list<const Variable*> inputs);
 bool recording(const std::vector<Variable>& inputs);
-/// Records `output = op(inputs)` on every active tape that watches one of the inputs.
+/// Records `output = op(inputs)` on every active tape that watches one of the inputs, with the
+/// inputs' and output's versions (`Variable::version`) for the check of saved values. While
+/// `enable_check_numerics()` is on, first throws `ValueError("<op>: check_numerics: ...")` if
+/// `output` holds a NaN or an infinity.
 void record(const char* op, const std::vector<Variable>& inputs, const Variable& output,
             BackwardFn backward);
 }  // namespace detail

@@ -17,9 +17,11 @@
 /// auto dw = tape.gradient(loss, {w})[0];
 /// ```
 #include <cstdint>
+#include <source_location>
 #include <utility>
 #include <vector>
 
+#include "tapeflow/framework/core/check_numerics.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 
 namespace tapeflow {
@@ -39,8 +41,10 @@ Variable mul(const Variable& a, const Variable& b);
 Variable div(const Variable& a, const Variable& b);
 /// `a^b`. As in TF, b's gradient is `a^b log(a)` where a > 0 and 0 elsewhere.
 Variable pow(const Variable& a, const Variable& b);
-/// Elementwise max/min. The gradient goes to a where a >= b (maximum) or a <= b (minimum),
-/// otherwise to b: ties go to the first argument, as in TF.
+/// Elementwise max/min; a NaN on either side gives NaN, as in TF. The gradient goes to a where
+/// a >= b (maximum) or a <= b (minimum), otherwise to b: ties go to the first argument, and at a
+/// NaN the gradient goes to b, as in TF.
+/// Example: `maximum(x, scalar(0.f))` is relu, NaN kept.
 Variable maximum(const Variable& a, const Variable& b);
 Variable minimum(const Variable& a, const Variable& b);
 /// `cond ? a : b` elementwise (cond nonzero = true); all three broadcast together; cond gets
@@ -58,8 +62,9 @@ Variable square(const Variable& x);
 Variable abs(const Variable& x);
 /// -1, 0 or 1; its gradient is zero.
 Variable sign(const Variable& x);
-/// Clamps to [clip_min, clip_max] (Error if clip_min > clip_max); the gradient passes where
-/// clip_min <= x <= clip_max, bounds included.
+/// Clamps to [clip_min, clip_max] (Error if clip_min > clip_max); NaN stays NaN. The gradient
+/// passes except where x < clip_min or x > clip_max (TF): bounds included, NaN included.
+/// Example: `clip_by_value(p, 1e-7f, 1.f - 1e-7f)`.
 Variable clip_by_value(const Variable& x, float clip_min, float clip_max);
 
 // ---- linear algebra ------------------------------------------------------------------------
@@ -72,7 +77,8 @@ Variable matmul(const Variable& a, const Variable& b, bool transpose_a = false,
 
 // ---- reductions (empty axes = all axes) ----------------------------------------------------
 /// Reductions over `axes`; `keepdims` keeps reduced axes with length 1. max/min share the
-/// gradient equally among tied extrema (TF) and refuse an empty reduced axis; prod's gradient
+/// gradient equally among tied extrema (TF) and refuse an empty reduced axis; a NaN in a group
+/// makes its max/min NaN and its gradient NaN (TF: no element equals it); prod's gradient
 /// is exact with zeros in the input (exclusive products, no division), at any order; mean of an
 /// empty axis is NaN. Example: `mean(x, {-1}, /*keepdims=*/true)`.
 Variable sum(const Variable& x, const Axes& axes = {}, bool keepdims = false);
@@ -144,8 +150,16 @@ Variable unbroadcast(const Variable& g, const Shape& shape);
 std::size_t normalize_axis(const char* op, int axis, std::size_t rank);
 /// Normalized, sorted, unique axes; empty input = all axes.
 std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank);
-/// A new op result (not trainable, not watched by itself).
-inline Variable result(Tensor value) { return Variable(std::move(value)); }
+/// A new op result (not trainable, not watched by itself). Every op builds its output with it,
+/// then records: while `enable_check_numerics()` is on, a NaN or infinity found here makes the
+/// op's `detail::record` call throw, naming it (`where` names it should it never record).
+/// Example: `Variable y = result(Tensor(xt::exp(x.value())));`
+inline Variable result(Tensor value, std::source_location where = std::source_location::current()) {
+  Variable y(std::move(value));
+  if (check_numerics_enabled()) [[unlikely]]
+    note_new_output(y, where.function_name());
+  return y;
+}
 }  // namespace detail
 
 }  // namespace tapeflow

@@ -104,11 +104,15 @@ Variable pow(const Variable& a, const Variable& b) {
 }
 
 namespace {
-// maximum/minimum: `first` marks where a wins (ties included, as in TF).
+// maximum/minimum: `first` marks where a wins (ties included, as in TF). A NaN on either side
+// gives NaN, as TF's Maximum/Minimum do; xt::maximum (`a > b ? a : b`) would return b for a NaN
+// a. The gradient follows TF's mask (a >= b), so at a NaN it goes to b.
 Variable extremum(const char* op, const Variable& a, const Variable& b, bool is_max) {
   Shape out = detail::broadcast_shape(op, a.shape(), b.shape());
-  Tensor v = is_max ? Tensor(xt::maximum(a.value(), b.value()))
-                    : Tensor(xt::minimum(a.value(), b.value()));
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  Tensor v = is_max ? Tensor(xt::where(av > bv || xt::isnan(av), av, bv))
+                    : Tensor(xt::where(av < bv || xt::isnan(av), av, bv));
   Variable y = result(std::move(v));
   if (detail::recording({&a, &b})) {
     Tensor first = is_max ? to_mask(xt::broadcast(a.value() >= b.value(), out))
@@ -149,10 +153,14 @@ Variable clip_by_value(const Variable& x, float clip_min, float clip_max) {
   if (!(clip_min <= clip_max))
     fail("clip_by_value", "clip_value_min " + std::to_string(clip_min) +
                               " is greater than clip_value_max " + std::to_string(clip_max));
-  Variable y = result(Tensor(xt::clip(x.value(), clip_min, clip_max)));
+  // NaN stays NaN (TF): neither comparison holds for it. Written out rather than xt::clip so
+  // that this does not depend on how an xtensor version orders its min and max.
+  const Tensor& xv = x.value();
+  Variable y =
+      result(Tensor(xt::where(xv < clip_min, clip_min, xt::where(xv > clip_max, clip_max, xv))));
   if (detail::recording({&x})) {
-    const Tensor& xv = x.value();
-    Tensor inside = to_mask(xv >= clip_min && xv <= clip_max);
+    // TF's ClipByValueGrad zeroes the gradient where x < min or x > max: it passes at a NaN.
+    Tensor inside = to_mask(!(xv < clip_min || xv > clip_max));
     detail::record("clip_by_value", {x}, y, [m = mask(std::move(inside))](const Variable& g) {
       return std::vector<Variable>{select(m, g)};
     });

@@ -5,6 +5,8 @@
 // come from a linear-recurrence scan `S_k = a_k + w S_(k-1)` whose gradient is the same scan run
 // the other way, so the construction is closed under differentiation: gradients of any order
 // stay exact with zeros in the input.
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
@@ -125,34 +127,65 @@ Shape reduced_shape(const Shape& xs, const std::vector<std::size_t>& ax, bool ke
 
 std::vector<long> as_long(const Shape& s) { return std::vector<long>(s.begin(), s.end()); }
 
+// max or min over one axis of a non-empty axis, keepdims. A NaN wins over any number and stays,
+// as in TF's reduce_max/reduce_min; xt::amax's `acc > x ? acc : x` keeps the next number after
+// a NaN accumulator, so a NaN survived only as the last element of its group.
+template <bool IsMax>
+Tensor extremum_axis(const Tensor& x, std::size_t axis) {
+  Shape kept = shape_of(x);
+  const AxisView v(kept, axis);
+  kept[axis] = 1;
+  Tensor y = Tensor::from_shape(kept);
+  const float* xp = x.data();
+  float* yp = y.data();
+  for (std::size_t o = 0; o < v.outer; ++o) {
+    const float* in = xp + o * v.n * v.inner;
+    float* out = yp + o * v.inner;
+    std::copy(in, in + v.inner, out);
+    for (std::size_t k = 1; k < v.n; ++k) {
+      const float* row = in + k * v.inner;
+      for (std::size_t i = 0; i < v.inner; ++i) {
+        const float c = row[i];
+        // Once out[i] is NaN neither test holds again, so the NaN stays.
+        if ((IsMax ? c > out[i] : c < out[i]) || std::isnan(c)) out[i] = c;
+      }
+    }
+  }
+  return y;
+}
+
 // max and min: the gradient is shared equally among the elements equal to the result (TF).
 Variable extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, bool is_max) {
   auto ax = detail::normalize_axes(op, axes, x.dim());
   Shape xs = x.shape();
   for (auto a : ax)
     if (xs[a] == 0)
-      fail(op, "cannot reduce axis " + std::to_string(a) + " of length 0 (input shape " +
-                   shape_str(xs) + "): the reduction has no identity");
+      fail_shape(op, "cannot reduce axis " + std::to_string(a) + " of length 0 (input shape " +
+                         shape_str(xs) + "): the reduction has no identity");
   Shape kept = reduced_shape(xs, ax, true);
   Tensor v;
-  if (ax.empty())
+  if (ax.empty()) {
     v = x.value();
-  else
-    v = is_max ? Tensor(xt::amax(x.value(), ax)) : Tensor(xt::amin(x.value(), ax));
-  v.reshape(kept);
-  Tensor hit;
-  if (detail::recording({&x})) {
-    hit = xt::cast<float>(xt::equal(x.value(), v));
-    Tensor count = ax.empty() ? hit : Tensor(xt::sum(hit, ax));
-    count.reshape(kept);
-    hit /= count;
+  } else {
+    // One axis at a time (keepdims, so the other axes keep their numbers).
+    auto reduce = is_max ? extremum_axis<true> : extremum_axis<false>;
+    v = reduce(x.value(), ax[0]);
+    for (std::size_t i = 1; i < ax.size(); ++i) v = reduce(v, ax[i]);
   }
   v.reshape(reduced_shape(xs, ax, keepdims));
   Variable y = result(std::move(v));
-  if (detail::recording({&x}))
+  if (detail::recording({&x})) {
+    // Each element's share of the gradient: 1 / (number of ties) where it equals the result.
+    Tensor top = y.value();
+    top.reshape(kept);
+    Tensor hit = xt::cast<float>(xt::equal(x.value(), top));
+    Tensor count = ax.empty() ? hit : Tensor(xt::sum(hit, ax));
+    count.reshape(kept);
+    hit /= count;
     detail::record(op, {x}, y, [share = Variable(std::move(hit)), xs, kept](const Variable& g) {
       return std::vector<Variable>{mul(broadcast_to(reshape(g, as_long(kept)), xs), share)};
     });
+  }
   return y;
 }
 

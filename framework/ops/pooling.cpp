@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 
@@ -150,9 +151,11 @@ Variable max_pool_nd(const Variable& x, const PoolGeometry& g) {
         first = false;
         return;
       }
-      // Strictly greater: ties keep the first element, which receives the gradient.
+      // Strictly greater: ties keep the first element, which receives the gradient. A NaN
+      // wins over any number and then stays (TF's max pool propagates it), so the first NaN
+      // of the window is the output and receives the gradient.
       for (std::size_t ch = 0; ch < c; ++ch)
-        if (in[ch] > out[ch]) {
+        if (in[ch] > out[ch] || (std::isnan(in[ch]) && !std::isnan(out[ch]))) {
           out[ch] = in[ch];
           am[ch] = std::int64_t(base + ch);
         }
@@ -217,8 +220,8 @@ Variable pool(const char* where, const Variable& x, const PoolOptions& o, bool i
   if (!x.defined()) fail(where, "x is undefined");
   const std::size_t xr = x.dim();
   if (xr < 3 || xr > 5)
-    fail(where, "x must have rank 3 to 5 (batch, spatial axes, channels), got shape " +
-                    shape_str(x.shape()));
+    fail_shape(where, "x must have rank 3 to 5 (batch, spatial axes, channels), got shape " +
+                          shape_str(x.shape()));
   const std::size_t rank = xr - 2;
   const bool channels_first =
       detail::normalize_data_format(where, o.data_format()) == "channels_first";
@@ -236,9 +239,10 @@ Variable pool(const char* where, const Variable& x, const PoolOptions& o, bool i
     const std::size_t ax = 3 - rank + a;
     const long in = long(xs[1 + a]);
     if (padding == "valid" && in < k[a])
-      fail(where, "x has shape " + shape_str(x.shape()) + ": spatial axis " + std::to_string(a) +
-                      " has length " + std::to_string(in) + ", shorter than the pool size " +
-                      std::to_string(k[a]) + " (padding 'valid' gives no output)");
+      fail_shape(where, "x has shape " + shape_str(x.shape()) + ": spatial axis " +
+                            std::to_string(a) + " has length " + std::to_string(in) +
+                            ", shorter than the pool size " + std::to_string(k[a]) +
+                            " (padding 'valid' gives no output)");
     const long out = pool_output_length(in, k[a], s[a], padding, where);
     g.in[ax] = std::size_t(in);
     g.out[ax] = std::size_t(out);

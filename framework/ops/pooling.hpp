@@ -57,8 +57,9 @@ struct PoolOptions {
   std::string data_format_ = "channels_last";
 };
 
-/// Max pooling: each output is the largest input in its window. The gradient goes to the
-/// first largest element of each window (row-major order over the window), as TF's CPU kernel.
+/// Max pooling: each output is the largest input in its window, or NaN if the window holds one
+/// (as TF). The gradient goes to the first largest element of each window (row-major order over
+/// the window), as TF's CPU kernel; in a window with a NaN, to its first NaN.
 /// `x` is `(batch, spatial..., channels)` (or `(batch, channels, spatial...)`), rank 3 to 5.
 ///
 /// Example: `max_pool(x, PoolOptions({2, 2}))` halves a `(n, 8, 8, c)` input to `(n, 4, 4, c)`.

@@ -1,5 +1,5 @@
-#include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/ops/ops.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;
@@ -65,7 +65,7 @@ TEST_CASE("watched_variables lists trainable variables that ops used") {
   CHECK(w[0].is_same(a));
 }
 
-TEST_CASE("non-persistent tape: second gradient throws; its records are freed") {
+TEST_CASE("non-persistent tape: second gradient throws, its records are freed") {
   Variable x(Tensor{3.f}, true);
   GradientTape tape;
   Variable y = mul(x, x);
@@ -119,12 +119,13 @@ TEST_CASE("StopRecording pauses every tape") {
   CHECK(tape.size() == 1);
 }
 
-TEST_CASE("output_gradient weights a non-scalar target; a non-scalar target is summed") {
+TEST_CASE("output_gradient weights a non-scalar target, a non-scalar target is summed") {
   Variable x(Tensor{1.f, 2.f}, true);
   GradientTape tape(true);
   Variable y = mul(x, x);
   TF_CHECK_CLOSE(tape.gradient(y, {x})[0].value(), (Tensor{2.f, 4.f}));
-  TF_CHECK_CLOSE(tape.gradient(y, {x}, Variable(Tensor{1.f, 10.f}))[0].value(), (Tensor{2.f, 40.f}));
+  TF_CHECK_CLOSE(tape.gradient(y, {x}, Variable(Tensor{1.f, 10.f}))[0].value(),
+                 (Tensor{2.f, 40.f}));
   TF_CHECK_ERROR(tape.gradient(y, {x}, Variable(Tensor{1.f})), "output_gradient", "(1,)", "(2,)");
 }
 
@@ -171,4 +172,89 @@ TEST_CASE("Variable basics: shared handle, assign checks the shape") {
   CHECK(b.grad().has_value());
   TF_CHECK_ERROR(a.assign(Tensor{1.f}), "Variable.assign", "(2,)", "(1,)");
   TF_CHECK_ERROR(a.item(), "Variable.item");
+}
+
+// ---- versions: a backward refuses values modified in place after its op was recorded ------
+
+TEST_CASE("Variable::version counts assign and mutable_value, not reads") {
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  CHECK(w.version() == 0);
+  (void)w.value();
+  (void)w.shape();
+  CHECK(w.version() == 0);
+  w.assign(Tensor{3.f, 4.f});
+  CHECK(w.version() == 1);
+  w.mutable_value() *= 2.f;
+  CHECK(w.version() == 2);
+  Variable same = w;  // a handle shares the counter
+  same.assign(Tensor{0.f, 0.f});
+  CHECK(w.version() == 3);
+}
+
+TEST_CASE("persistent tape: an assign between two gradient calls names the variable and op") {
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  GradientTape tape(/*persistent=*/true);
+  Variable loss = sum(square(w));
+  TF_CHECK_CLOSE(tape.gradient(loss, {w})[0].value(), (Tensor{2.f, 4.f}));
+  // An optimizer step: square's backward (2 w) would read the new w and answer 2 * (3, 5),
+  // the gradient at a point the recorded forward pass never saw.
+  w.assign(Tensor{3.f, 5.f});
+  TF_CHECK_ERROR(tape.gradient(loss, {w}), "GradientTape.gradient", "variable 'w'",
+                 "input 0 of op 'square'", "modified in place", "version 0 then, 1 now");
+  CHECK_THROWS_AS(tape.gradient(loss, {w}), ValueError);
+}
+
+TEST_CASE("persistent tape: an in-place update through mutable_value is caught too") {
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  Variable x(Tensor{3.f, 4.f});
+  GradientTape tape(/*persistent=*/true);
+  Variable loss = sum(mul(x, w));
+  Tensor g = tape.gradient(loss, {w})[0].value();
+  w.mutable_value() -= 0.1f * g;  // what optimizers do
+  TF_CHECK_ERROR(tape.gradient(loss, {w}), "variable 'w'", "input 1 of op 'mul'");
+}
+
+TEST_CASE("persistent tape: a modified op output that its backward reads is reported") {
+  Variable x(Tensor{0.f, 1.f}, true, "x");
+  GradientTape tape(/*persistent=*/true);
+  Variable y = exp(x);  // exp's backward multiplies by its output y
+  Variable loss = sum(y);
+  TF_CHECK_CLOSE(tape.gradient(loss, {x})[0].value(), (Tensor{1.f, std::exp(1.f)}));
+  y.assign(Tensor{7.f, 7.f});
+  TF_CHECK_ERROR(tape.gradient(loss, {x}), "an unnamed variable (id ", "the output of op 'exp'");
+}
+
+TEST_CASE("persistent tape: without a modification every gradient call agrees") {
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  GradientTape tape(/*persistent=*/true);
+  Variable loss = sum(mul(square(w), w));
+  for (int i = 0; i < 3; ++i)
+    TF_CHECK_CLOSE(tape.gradient(loss, {w})[0].value(), (Tensor{3.f, 12.f}));
+}
+
+TEST_CASE("a value modified but not read by the backward is fine") {
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  Variable c(Tensor{5.f, 6.f}, true, "c");
+  GradientTape tape(/*persistent=*/true);
+  // add, sum and reshape need only shapes in their backward.
+  Variable loss = sum(reshape(add(w, c), {2, 1}));
+  TF_CHECK_CLOSE(tape.gradient(loss, {w, c})[0].value(), (Tensor{1.f, 1.f}));
+  w.assign(Tensor{9.f, 9.f});
+  c.mutable_value() += 1.f;
+  auto g = tape.gradient(loss, {w, c});
+  TF_CHECK_CLOSE(g[0].value(), (Tensor{1.f, 1.f}));
+  TF_CHECK_CLOSE(g[1].value(), (Tensor{1.f, 1.f}));
+}
+
+TEST_CASE("non-persistent tapes: the usual step loop is unaffected") {
+  Variable w(Tensor{1.f, -2.f}, true, "w");
+  for (int step = 0; step < 3; ++step) {
+    GradientTape tape;  // records at the current w, answers once, then w is updated
+    Variable loss = sum(square(w));
+    Tensor g = tape.gradient(loss, {w})[0].value();
+    TF_CHECK_CLOSE(g, Tensor(2.f * w.value()));
+    w.assign(Tensor(w.value() - 0.25f * g));
+  }
+  TF_CHECK_CLOSE(w.value(), (Tensor{0.125f, -0.25f}));  // w * 0.5^3
+  CHECK(w.version() == 3);
 }

@@ -166,3 +166,46 @@ TEST_CASE("clip_by_value: values, gradient inside [lo, hi] inclusive") {
                {away_from(random_tensor({3, 3}, 16), {-0.5f, 0.5f})});
   TF_CHECK_ERROR(clip_by_value(V(Tensor{1.f}), 2.f, 1.f), "clip_by_value", "2.0", "1.0");
 }
+
+// ---- NaN propagates as in TF -----------------------------------------------------------------
+
+namespace {
+using test::check_close_nan;
+const float kNaN = std::nanf("");
+}  // namespace
+
+TEST_CASE("maximum and minimum propagate NaN from either argument") {
+  // xt::maximum is `a > b ? a : b`: it turned maximum(NaN, 1) into 1.
+  Variable a(Tensor{kNaN, 1.f, 2.f, kNaN}), b(Tensor{1.f, kNaN, 3.f, kNaN});
+  check_close_nan(maximum(a, b).value(), Tensor{kNaN, kNaN, 3.f, kNaN});
+  check_close_nan(minimum(a, b).value(), Tensor{kNaN, kNaN, 2.f, kNaN});
+  // The relu-like use, and broadcasting.
+  check_close_nan(maximum(V(Tensor{kNaN, -1.f, 2.f}), scalar(0.f)).value(), Tensor{kNaN, 0.f, 2.f});
+  check_close_nan(minimum(V(Tensor{kNaN, 3.f}), scalar(1.f)).value(), Tensor{kNaN, 1.f});
+  Tensor column{kNaN, 1.f};
+  column.reshape({2, 1});
+  check_close_nan(maximum(V(column), V(Tensor{0.f, 5.f})).value(),
+                  Tensor{{kNaN, kNaN}, {1.f, 5.f}});
+  // The gradient follows TF's mask a >= b: at a NaN it goes to b.
+  Variable va(Tensor{kNaN, 2.f}, true), vb(Tensor{1.f, 1.f}, true);
+  GradientTape tape;
+  auto g = tape.gradient(maximum(va, vb), {va, vb});
+  TF_CHECK_CLOSE(g[0].value(), (Tensor{0.f, 1.f}));
+  TF_CHECK_CLOSE(g[1].value(), (Tensor{1.f, 0.f}));
+}
+
+TEST_CASE("clip_by_value keeps NaN and passes its gradient at NaN, as TF") {
+  const float inf = std::numeric_limits<float>::infinity();
+  check_close_nan(clip_by_value(V(Tensor{kNaN, -5.f, 0.5f, 5.f, inf, -inf}), 0.f, 1.f).value(),
+                  Tensor{kNaN, 0.f, 0.5f, 1.f, 1.f, 0.f});
+  // TF zeroes the gradient only where x < min or x > max; NaN is neither (the old mask,
+  // min <= x <= max, gave 0 there).
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return clip_by_value(v, 0.f, 1.f); },
+                         Tensor{kNaN, -5.f, 0.f, 0.5f, 1.f, 5.f, inf}),
+                 (Tensor{1.f, 0.f, 1.f, 1.f, 1.f, 0.f, 0.f}));
+}
+
+TEST_CASE("sign and abs keep NaN") {
+  check_close_nan(sign(V(Tensor{kNaN, -2.f, 0.f, 3.f})).value(), Tensor{kNaN, -1.f, 0.f, 1.f});
+  check_close_nan(abs(V(Tensor{kNaN, -2.f})).value(), Tensor{kNaN, 2.f});
+}

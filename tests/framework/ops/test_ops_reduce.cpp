@@ -123,3 +123,32 @@ TEST_CASE("prod: second derivatives are exact with a zero in the input") {
       [](auto& in) { return inner_grad([](const Variable& v) { return prod(v, {1}); }, in[0]); },
       {z});
 }
+
+// ---- NaN propagates as in TF -----------------------------------------------------------------
+
+namespace {
+using test::check_close_nan;
+const float kNaN = std::nanf("");
+}  // namespace
+
+TEST_CASE("max and min propagate NaN from any position, over one axis or several") {
+  // A NaN first, in the middle, last, and none: xt::amax kept a NaN only in last place.
+  const Tensor x =
+      shaped(Tensor{kNaN, 1.f, 2.f, 3.f, kNaN, 4.f, 5.f, 6.f, kNaN, 7.f, 8.f, 9.f}, {4, 3});
+  check_close_nan(max(V(x), {1}).value(), Tensor{kNaN, kNaN, kNaN, 9.f});
+  check_close_nan(min(V(x), {-1}).value(), Tensor{kNaN, kNaN, kNaN, 7.f});
+  check_close_nan(max(V(x), {0}).value(), Tensor{kNaN, kNaN, kNaN});
+  check_close_nan(min(V(x), {0}, /*keepdims=*/true).value(),
+                  shaped(Tensor{kNaN, kNaN, kNaN}, {1, 3}));
+  check_close_nan(max(V(x)).value(), Tensor(kNaN));
+  check_close_nan(min(V(x), {0, 1}).value(), Tensor(kNaN));
+  // Without NaN nothing changes; a group of -inf has max -inf (xt::amax gave the lowest float).
+  const float inf = std::numeric_limits<float>::infinity();
+  check_close_nan(max(V(kX), {0}).value(), Tensor{4.f, 5.f, 6.f});
+  check_close_nan(max(V(Tensor{-inf, -inf})).value(), Tensor(-inf));
+  check_close_nan(min(V(Tensor{inf, inf})).value(), Tensor(inf));
+  // The gradient of a NaN group is NaN (TF: no element equals its max); other groups keep theirs.
+  check_close_nan(
+      grad_of([](auto& v) { return max(v, {1}); }, x),
+      shaped(Tensor{kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, 0.f, 0.f, 1.f}, {4, 3}));
+}

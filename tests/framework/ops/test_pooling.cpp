@@ -112,7 +112,7 @@ TEST_CASE("3-D pooling known values") {
   CHECK(a(0, 0, 1, 1, 0) == doctest::Approx((3.f + 7.f) / 2));
 }
 
-TEST_CASE("max_pool gradient goes to the first argmax; avg_pool divides by the valid count") {
+TEST_CASE("max_pool gradient goes to the first argmax, avg_pool divides by the valid count") {
   Variable x(T({1, 4, 1}, {2, 2, 1, 0}));
   TF_CHECK_CLOSE(
       grad_of(
@@ -195,4 +195,31 @@ TEST_CASE("pooling bad input") {
                  "NHWC");
   TF_CHECK_ERROR(max_pool(x, PoolOptions({5, 2})), "max_pool", "(1, 4, 4, 2)",
                  "shorter than the pool size 5");
+}
+
+TEST_CASE("max_pool propagates NaN from anywhere in its window, the first NaN gets the gradient") {
+  const float nan = std::nanf("");
+  // (batch 1, 4 positions, 2 channels), windows of 2. Channel 0: a NaN after a number in both
+  // windows (the old strict `>` dropped it); channel 1: two numbers, then a NaN before a number.
+  Variable x(T({1, 4, 2}, {1.f, 5.f, nan, 2.f, 3.f, nan, nan, 1.f}));
+  Tensor y = max_pool(x, PoolOptions(2)).value();
+  REQUIRE(shape_of(y) == Shape{1, 2, 2});
+  CHECK(std::isnan(y(0, 0, 0)));
+  CHECK(y(0, 0, 1) == 5.f);
+  CHECK(std::isnan(y(0, 1, 0)));
+  CHECK(std::isnan(y(0, 1, 1)));
+  TF_CHECK_CLOSE(grad_of(
+                     x, [](const Variable& v) { return max_pool(v, PoolOptions(2)); },
+                     T({1, 2, 2}, {1, 1, 1, 1})),
+                 T({1, 4, 2}, {0, 1, 1, 0, 0, 1, 1, 0}));
+  // Two NaNs in one window: the first one wins and keeps the gradient.
+  Variable z(T({1, 3, 1}, {2.f, nan, nan}));
+  CHECK(std::isnan(max_pool(z, PoolOptions(3)).value()(0, 0, 0)));
+  TF_CHECK_CLOSE(
+      grad_of(
+          z, [](const Variable& v) { return max_pool(v, PoolOptions(3)); }, T({1, 1, 1}, {1})),
+      T({1, 3, 1}, {0, 1, 0}));
+  // 2-D, channels_first: the NaN in the last position of its window survives too.
+  Variable w(T({1, 1, 2, 2}, {4.f, 3.f, 2.f, nan}));
+  CHECK(std::isnan(max_pool(w, PoolOptions(2).data_format("channels_first")).value()(0, 0, 0, 0)));
 }
