@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <xtensor/xnpy.hpp>
 
 #include "framework/io/io_test_util.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"
@@ -691,4 +692,25 @@ TEST_CASE("saving: a corrupt Conv1DTranspose record is a clear error (fuzzer cor
                  "conv1d_transpose");
   // The file alone describes the model, so weights that do not fit it make a corrupt file.
   CHECK_THROWS_AS(S::detail::parse(bytes, /*verify_checksum=*/false), FileError);
+}
+
+TEST_CASE("saving: models written before the architecture change load and compute the same") {
+  // tests/data/serialization/model_v1.*: written by the code before the folders, error types and
+  // declared-once options (commit f4f9640), one file per archive kind, with the output that
+  // model gave on a fixed input (model_v1_output.npy on model_v1_input.npy). A Sequential of
+  // Conv3D (l2, max_norm), BatchNormalization, Conv3DTranspose, MaxPooling3D, Flatten, Dropout
+  // and Dense: most config types a file holds.
+  const std::string dir = std::string(TAPEFLOW_TEST_DATA_DIR) + "/serialization/";
+  const Tensor x = xt::load_npy<float>(dir + "model_v1_input.npy");
+  const Tensor y = xt::load_npy<float>(dir + "model_v1_output.npy");
+  for (const char* ext : {"bin", "txt", "xml"}) {
+    CAPTURE(ext);
+    Graph g;
+    auto scope = g.as_default();
+    auto m = S::load(dir + "model_v1." + ext);
+    CHECK(m->class_name() == "Sequential");
+    CHECK(m->name() == "fixture_model");
+    TF_CHECK_CLOSE((*m)(Variable(x), false).value(), y, 1e-5f, 1e-5f);
+    CHECK(m->count_params() > 0);
+  }
 }

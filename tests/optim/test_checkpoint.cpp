@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <xtensor/xnpy.hpp>
 
 #include "framework/io/io_test_util.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"
@@ -337,3 +338,20 @@ TEST_CASE("checkpoint: inspect_model prints the summary, or one error: line and 
   CHECK(missing.err.rfind("error: ", 0) == 0);
 }
 #endif
+
+TEST_CASE("checkpoint: a file written before the architecture change restores the same model") {
+  // tests/data/serialization/checkpoint_v1.bin: written by the code before the folders, error
+  // types and declared-once options (commit f4f9640): a Sequential of Conv3D, BatchNormalization,
+  // Conv3DTranspose, MaxPooling3D, Flatten, Dropout and Dense after two Adam steps;
+  // checkpoint_v1_output.npy is what that model gave on model_v1_input.npy.
+  const std::string dir = std::string(TAPEFLOW_TEST_DATA_DIR) + "/serialization/";
+  Graph g;
+  auto scope = g.as_default();
+  auto m = S::load(dir + "model_v1.bin");  // the architecture, with the weights before training
+  optim::Adam opt(optim::AdamOptions().learning_rate(1e-2));
+  S::load_checkpoint(*m, opt, dir + "checkpoint_v1.bin");
+  CHECK(opt.iterations() == 2);
+  const Tensor x = xt::load_npy<float>(dir + "model_v1_input.npy");
+  TF_CHECK_CLOSE((*m)(Variable(x), false).value(),
+                 xt::load_npy<float>(dir + "checkpoint_v1_output.npy"), 1e-5f, 1e-5f);
+}
