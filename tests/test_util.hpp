@@ -2,6 +2,7 @@
 // Helpers shared by the test files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -24,6 +25,15 @@ inline Tensor random_tensor(const Shape& shape, unsigned seed = 1, float lo = -1
   std::uniform_real_distribution<float> d(lo, hi);
   Tensor t = Tensor::from_shape(shape);
   for (auto& v : t) v = d(rng);
+  return t;
+}
+
+/// A tensor of `shape` holding `values` in row-major order (their count must match).
+/// Example: `Tensor x = T({2, 2}, {1, 2, 3, 4});`
+inline Tensor T(const Shape& shape, const std::vector<float>& values) {
+  Tensor t = Tensor::from_shape(shape);
+  REQUIRE(t.size() == values.size());
+  std::copy(values.begin(), values.end(), t.begin());
   return t;
 }
 

@@ -8,14 +8,9 @@
 using namespace tapeflow;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
+using tapeflow::test::T;
 
 namespace {
-Tensor T(const Shape& shape, const std::vector<float>& values) {
-  Tensor t = Tensor::from_shape(shape);
-  REQUIRE(t.size() == values.size());
-  std::copy(values.begin(), values.end(), t.begin());
-  return t;
-}
 Tensor iota(const Shape& shape, float start = 1.f) {
   Tensor t = Tensor::from_shape(shape);
   float v = start;

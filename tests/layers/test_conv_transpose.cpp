@@ -12,14 +12,9 @@
 using namespace tapeflow;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
+using tapeflow::test::T;
 
 namespace {
-Tensor T(const Shape& shape, const std::vector<float>& values) {
-  Tensor t = Tensor::from_shape(shape);
-  REQUIRE(t.size() == values.size());
-  std::copy(values.begin(), values.end(), t.begin());
-  return t;
-}
 template <class L>
 Variable run(L& layer, const Tensor& x, const std::vector<Tensor>& weights) {
   layer(Variable(x));

@@ -11,14 +11,9 @@
 using namespace tapeflow;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
+using tapeflow::test::T;
 
 namespace {
-Tensor T(const Shape& shape, const std::vector<float>& values) {
-  Tensor t = Tensor::from_shape(shape);
-  REQUIRE(t.size() == values.size());
-  std::copy(values.begin(), values.end(), t.begin());
-  return t;
-}
 // Distinct values at least 0.1 apart: finite differences never move a window's argmax.
 Tensor distinct(const Shape& shape, unsigned seed = 5) {
   Tensor t = Tensor::from_shape(shape);

@@ -9,14 +9,9 @@
 
 using namespace tapeflow;
 using tapeflow::test::random_tensor;
+using tapeflow::test::T;
 
 namespace {
-Tensor T(const Shape& shape, const std::vector<float>& values) {
-  Tensor t = Tensor::from_shape(shape);
-  REQUIRE(t.size() == values.size());
-  std::copy(values.begin(), values.end(), t.begin());
-  return t;
-}
 
 // Values 0.1 * (a shuffled 0..n-1): all distinct and at least 0.1 apart, so the finite
 // differences of gradcheck (eps 0.01) never move a window's argmax.
