@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
       xtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
-      libboost-serialization-dev doctest-dev libdnnl-dev)
+      libboost-serialization-dev doctest-dev libdnnl-dev nlohmann-json3-dev)
 [ "${1:-}" = "--bench" ] && pkgs+=(libtorch-dev)
 [ "${1:-}" = "--lint" ] && pkgs+=(clang-format)
 missing=()

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <sstream>
+#include <unordered_set>
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
 
@@ -72,6 +74,18 @@ struct DepthGuard {
   }
   ~DepthGuard() { --call_depth; }
 };
+
+// While a node's twin of a temporary layer is constructed (Layer::twin_for_node): the name the
+// temporary holds, which the twin takes as it is instead of a new unique one.
+thread_local const std::string* adopted_name = nullptr;
+
+std::vector<Variable> unique_variables(std::vector<Variable> vs) {
+  std::unordered_set<std::uint64_t> seen;
+  std::vector<Variable> out;
+  for (auto& v : vs)
+    if (seen.insert(v.id()).second) out.push_back(std::move(v));
+  return out;
+}
 }  // namespace
 
 Layer::Layer(const std::string& default_name, const LayerOptions& options)
@@ -83,7 +97,64 @@ Layer::Layer(const std::string& default_name, const LayerOptions& options)
   if (base.empty()) fail("Layer", "the layer needs a name (the default name is empty)");
   if (base.find('/') != std::string::npos)
     fail(base, "a layer name cannot contain '/' (got '" + base + "')");
-  name_ = graph_.unique_name(base);
+  if (adopted_name && *adopted_name == base && graph_.is_name_used(base))
+    name_ = base;
+  else
+    name_ = graph_.unique_name(base);
+}
+
+std::shared_ptr<Layer> Layer::twin_for_node() const {
+  if (auto owner = std::const_pointer_cast<Layer>(weak_from_this().lock())) return owner;
+  if (built_)
+    fail(name_, "a built layer cannot be called on symbolic tensors as a temporary; call it "
+                "through a named object or a std::shared_ptr");
+  // The temporary ends with the expression that calls it: the node keeps a twin made from its
+  // config, which is the whole description of an unbuilt layer.
+  struct Adopt {
+    explicit Adopt(const std::string& n) { adopted_name = &n; }
+    ~Adopt() { adopted_name = nullptr; }
+  } adopt(name_);
+  std::shared_ptr<Layer> twin;
+  try {
+    twin = create_layer(class_name(), get_config());
+  } catch (const Error& e) {
+    e.rethrow_in(name_ + ": a temporary " + class_name() +
+                 " called on symbolic tensors is replaced by a twin built from its config, "
+                 "which failed (register the class with TAPEFLOW_REGISTER_CUSTOM_LAYER, or "
+                 "create the layer with std::make_shared)");
+  }
+  return twin;
+}
+
+std::vector<Variable> Layer::call_on_list(const std::vector<Variable>& inputs, bool training) {
+  if (inputs.size() != 1)
+    fail(name_, "takes one input, got a list of " + std::to_string(inputs.size()));
+  return {(*this)(inputs[0], training)};
+}
+
+void Layer::add_sublayer(detail::LayerRef ref, const Layer* layer) {
+  if (!layer) fail(name_, "register_sublayer: the layer is null");
+  if (layer == this) fail(name_, "register_sublayer: a layer cannot contain itself");
+  for (const auto& s : sublayers_)
+    if (s.raw == layer)
+      fail(name_, "register_sublayer: '" + layer->name() + "' is already registered");
+  sublayers_.push_back(std::move(ref));
+}
+
+void Layer::set_model_layers(std::vector<detail::LayerRef> layers) {
+  sublayers_ = std::move(layers);
+}
+
+void Layer::mark_built(const Shape& input_shape) {
+  if (scope_name_.empty()) scope_name_ = graph_.scoped(name_);
+  input_shape_ = input_shape;
+  built_ = true;
+}
+
+std::vector<Layer*> Layer::sublayers() const {
+  std::vector<Layer*> out;
+  for (const auto& s : sublayers_) out.push_back(&s.get(name_));
+  return out;
 }
 
 Layer::~Layer() = default;
@@ -150,8 +221,12 @@ Variable Layer::operator()(const Variable& x, bool training) {
   DepthGuard depth;
   const Shape s = x.shape();
   check_spec(s);
+  // A layer made of sublayers builds them on its first call: under its name scope, their
+  // weights are named after it (Keras' subclassed layers).
+  if (!built_) scope_name_ = graph_.scoped(name_);
+  std::optional<Graph::NameScope> scope;
+  if (scopes_sublayers_ && !sublayers_.empty()) scope.emplace(graph_, name_);
   if (!built_) {
-    scope_name_ = graph_.scoped(name_);
     building_ = true;
     try {
       build(s);
@@ -246,6 +321,7 @@ void Layer::set_random_state(const std::string& state) {
 }
 
 void Layer::set_trainable(bool trainable) {
+  for (Layer* l : sublayers()) l->set_trainable(trainable);
   if (trainable == trainable_) return;
   trainable_ = trainable;
   Graph g = graph_;
@@ -263,51 +339,62 @@ void Layer::set_trainable(bool trainable) {
 std::vector<Variable> Layer::variables() const {
   std::vector<Variable> out;
   for (const auto& w : weights_) out.push_back(w.var);
-  return out;
+  for (const Layer* l : sublayers())
+    for (auto& v : l->variables()) out.push_back(std::move(v));
+  return unique_variables(std::move(out));
 }
 
 std::vector<Variable> Layer::trainable_variables() const {
+  if (!trainable_) return {};
   std::vector<Variable> out;
   for (const auto& w : weights_)
-    if (w.trainable && trainable_) out.push_back(w.var);
-  return out;
+    if (w.trainable) out.push_back(w.var);
+  for (const Layer* l : sublayers())
+    for (auto& v : l->trainable_variables()) out.push_back(std::move(v));
+  return unique_variables(std::move(out));
 }
 
 std::vector<Variable> Layer::non_trainable_variables() const {
+  if (!trainable_) return variables();
   std::vector<Variable> out;
   for (const auto& w : weights_)
-    if (!(w.trainable && trainable_)) out.push_back(w.var);
-  return out;
+    if (!w.trainable) out.push_back(w.var);
+  for (const Layer* l : sublayers())
+    for (auto& v : l->non_trainable_variables()) out.push_back(std::move(v));
+  return unique_variables(std::move(out));
 }
 
 std::vector<Tensor> Layer::get_weights() const {
   std::vector<Tensor> out;
-  for (const auto& w : weights_) out.push_back(w.var.value());
+  for (const auto& v : variables()) out.push_back(v.value());
   return out;
 }
 
 void Layer::set_weights(const std::vector<Tensor>& values) {
-  if (values.size() != weights_.size())
-    fail(name_, "set_weights: the layer has " + std::to_string(weights_.size()) + " weights but " +
+  std::vector<Variable> vars = variables();
+  if (values.size() != vars.size())
+    fail(name_, "set_weights: the layer has " + std::to_string(vars.size()) + " weights but " +
                     std::to_string(values.size()) + " values were given");
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (shape_of(values[i]) != weights_[i].var.shape())
-      fail_shape(name_, "set_weights: weight '" + weights_[i].var.name() + "' has shape " +
-                            shape_str(weights_[i].var.shape()) + " but value " + std::to_string(i) +
+    if (shape_of(values[i]) != vars[i].shape())
+      fail_shape(name_, "set_weights: weight '" + vars[i].name() + "' has shape " +
+                            shape_str(vars[i].shape()) + " but value " + std::to_string(i) +
                             " has shape " + shape_str(values[i].shape()));
-  for (std::size_t i = 0; i < values.size(); ++i) weights_[i].var.assign(values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i) vars[i].assign(values[i]);
 }
 
 std::size_t Layer::count_params() const {
   if (!built_) fail(name_, "count_params: the layer is not built yet (call it on an input first)");
   std::size_t n = 0;
-  for (const auto& w : weights_) n += w.var.size();
+  for (const auto& v : variables()) n += v.size();
   return n;
 }
 
 std::vector<Variable> Layer::losses() const {
   std::vector<Variable> out;
   for (const auto& f : weight_losses_) out.push_back(f());
+  for (const Layer* l : sublayers())
+    for (auto& v : l->losses()) out.push_back(std::move(v));
   for (const auto& v : *activity_losses_) out.push_back(v);
   return out;
 }

@@ -24,6 +24,7 @@
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/nn/initializers.hpp"
 #include "tapeflow/framework/nn/regularizers.hpp"
+#include "tapeflow/layers/symbolic_tensor.hpp"
 
 namespace tapeflow::layers {
 
@@ -239,7 +240,7 @@ struct InputSpec {
 /// Scale s;
 /// tapeflow::Variable y = s(x);   // builds "scale/w", then multiplies
 /// ```
-class Layer {
+class Layer : public std::enable_shared_from_this<Layer> {
  public:
   /// `default_name` is the snake_case base name used when `options.name` is empty.
   explicit Layer(const std::string& default_name, const LayerOptions& options = {});
@@ -258,6 +259,31 @@ class Layer {
   /// layer are one entry (a callable summing them), registered at the first such call.
   Variable operator()(const Variable& x, bool training = false);
 
+  // ---- functional API (layers/symbolic_tensor.hpp, layers/model.hpp) ---------------------
+  /// Calls the layer on symbolic tensors (`Input(...)` or another layer's symbolic output):
+  /// builds it on an example of the inputs (zeros, the batch axis 1 unless the input fixes it;
+  /// unrecorded, in inference mode), so that a layer that cannot take them fails now, naming
+  /// itself and the shapes, and records a node that a `Model` runs. The node keeps the layer:
+  /// shared when the layer is owned by a `std::shared_ptr`; a temporary
+  /// (`Dense(DenseOptions(4))(x)`) is replaced by a twin rebuilt from its config (same name;
+  /// its class must be registered, layers/registry.hpp); otherwise the caller keeps the layer
+  /// alive, and a model that runs it after its end fails with an Error naming it.
+  /// Calling a layer twice shares its weights between the two nodes.
+  /// Example: `auto h = dense(inputs); auto y = Concatenate()({h, inputs});`
+  SymbolicTensor operator()(const SymbolicTensor& x) &;
+  SymbolicTensor operator()(const SymbolicTensor& x) &&;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &&;
+  /// The same for a layer with several outputs (a nested multi-output model): one symbolic
+  /// tensor per output. The single forms above are an Error naming the layer for such a layer.
+  std::vector<SymbolicTensor> call_symbolic(const std::vector<SymbolicTensor>& inputs) &;
+  std::vector<SymbolicTensor> call_symbolic(const std::vector<SymbolicTensor>& inputs) &&;
+
+  /// Eager call on a list of inputs, one output per entry: what a `Model` runs for each node.
+  /// One input calls `operator()(x, training)`; a merge layer or a model overrides this to
+  /// take several (an Error naming the layer for a count it does not take).
+  virtual std::vector<Variable> call_on_list(const std::vector<Variable>& inputs, bool training);
+
   // ---- identity --------------------------------------------------------------------------
   /// The class name used by `pretty_print` and serialization, e.g. "Conv3DTranspose".
   virtual std::string class_name() const = 0;
@@ -274,14 +300,21 @@ class Layer {
   /// The shape of the first input (an Error before the first call).
   const Shape& input_shape() const;
   bool trainable() const { return trainable_; }
-  /// Freezes or unfreezes the layer: updates each weight's trainable flag (weights created
-  /// with `trainable=false` stay frozen) and its membership in TRAINABLE_VARIABLES.
+  /// Freezes or unfreezes the layer and every sublayer (Keras `layer.trainable = False`):
+  /// updates each weight's trainable flag (weights created with `trainable=false` stay frozen)
+  /// and its membership in TRAINABLE_VARIABLES.
   virtual void set_trainable(bool trainable);
 
+  // ---- sublayers -------------------------------------------------------------------------
+  /// The layers this one holds (`register_sublayer`, a model's layers), in registration order.
+  /// An Error naming both if one of them was destroyed while this layer still uses it.
+  std::vector<Layer*> sublayers() const;
+
   // ---- weights ---------------------------------------------------------------------------
-  // The weight and loss accessors below are virtual so that containers of layers (Sequential)
-  // can report their sublayers' weights through a `Layer&`.
-  /// All weights, in creation order (Keras `weights`).
+  // The accessors below cover the layer's own weights, then those of its sublayers (each
+  // variable once, however many times a layer is shared). They are virtual so that a model can
+  // add its checks.
+  /// All weights: the layer's own in creation order, then each sublayer's (Keras `weights`).
   virtual std::vector<Variable> variables() const;
   std::vector<Variable> weights() const { return variables(); }
   virtual std::vector<Variable> trainable_variables() const;
@@ -304,7 +337,8 @@ class Layer {
 
   // ---- losses ----------------------------------------------------------------------------
   /// Weight regularizer losses (evaluated now, on current values: recorded on active tapes)
-  /// in weight creation order, then the activity losses of the latest call.
+  /// in weight creation order, then the sublayers' losses, then the activity losses of the
+  /// latest call.
   virtual std::vector<Variable> losses() const;
 
   // ---- description -----------------------------------------------------------------------
@@ -336,6 +370,32 @@ class Layer {
                       const Regularizer& regularizer = {}, const Constraint& constraint = {},
                       bool trainable = true);
 
+  /// Makes `layer` part of this one (PyTorch `register_module`; Keras tracks attributes): its
+  /// weights, losses and parameter count join this layer's, `set_trainable` reaches it, and
+  /// when this layer is first called its sublayers are built under its name scope, so their
+  /// weights are named `<this layer>/<sublayer>/<weight>` (`res_block/conv3d/kernel`). Saving
+  /// such a layer saves all these weights; loading rebuilds the sublayers through this layer's
+  /// constructor. A layer given by reference must live as long as this one (a member).
+  /// Call it in the constructor. An Error for a null layer, this layer, or one registered twice.
+  /// Example: `conv_ = register_sublayer(std::make_shared<Conv3D>(Conv3DOptions(8, 3)));`
+  template <class L>
+  std::shared_ptr<L> register_sublayer(std::shared_ptr<L> layer) {
+    add_sublayer(detail::LayerRef::shared(layer), layer.get());
+    return layer;
+  }
+  template <class L>
+  L& register_sublayer(L& layer) {
+    add_sublayer(detail::LayerRef::borrowed(layer), &layer);
+    return layer;
+  }
+  /// For models: replaces the sublayers (their layers, in order) and marks the layer built with
+  /// `input_shape`, which is what `input_shape()` and saving report.
+  void set_model_layers(std::vector<detail::LayerRef> layers);
+  void mark_built(const Shape& input_shape);
+  /// Whether a first call runs under this layer's name scope when it has sublayers (true; a
+  /// model's layers keep their own names, as in Keras).
+  void set_scopes_sublayers(bool scopes) { scopes_sublayers_ = scopes; }
+
   /// Checked by `operator()` on every call (empty: anything goes).
   void set_input_spec(const InputSpec& spec) { input_spec_ = spec; }
   const InputSpec& input_spec() const { return input_spec_; }
@@ -357,6 +417,9 @@ class Layer {
   };
   void check_spec(const Shape& shape) const;
   void rollback_build();
+  void add_sublayer(detail::LayerRef ref, const Layer* layer);
+  std::shared_ptr<Layer> twin_for_node() const;
+  friend struct detail::LayerRef;
 
   Graph graph_;
   std::string name_;
@@ -375,6 +438,11 @@ class Layer {
   bool activity_registered_ = false;
   // graph entries made while building, undone if build throws
   std::vector<std::pair<std::string, Graph::EntryId>> build_entries_;
+  std::vector<detail::LayerRef> sublayers_;
+  bool scopes_sublayers_ = true;
+  // Expires with the layer: what tells a node or a parent holding this layer by reference that
+  // it is gone (detail::LayerRef).
+  std::shared_ptr<const char> lifetime_ = std::make_shared<const char>('\0');
 };
 
 /// `layer.pretty_print(os)`.

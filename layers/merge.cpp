@@ -34,6 +34,12 @@ Variable Merge::operator()(const std::vector<Variable>& inputs, bool training) {
   return Layer::operator()(inputs[0], training);
 }
 
+std::vector<Variable> Merge::call_on_list(const std::vector<Variable>& inputs, bool training) {
+  // One input is the single-tensor call, with its message (a merge layer needs a list).
+  if (inputs.size() == 1) return {Layer::operator()(inputs[0], training)};
+  return {(*this)(inputs, training)};
+}
+
 namespace {
 [[noreturn]] void single_input(const std::string& layer) {
   fail(layer,

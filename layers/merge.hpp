@@ -18,6 +18,8 @@ class Merge : public Layer {
   using Layer::operator();
   /// Merges `inputs` (at least 2). The activity regularizer, if any, applies to the result.
   Variable operator()(const std::vector<Variable>& inputs, bool training = false);
+  /// The list call above, as a model runs it.
+  std::vector<Variable> call_on_list(const std::vector<Variable>& inputs, bool training) override;
 
  protected:
   Merge(const std::string& default_name, const LayerOptions& options);

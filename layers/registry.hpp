@@ -95,9 +95,31 @@ void register_builtin_layers(LayerFactories& factories);
 /// when loading a model; calling each function from the registry links every layer in.
 ///
 /// Example (layers/dense.cpp): `TAPEFLOW_REGISTER_LAYER(Dense)`
-#define TAPEFLOW_REGISTER_LAYER(Class)                                                          \
-  void tapeflow_register_layer_##Class(::tapeflow::layers::detail::LayerFactories& factories) { \
-    factories[#Class] = &::tapeflow::layers::layer_from_config<Class>;                          \
+#define TAPEFLOW_REGISTER_LAYER(Class) \
+  TAPEFLOW_REGISTER_LAYER_AS(Class, &::tapeflow::layers::layer_from_config<Class>)
+
+/// `TAPEFLOW_REGISTER_LAYER` with the factory given: for a class whose config needs more than
+/// its options (a model's layers), or whose class name is not the C++ name (Keras'
+/// "Functional" is `Model`).
+/// Example (layers/model.cpp): `TAPEFLOW_REGISTER_LAYER_AS(Functional, &functional_from_config)`
+#define TAPEFLOW_REGISTER_LAYER_AS(ClassName, factory)                                  \
+  void tapeflow_register_layer_##ClassName(                                             \
+      ::tapeflow::layers::detail::LayerFactories& factories) {                          \
+    factories[#ClassName] = factory;                                                    \
   }
+
+/// Registers a layer class of the program's own for saving and loading: one line at namespace
+/// scope in one of the program's .cpp files (not in a header), after the class. The class
+/// derives from `LayerWith<Options>` (its config is its options) and its `class_name()` returns
+/// the macro argument. A program's own object files are always linked, so a static registrar
+/// suffices here (the library's layers use `TAPEFLOW_REGISTER_LAYER`, see above).
+/// Example: `TAPEFLOW_REGISTER_CUSTOM_LAYER(ResBlock)` after `class ResBlock : public
+/// tapeflow::layers::LayerWith<ResBlockOptions> {...};`
+#define TAPEFLOW_REGISTER_CUSTOM_LAYER(Class)                                        \
+  [[maybe_unused]] static const bool tapeflow_custom_layer_registered_##Class = [] { \
+    ::tapeflow::layers::register_layer(#Class,                                       \
+                                       &::tapeflow::layers::layer_from_config<Class>); \
+    return true;                                                                     \
+  }()
 
 }  // namespace tapeflow::layers

@@ -69,7 +69,7 @@ struct LayerRecord {
   bool built = false;
   std::vector<std::uint64_t> input_shape;
   std::vector<WeightRecord> weights;
-  std::vector<LayerRecord> children;  // a Sequential's layers
+  std::vector<LayerRecord> children;  // a model's layers (Sequential, Functional)
   std::string random_state;           // version 1: the layer's own random stream (checkpoints)
   template <class Ar>
   void save(Ar& ar, unsigned) const {
@@ -83,7 +83,7 @@ struct LayerRecord {
   }
   template <class Ar>
   void load(Ar& ar, unsigned version) {
-    // Nested Sequentials recurse; bound the depth so a crafted file cannot overflow the stack.
+    // Nested models recurse; bound the depth so a crafted file cannot overflow the stack.
     static thread_local int depth = 0;
     if (depth > 64) fail_corrupt_payload("layers nested more than 64 deep");
     struct Nesting {
@@ -183,12 +183,12 @@ LayerRecord to_record(const layers::Layer& layer, bool with_random_state) {
   if (with_random_state) r.random_state = layer.random_state();
   r.class_name = layer.class_name();
   for (const auto& [k, v] : layer.get_config())
-    if (k != "layers") r.config.push_back({k, v});  // a Sequential's layers are its children
+    if (k != "layers") r.config.push_back({k, v});  // a model's layers are its children
   r.built = layer.built();
   if (r.built)
     for (auto d : layer.input_shape()) r.input_shape.push_back(d);
-  if (auto* seq = dynamic_cast<const layers::Sequential*>(&layer)) {
-    for (const auto& child : seq->layers())
+  if (auto* model = dynamic_cast<const layers::Model*>(&layer)) {
+    for (const auto& child : model->layers())
       r.children.push_back(to_record(*child, with_random_state));
   } else if (r.built) {
     for (const Variable& v : layer.variables()) {
@@ -207,6 +207,18 @@ LayerRecord to_record(const layers::Layer& layer, bool with_random_state) {
 std::shared_ptr<layers::Layer> from_record(const LayerRecord& r, const std::string& where) {
   Config cfg;
   for (const auto& e : r.config) cfg[e.key] = e.value;
+  if (r.class_name == "Functional") {
+    // The layers first, then the nodes that connect them (the record's config): calling them
+    // builds them, ready for their weights.
+    std::vector<std::pair<std::string, std::shared_ptr<layers::Layer>>> children;
+    for (const auto& child : r.children) {
+      std::string saved_name;
+      for (const auto& e : child.config)
+        if (e.key == "name") saved_name = e.value;
+      children.emplace_back(saved_name, from_record(child, where));
+    }
+    return layers::Model::from_layers(cfg, children);
+  }
   std::shared_ptr<layers::Layer> layer = layers::create_layer(r.class_name, cfg);
   if (auto* seq = dynamic_cast<layers::Sequential*>(layer.get())) {
     for (const auto& child : r.children) seq->add(from_record(child, where));
@@ -224,13 +236,13 @@ void collect(const std::shared_ptr<layers::Layer>& layer, const LayerRecord& r,
   if (layer->class_name() != r.class_name)
     fail_shape("load_weights", "layer '" + layer->name() + "' is a " + layer->class_name() +
                                    " but the file has a " + r.class_name + " there");
-  if (auto* seq = dynamic_cast<layers::Sequential*>(layer.get())) {
-    if (seq->layers().size() != r.children.size())
+  if (auto* model = dynamic_cast<layers::Model*>(layer.get())) {
+    const auto children = model->layers();
+    if (children.size() != r.children.size())
       fail_shape("load_weights",
-                 "model '" + layer->name() + "' has " + std::to_string(seq->layers().size()) +
+                 "model '" + layer->name() + "' has " + std::to_string(children.size()) +
                      " layers but the file has " + std::to_string(r.children.size()));
-    for (std::size_t i = 0; i < r.children.size(); ++i)
-      collect(seq->layers()[i], r.children[i], out);
+    for (std::size_t i = 0; i < r.children.size(); ++i) collect(children[i], r.children[i], out);
   } else {
     out.emplace_back(layer.get(), &r);
   }

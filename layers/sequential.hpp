@@ -6,13 +6,13 @@
 #include <utility>
 #include <vector>
 
-#include "tapeflow/layers/layer.hpp"
+#include "tapeflow/layers/model.hpp"
 
 namespace tapeflow::layers {
 
-/// Options of `Sequential`: only the common ones (`name`, `trainable`, `activity_regularizer`).
+/// Options of `Sequential`: those of a model (`name`, `trainable`, `activity_regularizer`).
 /// Example: `SequentialOptions().name("encoder")`
-struct SequentialOptions : LayerOptionsBase<SequentialOptions> {};
+using SequentialOptions = ModelOptions;
 
 /// One entry of `Sequential::layer_configs()` (Keras' `{"class_name": ..., "config": ...}`).
 struct LayerConfig {
@@ -21,14 +21,17 @@ struct LayerConfig {
 };
 
 /// Keras `Sequential`, default name "sequential": `model(x, training)` calls each layer on the
-/// previous one's output, passing `training` on (to BatchNormalization, Dropout, ...). As a
-/// `Layer` it nests in other Sequentials; its weights are its layers' weights.
+/// previous one's output, passing `training` on (to BatchNormalization, Dropout, ...). It is a
+/// functional `Model` whose graph is a chain, made from the first input's shape (at the first
+/// call or `build`) and again after `add` or `pop`; later inputs may have other shapes, which
+/// the layers check. As a `Layer` it nests in other models; its weights are its layers' weights.
 ///
 /// - `add(layer)` / `add<L>(options...)` append a layer (shared: the same layer object may also
 ///   be called outside the model). `pop()` removes the last.
-/// - `build(input_shape)` (Keras `model.build`) runs one forward pass on zeros of that shape,
-///   batch size included (any, e.g. 1), in inference mode and unrecorded, so that every layer
-///   creates its weights; calling the model on data does the same.
+/// - `build(input_shape)` (Keras `model.build`) makes the chain from an input of that shape,
+///   batch size included (any, e.g. 1): each layer is built on zeros, in inference mode and
+///   unrecorded, so that every layer creates its weights; calling the model on data does the
+///   same.
 /// - `summary()` gives Keras' table (Layer (type) | Output Shape | Param #, with `None` for the
 ///   batch, then total / trainable / non-trainable counts); it needs a built model, with every
 ///   layer called since it was added (an Error naming the model otherwise).
@@ -49,7 +52,7 @@ struct LayerConfig {
 /// tapeflow::Variable y = model(x, /*training=*/true);   // x (batch, 8) -> y (batch, 1)
 /// std::cout << model.summary();
 /// ```
-class Sequential : public LayerWith<SequentialOptions> {
+class Sequential : public Model {
  public:
   explicit Sequential(const SequentialOptions& options = {});
   explicit Sequential(std::vector<std::shared_ptr<Layer>> layers,
@@ -67,34 +70,28 @@ class Sequential : public LayerWith<SequentialOptions> {
   }
   /// Removes and returns the last layer (an Error when there is none).
   std::shared_ptr<Layer> pop();
-  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
-  /// By name (an Error listing the names if absent) or by index (an Error if out of range).
-  std::shared_ptr<Layer> get_layer(const std::string& name) const;
-  std::shared_ptr<Layer> get_layer(std::size_t index) const;
+  /// The layers added, in order (no `InputLayer`, as Keras' `Sequential.layers`).
+  std::vector<std::shared_ptr<Layer>> layers() const override { return layers_; }
+  using Model::get_layer;
 
   /// Keras `model.build(input_shape)`: see the class comment.
   void build(const Shape& input_shape) override;
 
-  // ---- weights and losses (all layers) ---------------------------------------------------
-  std::vector<Variable> variables() const override;
-  std::vector<Variable> trainable_variables() const override;
-  std::vector<Variable> non_trainable_variables() const override;
-  std::vector<Tensor> get_weights() const override;
-  void set_weights(const std::vector<Tensor>& values) override;
   /// An Error naming the model unless it is built and each layer has been called.
   std::size_t count_params() const override;
-  std::vector<Variable> losses() const override;
-  /// Also sets every layer's trainable flag (Keras `model.trainable = False`).
-  void set_trainable(bool trainable) override;
 
   // ---- description -----------------------------------------------------------------------
-  /// Keras' summary table, as text (see the class comment).
-  [[nodiscard]] std::string summary() const;
-  void summary(std::ostream& os) const;
+  /// Keras' summary table of a Sequential (no "Connected to" column, no input row); see the
+  /// class comment.
+  void summary(std::ostream& os) const override;
+  using Model::summary;
   /// Each layer's class name and config, in order.
   std::vector<LayerConfig> layer_configs() const;
-  /// Base keys plus `layers`: `[Dense(name=dense, units=4, ...), ...]` (each `config_repr`).
+  /// Base keys plus `layers`: a JSON list of `{"class_name", "config"}`, as Keras' config.
   Config get_config() const override;
+  /// A new (unbuilt) Sequential from `get_config()`; a config without `layers` gives an empty
+  /// one (the layers of a saved file are records of their own, layers/saving.cpp).
+  static std::shared_ptr<Sequential> from_config(const Config& config);
   /// PyTorch style, one layer per line, nested models indented:
   /// ```
   /// Sequential(
@@ -102,17 +99,18 @@ class Sequential : public LayerWith<SequentialOptions> {
   ///   (1): Dropout(rate=0.5)
   /// )
   /// ```
-  void pretty_print(std::ostream& os) const override;
-  using Layer::pretty_print;
+  using Model::pretty_print;
 
  protected:
   Variable call(const Variable& x, bool training) override;
+  std::string print_label(std::size_t index, const Layer& layer) const override;
 
  private:
   void check_summarizable(const char* what) const;
+  // The chain graph from an input of `input_shape` (batch included) through every layer.
+  void build_graph(const Shape& input_shape);
+  void layers_changed();
   std::vector<std::shared_ptr<Layer>> layers_;
-  // Each layer's output shape at the latest call of the model (for summary).
-  std::vector<Shape> output_shapes_;
 };
 
 }  // namespace tapeflow::layers

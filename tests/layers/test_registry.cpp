@@ -41,14 +41,14 @@ namespace {
 // The classes of the TAPEFLOW_REGISTER_LAYER lines of layers/*.cpp, read as CMake reads them.
 std::set<std::string> registration_lines() {
   const fs::path dir = fs::path(TAPEFLOW_TEST_DATA_DIR) / ".." / ".." / "layers";
-  const std::string macro = "TAPEFLOW_REGISTER_LAYER(";
   std::set<std::string> classes;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".cpp") continue;
     std::ifstream in(entry.path());
     for (std::string line; std::getline(in, line);)
-      if (line.rfind(macro, 0) == 0)
-        classes.insert(line.substr(macro.size(), line.find(')') - macro.size()));
+      for (const std::string macro : {"TAPEFLOW_REGISTER_LAYER(", "TAPEFLOW_REGISTER_LAYER_AS("})
+        if (line.rfind(macro, 0) == 0)
+          classes.insert(line.substr(macro.size(), line.find_first_of(",)") - macro.size()));
   }
   return classes;
 }
@@ -243,12 +243,17 @@ TEST_CASE("registry: a missing key is the option's default, a key that is no opt
   auto conv = L::create_layer("Conv2D", {{"filters", "2"}, {"kernel_size", "(3, 3)"}});
   CHECK(conv->get_config().at("strides") == "(1, 1)");
   CHECK(conv->get_config().at("activation") == "linear");
-  // A file from a newer version, or a Sequential's own "layers" key.
+  // A file from a newer version.
   auto d = L::create_layer("Dense", {{"units", "2"}, {"future_option", "1"}});
   CHECK(d->get_config().count("future_option") == 0);
-  CHECK(
-      L::create_layer("Sequential", {{"layers", "[Dense(units=2)]"}})->get_config().at("layers") ==
-      "[]");
+  // A Sequential's "layers" (Keras' JSON list) are its layers; a saved file's Sequential has
+  // none in its config (they are records of their own).
+  auto seq = L::create_layer(
+      "Sequential", {{"layers", R"([{"class_name": "Dense", "config": {"units": "2"}}])"}});
+  CHECK(dynamic_cast<L::Sequential&>(*seq).layers().size() == 1);
+  CHECK(L::create_layer("Sequential", {})->get_config().at("layers") == "[]");
+  TF_CHECK_ERROR(L::create_layer("Sequential", {{"layers", "[Dense(units=2)]"}}), "Sequential",
+                 "layers", "JSON");
 }
 
 TEST_CASE("registry: a malformed value is a ValueError naming the layer, the key and the value") {

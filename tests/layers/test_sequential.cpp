@@ -203,9 +203,14 @@ TEST_CASE("Sequential: get_config and pretty_print") {
   CHECK(cfgs[1].config["rate"] == "0.5");
   Config c = model.get_config();
   CHECK(c["name"] == "sequential");
-  CHECK(c["layers"].find("[Dense(") == 0);
-  CHECK(c["layers"].find("units=4") != std::string::npos);
-  CHECK(c["layers"].find(", Dropout(") != std::string::npos);
+  // Keras' form: a JSON list of {"class_name", "config"}.
+  CHECK(c["layers"].find("[{\"class_name\":\"Dense\",\"config\":{") == 0);
+  CHECK(c["layers"].find("\"units\":\"4\"") != std::string::npos);
+  CHECK(c["layers"].find("{\"class_name\":\"Dropout\"") != std::string::npos);
+  auto copy = Sequential::from_config(c);
+  REQUIRE(copy->layers().size() == 2);
+  CHECK(copy->layers()[0]->get_config()["units"] == "4");
+  CHECK(copy->layers()[1]->class_name() == "Dropout");
   CHECK(model.pretty_print() ==
         "Sequential(\n"
         "  (0): Dense(units=4, activation=relu)\n"

@@ -1,0 +1,45 @@
+#include "tapeflow/layers/detail/summary_table.hpp"
+
+#include <algorithm>
+
+namespace tapeflow::layers::detail {
+
+std::string with_commas(std::size_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+void print_summary(std::ostream& os, const std::string& model_name,
+                   const std::vector<std::string>& header, std::vector<std::size_t> widths,
+                   const std::vector<std::vector<std::string>>& rows, std::size_t trainable,
+                   std::size_t non_trainable) {
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < r.size() && c < widths.size(); ++c)
+      widths[c] = std::max(widths[c], r[c].size() + 1);
+  std::size_t width = 0;
+  for (std::size_t w : widths) width += w;
+  auto row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      const std::string& cell = c < cells.size() ? cells[c] : std::string();
+      line += cell + std::string(widths[c] - std::min(widths[c], cell.size()), ' ');
+    }
+    os << line << '\n';
+  };
+  os << "Model: \"" << model_name << "\"\n";
+  os << std::string(width, '_') << '\n';
+  row(header);
+  os << std::string(width, '=') << '\n';
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    row(rows[i]);
+    os << std::string(width, i + 1 == rows.size() ? '=' : '_') << '\n';
+  }
+  os << "Total params: " << with_commas(trainable + non_trainable) << '\n';
+  os << "Trainable params: " << with_commas(trainable) << '\n';
+  os << "Non-trainable params: " << with_commas(non_trainable) << '\n';
+  os << std::string(width, '_') << '\n';
+}
+
+}  // namespace tapeflow::layers::detail
