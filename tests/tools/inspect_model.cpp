@@ -6,7 +6,7 @@
 #include <string>
 
 #include "tapeflow/layers/saving.hpp"
-#include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/model.hpp"
 
 namespace {
 
@@ -27,11 +27,11 @@ void print_layer(const tapeflow::layers::Layer& layer, const std::string& indent
   std::cout << "\n";
   if (layer.built())
     for (const auto& v : layer.variables())
-      if (!dynamic_cast<const tapeflow::layers::Sequential*>(&layer))
+      if (!dynamic_cast<const tapeflow::layers::Model*>(&layer))
         std::cout << indent << "    " << v.name() << " " << tapeflow::shape_str(v.value().shape())
                   << "\n";
-  if (auto* seq = dynamic_cast<const tapeflow::layers::Sequential*>(&layer))
-    for (const auto& child : seq->layers()) print_layer(*child, indent + "  ");
+  if (auto* model = dynamic_cast<const tapeflow::layers::Model*>(&layer))
+    for (const auto& child : model->layers()) print_layer(*child, indent + "  ");
 }
 
 }  // namespace
@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
               << tapeflow::serialization::archive_name(info.archive) << " archive\n";
     std::cout << "model:\n";
     print_layer(*info.model, "  ");
-    auto* seq = dynamic_cast<const tapeflow::layers::Sequential*>(info.model.get());
-    if (seq && seq->built()) {
+    auto* model = dynamic_cast<const tapeflow::layers::Model*>(info.model.get());
+    if (model && model->built()) {
       try {
-        std::cout << seq->summary();
+        std::cout << model->summary();
       } catch (const std::exception&) {
         // a summary needs every layer called; the listing above already covers the model
       }
