@@ -37,9 +37,7 @@ SymbolicTensor input_tensor(std::shared_ptr<InputLayer> layer) {
   return SymbolicTensor(node, 0);
 }
 
-bool is_model_input(const SymbolicTensor& t) {
-  return t.defined() && t.node()->inputs.empty();
-}
+bool is_model_input(const SymbolicTensor& t) { return t.defined() && t.node()->inputs.empty(); }
 
 TAPEFLOW_REGISTER_LAYER(InputLayer)
 

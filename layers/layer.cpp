@@ -106,8 +106,9 @@ Layer::Layer(const std::string& default_name, const LayerOptions& options)
 std::shared_ptr<Layer> Layer::twin_for_node() const {
   if (auto owner = std::const_pointer_cast<Layer>(weak_from_this().lock())) return owner;
   if (built_)
-    fail(name_, "a built layer cannot be called on symbolic tensors as a temporary; call it "
-                "through a named object or a std::shared_ptr");
+    fail(name_,
+         "a built layer cannot be called on symbolic tensors as a temporary; call it "
+         "through a named object or a std::shared_ptr");
   // The temporary ends with the expression that calls it: the node keeps a twin made from its
   // config, which is the whole description of an unbuilt layer.
   struct Adopt {

@@ -129,7 +129,8 @@ void Model::set_graph(SymbolicTensors inputs, SymbolicTensors outputs) {
 
 std::size_t Model::slot_of(const SymbolicTensor& t) const {
   auto it = slots_.find({t.node().get(), t.index()});
-  if (it == slots_.end()) fail(name(), "internal: a tensor of '" + t.layer_name() + "' has no slot");
+  if (it == slots_.end())
+    fail(name(), "internal: a tensor of '" + t.layer_name() + "' has no slot");
   return it->second;
 }
 
@@ -158,8 +159,8 @@ std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
     if (!xs[i].defined()) fail(name(), "input '" + in.layer_name() + "' is undefined");
     const Shape s = xs[i].shape();
     if (check_shapes) {
-      bool ok = s.size() == in.rank() && std::equal(in.sample_shape().begin(),
-                                                    in.sample_shape().end(), s.begin() + 1);
+      bool ok = s.size() == in.rank() &&
+                std::equal(in.sample_shape().begin(), in.sample_shape().end(), s.begin() + 1);
       if (ok && in.batch_size()) ok = s[0] == *in.batch_size();
       if (!ok)
         fail_shape(name(), "input '" + in.layer_name() + "' expects shape " + in.shape_str() +
@@ -176,7 +177,8 @@ std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
       fail(name(), "layer '" + step.node->layer.name + "' gave " + std::to_string(outs.size()) +
                        " outputs; the model was built with " +
                        std::to_string(step.node->output_shapes.size()));
-    for (std::size_t i = 0; i < outs.size(); ++i) slots[step.first_out_slot + i] = std::move(outs[i]);
+    for (std::size_t i = 0; i < outs.size(); ++i)
+      slots[step.first_out_slot + i] = std::move(outs[i]);
     for (std::size_t s : step.in_slots)
       if (last_use_[s] == k) slots[s] = Variable();
   }
@@ -264,8 +266,9 @@ std::string Model::summary_output_shape(const Layer& layer) const {
 
 void Model::summary_table(std::ostream& os, bool connections) const {
   if (!has_graph())
-    fail(name(), "summary: the model is not built yet; call it on a batch of data or call "
-                 "build(input_shape) first");
+    fail(name(),
+         "summary: the model is not built yet; call it on a batch of data or call "
+         "build(input_shape) first");
   std::vector<std::vector<std::string>> rows;
   for (const auto& ref : layers_) {
     const Layer& l = ref.get(name());
@@ -352,7 +355,8 @@ Config Model::get_config() const {
   c["layers"] = detail::layers_to_json(layers());
   auto refs = [&](const SymbolicTensors& ts) {
     Json j = Json::array();
-    for (const auto& t : ts) j.push_back({t.layer_name(), node_index_of(t.node().get()), t.index()});
+    for (const auto& t : ts)
+      j.push_back({t.layer_name(), node_index_of(t.node().get()), t.index()});
     return j;
   };
   c["input_layers"] = refs(inputs_).dump();
@@ -364,19 +368,20 @@ Config Model::get_config() const {
 }
 
 std::shared_ptr<Model> Model::from_layers(
-    const Config& config, const std::vector<std::pair<std::string, std::shared_ptr<Layer>>>& given) {
+    const Config& config,
+    const std::vector<std::pair<std::string, std::shared_ptr<Layer>>>& given) {
   auto name_it = config.find("name");
   const std::string where =
       "Functional '" + (name_it != config.end() ? name_it->second : std::string()) + "'";
   std::map<std::string, std::shared_ptr<Layer>> by_name;
   for (const auto& [saved, layer] : given) {
     if (!layer) fail(where, "layer '" + saved + "' is null");
-    if (!by_name.emplace(saved, layer).second)
-      fail(where, "two layers are named '" + saved + "'");
+    if (!by_name.emplace(saved, layer).second) fail(where, "two layers are named '" + saved + "'");
   }
   auto layer_named = [&](const std::string& n) {
     auto it = by_name.find(n);
-    if (it == by_name.end()) fail(where, "the nodes name a layer '" + n + "' the model does not have");
+    if (it == by_name.end())
+      fail(where, "the nodes name a layer '" + n + "' the model does not have");
     return it->second;
   };
   // The outputs of each call of each layer, by node index.
@@ -414,8 +419,7 @@ std::shared_ptr<Model> Model::from_layers(
   for (const Json& j : list("output_layers")) outputs.push_back(resolve(j));
   ModelOptions options;
   if (name_it != config.end()) options.name(name_it->second);
-  if (auto t = config.find("trainable"); t != config.end())
-    options.trainable(t->second == "true");
+  if (auto t = config.find("trainable"); t != config.end()) options.trainable(t->second == "true");
   auto model = std::make_shared<Model>(std::move(inputs), std::move(outputs), options);
   for (const auto& [saved, layer] : given) {
     bool used = false;

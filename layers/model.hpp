@@ -93,7 +93,8 @@ class Model : public LayerWith<ModelOptions> {
   /// The same, with the layers given (each with the name the config calls it by); what loading
   /// a saved model uses, so that the layers keep the weights the file gives them.
   static std::shared_ptr<Model> from_layers(
-      const Config& config, const std::vector<std::pair<std::string, std::shared_ptr<Layer>>>& layers);
+      const Config& config,
+      const std::vector<std::pair<std::string, std::shared_ptr<Layer>>>& layers);
   /// One layer per line, nested models indented: `Functional(\n  (conv3d): Conv3D(...)\n)`.
   void pretty_print(std::ostream& os) const override;
   using Layer::pretty_print;

@@ -102,10 +102,10 @@ void register_builtin_layers(LayerFactories& factories);
 /// its options (a model's layers), or whose class name is not the C++ name (Keras'
 /// "Functional" is `Model`).
 /// Example (layers/model.cpp): `TAPEFLOW_REGISTER_LAYER_AS(Functional, &functional_from_config)`
-#define TAPEFLOW_REGISTER_LAYER_AS(ClassName, factory)                                  \
-  void tapeflow_register_layer_##ClassName(                                             \
-      ::tapeflow::layers::detail::LayerFactories& factories) {                          \
-    factories[#ClassName] = factory;                                                    \
+#define TAPEFLOW_REGISTER_LAYER_AS(ClassName, factory)         \
+  void tapeflow_register_layer_##ClassName(                    \
+      ::tapeflow::layers::detail::LayerFactories& factories) { \
+    factories[#ClassName] = factory;                           \
   }
 
 /// Registers a layer class of the program's own for saving and loading: one line at namespace
@@ -115,11 +115,10 @@ void register_builtin_layers(LayerFactories& factories);
 /// suffices here (the library's layers use `TAPEFLOW_REGISTER_LAYER`, see above).
 /// Example: `TAPEFLOW_REGISTER_CUSTOM_LAYER(ResBlock)` after `class ResBlock : public
 /// tapeflow::layers::LayerWith<ResBlockOptions> {...};`
-#define TAPEFLOW_REGISTER_CUSTOM_LAYER(Class)                                        \
-  [[maybe_unused]] static const bool tapeflow_custom_layer_registered_##Class = [] { \
-    ::tapeflow::layers::register_layer(#Class,                                       \
-                                       &::tapeflow::layers::layer_from_config<Class>); \
-    return true;                                                                     \
+#define TAPEFLOW_REGISTER_CUSTOM_LAYER(Class)                                                  \
+  [[maybe_unused]] static const bool tapeflow_custom_layer_registered_##Class = [] {           \
+    ::tapeflow::layers::register_layer(#Class, &::tapeflow::layers::layer_from_config<Class>); \
+    return true;                                                                               \
   }()
 
 }  // namespace tapeflow::layers

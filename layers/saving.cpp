@@ -239,9 +239,9 @@ void collect(const std::shared_ptr<layers::Layer>& layer, const LayerRecord& r,
   if (auto* model = dynamic_cast<layers::Model*>(layer.get())) {
     const auto children = model->layers();
     if (children.size() != r.children.size())
-      fail_shape("load_weights",
-                 "model '" + layer->name() + "' has " + std::to_string(children.size()) +
-                     " layers but the file has " + std::to_string(r.children.size()));
+      fail_shape("load_weights", "model '" + layer->name() + "' has " +
+                                     std::to_string(children.size()) + " layers but the file has " +
+                                     std::to_string(r.children.size()));
     for (std::size_t i = 0; i < r.children.size(); ++i) collect(children[i], r.children[i], out);
   } else {
     out.emplace_back(layer.get(), &r);

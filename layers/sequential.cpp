@@ -101,8 +101,8 @@ Config Sequential::get_config() const {
 }
 
 std::shared_ptr<Sequential> Sequential::from_config(const Config& config) {
-  auto model = std::make_shared<Sequential>(
-      options_from_config<SequentialOptions>("Sequential", config));
+  auto model =
+      std::make_shared<Sequential>(options_from_config<SequentialOptions>("Sequential", config));
   if (auto layers = config.find("layers"); layers != config.end())
     for (auto& [saved_name, layer] :
          detail::layers_from_json("Sequential '" + model->name() + "'", layers->second))

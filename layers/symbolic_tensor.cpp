@@ -99,8 +99,8 @@ std::vector<SymbolicTensor> record_node(detail::LayerRef ref,
       fail(layer.name(), "symbolic input " + std::to_string(i) + " is undefined");
     std::optional<std::size_t> b = inputs[i].batch_size();
     if (b && batch && *b != *batch)
-      fail_shape(layer.name(), "the symbolic inputs have different batch sizes: " +
-                                   shapes_of(inputs));
+      fail_shape(layer.name(),
+                 "the symbolic inputs have different batch sizes: " + shapes_of(inputs));
     if (b) batch = b;
   }
   const std::size_t example_batch = batch.value_or(1);
@@ -116,8 +116,7 @@ std::vector<SymbolicTensor> record_node(detail::LayerRef ref,
     try {
       outputs = layer.call_on_list(examples, /*training=*/false);
     } catch (const Error& e) {
-      e.rethrow_in(layer.name() + " (" + layer.class_name() + ") called on " +
-                   shapes_of(inputs));
+      e.rethrow_in(layer.name() + " (" + layer.class_name() + ") called on " + shapes_of(inputs));
     }
   }
   auto node = std::make_shared<detail::Node>();

@@ -15,8 +15,9 @@ namespace tapeflow::layers::detail {
 std::string layers_to_json(const std::vector<std::shared_ptr<Layer>>& layers);
 
 /// New layers (unbuilt) from `layers_to_json`'s text, each with the name its config gives,
-/// empty if none (the layer's own name may differ when that name is taken). A ValueError naming `where` for text
-/// that is not such a list, two layers with one name, or a layer the registry cannot create.
+/// empty if none (the layer's own name may differ when that name is taken). A ValueError naming
+/// `where` for text that is not such a list, two layers with one name, or a layer the registry
+/// cannot create.
 std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
     const std::string& where, const std::string& text);
 

@@ -561,35 +561,45 @@ TEST_CASE("saving: the payload parser survives crafted payloads with corrupt len
   // show that length fields are bounded and nothing crashes or allocates wildly.
   Graph g;
   auto scope = g.as_default();
-  L::Sequential model;
-  model.add<L::Dense>(L::DenseOptions(3));
-  model.add<L::Dense>(L::DenseOptions(2));
-  model.build({1, 2});
-  for (const std::string ext : {".bin", ".txt", ".xml"}) {
-    CAPTURE(ext);
-    std::string path = temp_path("crafted" + ext);
-    S::save(model, path);
-    const std::string good = read_bytes(path);
-    const std::size_t body = good.find('\n') + 1;
-    std::size_t step = std::max<std::size_t>(1, (good.size() - body) / 200);
-    int parsed = 0;
-    for (std::size_t pos = body; pos < good.size(); pos += step) {
-      for (int v : {0x00, 0x7f, 0xff, 0x39}) {
-        std::string b = good;
-        b[pos] = static_cast<char>(v);
-        try {
-          S::detail::parse(b, /*verify_checksum=*/false);
-          ++parsed;
-        } catch (const FileError&) {
+  auto sequential = std::make_shared<L::Sequential>();
+  sequential->add<L::Dense>(L::DenseOptions(3));
+  sequential->add<L::Dense>(L::DenseOptions(2));
+  sequential->build({1, 2});
+  // A functional model's topology is JSON in its config: corrupt JSON, a node naming no layer
+  // or an earlier node that is not there must all be FileErrors too.
+  auto x = Input({2});
+  auto h = L::Dense(L::DenseOptions(3))(x);
+  auto functional =
+      std::make_shared<L::Model>(x, L::Dense(L::DenseOptions(2))(L::Concatenate()({h, x})));
+  for (const auto& [model_name, model] :
+       {std::pair<std::string, std::shared_ptr<L::Layer>>{"sequential", sequential},
+        {"functional", functional}})
+    for (const std::string ext : {".bin", ".txt", ".xml"}) {
+      CAPTURE(model_name);
+      CAPTURE(ext);
+      std::string path = temp_path("crafted" + ext);
+      S::save(*model, path);
+      const std::string good = read_bytes(path);
+      const std::size_t body = good.find('\n') + 1;
+      std::size_t step = std::max<std::size_t>(1, (good.size() - body) / 200);
+      int parsed = 0;
+      for (std::size_t pos = body; pos < good.size(); pos += step) {
+        for (int v : {0x00, 0x7f, 0xff, 0x39}) {
+          std::string b = good;
+          b[pos] = static_cast<char>(v);
+          try {
+            S::detail::parse(b, /*verify_checksum=*/false);
+            ++parsed;
+          } catch (const FileError&) {
+          }
         }
       }
+      // Nothing crashed; some changes (weight values) still parse.
+      CHECK(parsed >= 0);
+      CHECK_NOTHROW(S::detail::parse(good, false));
+      TF_CHECK_ERROR(S::detail::parse(good.substr(0, good.size() - 3), false), "truncated");
+      CHECK_THROWS_AS(S::detail::parse(good.substr(0, good.size() - 3), false), FileError);
     }
-    // Nothing crashed; some changes (weight values) still parse.
-    CHECK(parsed >= 0);
-    CHECK_NOTHROW(S::detail::parse(good, false));
-    TF_CHECK_ERROR(S::detail::parse(good.substr(0, good.size() - 3), false), "truncated");
-    CHECK_THROWS_AS(S::detail::parse(good.substr(0, good.size() - 3), false), FileError);
-  }
 }
 
 TEST_CASE("saving: format version 0 files (before the random streams) still load") {

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <string>
 
-#include "tapeflow/layers/saving.hpp"
 #include "tapeflow/layers/model.hpp"
+#include "tapeflow/layers/saving.hpp"
 
 namespace {
 
