@@ -3,12 +3,18 @@
 #   bash .ci/install-deps.sh          build + test dependencies
 #   bash .ci/install-deps.sh --bench  also libtorch, for bench/ (the comparison benchmark)
 #   bash .ci/install-deps.sh --lint   also clang-format, for .ci/check-format.sh
+# The flags combine (`--bench --lint`): one `apt-get update` and one install for all of them.
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
       xtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
       libboost-serialization-dev doctest-dev libdnnl-dev nlohmann-json3-dev)
-[ "${1:-}" = "--bench" ] && pkgs+=(libtorch-dev)
-[ "${1:-}" = "--lint" ] && pkgs+=(clang-format)
+for flag in "$@"; do
+  case "$flag" in
+    --bench) pkgs+=(libtorch-dev) ;;
+    --lint) pkgs+=(clang-format) ;;
+    *) echo "install-deps: unknown option '$flag' (known: --bench, --lint)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
