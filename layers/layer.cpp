@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 #include <unordered_set>
+#include <utility>
 
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/registry.hpp"
@@ -75,9 +76,8 @@ struct DepthGuard {
   ~DepthGuard() { --call_depth; }
 };
 
-// While a node's twin of a temporary layer is constructed (Layer::twin_for_node): the name the
-// temporary holds, which the twin takes as it is instead of a new unique one.
-thread_local const std::string* adopted_name = nullptr;
+// The innermost detail::KeepNames alive on this thread.
+thread_local detail::KeepNames* kept_names = nullptr;
 
 std::vector<Variable> unique_variables(std::vector<Variable> vs) {
   std::unordered_set<std::uint64_t> seen;
@@ -97,10 +97,19 @@ Layer::Layer(const std::string& default_name, const LayerOptions& options)
   if (base.empty()) fail("Layer", "the layer needs a name (the default name is empty)");
   if (base.find('/') != std::string::npos)
     fail(base, "a layer name cannot contain '/' (got '" + base + "')");
-  if (adopted_name && *adopted_name == base && graph_.is_name_used(base))
-    name_ = base;
-  else
-    name_ = graph_.unique_name(base);
+  if (kept_names) {
+    // Only the layer the rebuild makes next takes the name, not the sublayers it makes. The
+    // name may have been reserved by an enclosing rebuild (a model nested in a config).
+    const std::string next = std::exchange(kept_names->next_, std::string());
+    for (detail::KeepNames* keep = kept_names; keep && base == next; keep = keep->outer_) {
+      auto it = std::find(keep->reserved_.begin(), keep->reserved_.end(), base);
+      if (it == keep->reserved_.end()) continue;
+      keep->reserved_.erase(it);
+      name_ = base;
+      return;
+    }
+  }
+  name_ = graph_.unique_name(base);
 }
 
 std::shared_ptr<Layer> Layer::twin_for_node() const {
@@ -110,11 +119,8 @@ std::shared_ptr<Layer> Layer::twin_for_node() const {
          "a built layer cannot be called on symbolic tensors as a temporary; call it "
          "through a named object or a std::shared_ptr");
   // The temporary ends with the expression that calls it: the node keeps a twin made from its
-  // config, which is the whole description of an unbuilt layer.
-  struct Adopt {
-    explicit Adopt(const std::string& n) { adopted_name = &n; }
-    ~Adopt() { adopted_name = nullptr; }
-  } adopt(name_);
+  // config, which is the whole description of an unbuilt layer, under the temporary's name.
+  detail::KeepNames keep = detail::KeepNames::already_reserved(name_);
   std::shared_ptr<Layer> twin;
   try {
     twin = create_layer(class_name(), get_config());
@@ -126,6 +132,30 @@ std::shared_ptr<Layer> Layer::twin_for_node() const {
   }
   return twin;
 }
+
+namespace detail {
+
+KeepNames::KeepNames(const std::vector<std::string>& names) : outer_(kept_names) {
+  Graph g = get_default_graph();
+  for (const auto& n : names)
+    if (!n.empty() && !g.is_name_used(n)) reserved_.push_back(g.unique_name(n));
+  kept_names = this;
+}
+
+KeepNames::KeepNames(std::vector<std::string> reserved, const std::string& next)
+    : reserved_(std::move(reserved)), next_(next), outer_(kept_names) {
+  kept_names = this;
+}
+
+KeepNames KeepNames::already_reserved(const std::string& name) { return KeepNames({name}, name); }
+
+KeepNames::~KeepNames() { kept_names = outer_; }
+
+void KeepNames::next(const std::string& name) {
+  if (kept_names) kept_names->next_ = name;
+}
+
+}  // namespace detail
 
 std::vector<Variable> Layer::call_on_list(const std::vector<Variable>& inputs, bool training) {
   if (inputs.size() != 1)

@@ -380,6 +380,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   /// Example: `conv_ = register_sublayer(std::make_shared<Conv3D>(Conv3DOptions(8, 3)));`
   template <class L>
   std::shared_ptr<L> register_sublayer(std::shared_ptr<L> layer) {
+    if (!layer) fail(name(), "register_sublayer: the layer is null");
     add_sublayer(detail::LayerRef::shared(layer), layer.get());
     return layer;
   }
@@ -449,6 +450,41 @@ class Layer : public std::enable_shared_from_this<Layer> {
 std::ostream& operator<<(std::ostream& os, const Layer& layer);
 
 namespace detail {
+
+/// While alive, a rebuilt layer keeps its saved name: what rebuilding a saved model or a config
+/// uses, so that a composite layer's sublayers, made by its constructor, do not take the saved
+/// names of layers made after it. The constructor reserves each name of `names` free in the
+/// default graph; before creating a layer, the rebuild calls `next(saved_name)`, and the next
+/// layer constructed on this thread takes that name if it asks for it (its config's name) and
+/// it was reserved here. A name already in use when reserving is left out: its layer gets a new
+/// unique name, as any layer would.
+/// Example:
+/// ```
+/// KeepNames keep({"dense", "res_block"});
+/// KeepNames::next("res_block");
+/// auto block = create_layer("ResBlock", block_config);   // "res_block"; its Dense: "dense_1"
+/// KeepNames::next("dense");
+/// auto dense = create_layer("Dense", dense_config);      // "dense"
+/// ```
+class KeepNames {
+ public:
+  explicit KeepNames(const std::vector<std::string>& names);
+  /// For a name the caller has already reserved (a temporary layer's twin takes its name).
+  static KeepNames already_reserved(const std::string& name);
+  ~KeepNames();
+  KeepNames(const KeepNames&) = delete;
+  KeepNames& operator=(const KeepNames&) = delete;
+  /// The name the next layer constructed on this thread may take (none without a KeepNames).
+  static void next(const std::string& name);
+
+ private:
+  KeepNames(std::vector<std::string> reserved, const std::string& next);
+  std::vector<std::string> reserved_;
+  std::string next_;
+  KeepNames* outer_;
+  friend class tapeflow::layers::Layer;
+};
+
 /// The printed form of options whose config is `now` (a struct with the defaults: `defaults`),
 /// as `PrintedFields` describes. A name that is no key of `now` is a ValueError naming `where`.
 std::string printed_fields(const std::string& where, const PrintedFields& printed,

@@ -280,8 +280,8 @@ void Model::summary_table(std::ostream& os, bool connections) const {
       for (const Step& s : steps_)
         if (s.node->layer.raw == &l)
           for (const SymbolicTensor& t : s.node->inputs)
-            links += (links.empty() ? "" : ", ") + tensor_key(t);
-      row.push_back(links.empty() ? "[]" : links);
+            links += (links.empty() ? "" : "\n") + tensor_key(t);
+      row.push_back(links);  // empty for an input, as Keras 2's table
     }
     rows.push_back(std::move(row));
   }
@@ -420,6 +420,7 @@ std::shared_ptr<Model> Model::from_layers(
   ModelOptions options;
   if (name_it != config.end()) options.name(name_it->second);
   if (auto t = config.find("trainable"); t != config.end()) options.trainable(t->second == "true");
+  detail::KeepNames::next(options.name());
   auto model = std::make_shared<Model>(std::move(inputs), std::move(outputs), options);
   for (const auto& [saved, layer] : given) {
     bool used = false;
@@ -435,6 +436,10 @@ std::shared_ptr<Model> Model::from_config(const Config& config) {
       "Functional '" + (name_it != config.end() ? name_it->second : std::string()) + "'";
   auto layers = config.find("layers");
   if (layers == config.end()) fail(where, "the config has no 'layers'");
+  // The layers keep their names (a composite's sublayers would otherwise take some).
+  std::vector<std::string> names = detail::layer_names_in_json(where, layers->second);
+  if (name_it != config.end()) names.push_back(name_it->second);
+  detail::KeepNames keep(names);
   return from_layers(config, detail::layers_from_json(where, layers->second));
 }
 

@@ -76,7 +76,7 @@ class Model : public LayerWith<ModelOptions> {
   std::shared_ptr<Layer> get_layer(std::size_t index) const;
 
   // ---- description -----------------------------------------------------------------------
-  /// Keras' summary table, as text: Layer (type) | Output Shape | Param # | Connected to (each
+  /// Keras 2's summary table, as text: Layer (type) | Output Shape | Param # | Connected to (each
   /// input as `layer[node][tensor]`), then total / trainable / non-trainable counts.
   [[nodiscard]] std::string summary() const;
   virtual void summary(std::ostream& os) const;

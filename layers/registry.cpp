@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "tapeflow/framework/ops/activations.hpp"
-#include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/model.hpp"
 
 namespace tapeflow::layers {
 
@@ -80,8 +80,8 @@ void check_serializable(const Layer& layer) {
                        "' is a custom callable (" + v +
                        "), which cannot be saved; use a named one");
   }
-  if (auto* seq = dynamic_cast<const Sequential*>(&layer))
-    for (const auto& l : seq->layers()) check_serializable(*l);
+  if (auto* model = dynamic_cast<const Model*>(&layer))
+    for (const auto& l : model->layers()) check_serializable(*l);
 }
 
 }  // namespace tapeflow::layers

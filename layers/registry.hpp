@@ -119,6 +119,6 @@ void register_builtin_layers(LayerFactories& factories);
   [[maybe_unused]] static const bool tapeflow_custom_layer_registered_##Class = [] {           \
     ::tapeflow::layers::register_layer(#Class, &::tapeflow::layers::layer_from_config<Class>); \
     return true;                                                                               \
-  }()
+  }();
 
 }  // namespace tapeflow::layers

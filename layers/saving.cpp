@@ -219,6 +219,8 @@ std::shared_ptr<layers::Layer> from_record(const LayerRecord& r, const std::stri
     }
     return layers::Model::from_layers(cfg, children);
   }
+  if (auto name = cfg.find("name"); name != cfg.end())
+    layers::detail::KeepNames::next(name->second);
   std::shared_ptr<layers::Layer> layer = layers::create_layer(r.class_name, cfg);
   if (auto* seq = dynamic_cast<layers::Sequential*>(layer.get())) {
     for (const auto& child : r.children) seq->add(from_record(child, where));
@@ -227,6 +229,13 @@ std::shared_ptr<layers::Layer> from_record(const LayerRecord& r, const std::stri
               "corrupted file: layer '" + layer->name() + "' (" + r.class_name + ") has sublayers");
   }
   return layer;
+}
+
+// The saved names of a record's layers, the record's own first, depth first.
+void saved_names(const LayerRecord& r, std::vector<std::string>& out) {
+  for (const auto& e : r.config)
+    if (e.key == "name") out.push_back(e.value);
+  for (const auto& child : r.children) saved_names(child, out);
 }
 
 // The non-container layers of `layer` paired with their records, depth first. A model whose
@@ -408,6 +417,11 @@ ModelFile ModelFile::parse(const std::string& image, bool verify_checksum,
 
 std::shared_ptr<layers::Layer> ModelFile::rebuild() const {
   try {
+    // Every layer the file names keeps its name (when it is free in the default graph), even
+    // where a composite layer's sublayers, made by its constructor, would take it.
+    std::vector<std::string> names;
+    saved_names(*model_, names);
+    layers::detail::KeepNames keep(names);
     auto model = from_record(*model_, where_);
     build_like(*model, *model_, where_);
     assign_weights(model, *model_);

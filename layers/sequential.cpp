@@ -101,11 +101,21 @@ Config Sequential::get_config() const {
 }
 
 std::shared_ptr<Sequential> Sequential::from_config(const Config& config) {
-  auto model =
-      std::make_shared<Sequential>(options_from_config<SequentialOptions>("Sequential", config));
-  if (auto layers = config.find("layers"); layers != config.end())
-    for (auto& [saved_name, layer] :
-         detail::layers_from_json("Sequential '" + model->name() + "'", layers->second))
+  const auto options = options_from_config<SequentialOptions>("Sequential", config);
+  const std::string where = "Sequential '" + options.name() + "'";
+  auto layers = config.find("layers");
+  // The model and its layers keep their names (a composite's sublayers would otherwise take
+  // some).
+  std::vector<std::string> names{options.name()};
+  if (layers != config.end()) {
+    std::vector<std::string> more = detail::layer_names_in_json(where, layers->second);
+    names.insert(names.end(), more.begin(), more.end());
+  }
+  detail::KeepNames keep(names);
+  detail::KeepNames::next(options.name());
+  auto model = std::make_shared<Sequential>(options);
+  if (layers != config.end())
+    for (auto& [saved_name, layer] : detail::layers_from_json(where, layers->second))
       model->add(std::move(layer));
   return model;
 }

@@ -37,3 +37,14 @@ if(TAPEFLOW_FUZZ)
   target_link_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_load PRIVATE tapeflow::tapeflow tapeflow_flags)
 endif()
+
+# `predict_model MODEL INPUT.npy OUTPUT.npy` (tests/tools/predict_model.cpp); tests/layers/
+# test_model.cpp runs it. The definition is set on that one source (not the whole program) so
+# that adding the tool does not recompile every test of test_layers.
+add_executable(predict_model ${CMAKE_CURRENT_SOURCE_DIR}/tools/predict_model.cpp)
+target_link_libraries(predict_model PRIVATE tapeflow::tapeflow tapeflow_flags)
+if(TARGET test_layers)
+  add_dependencies(test_layers predict_model)
+  set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/layers/test_model.cpp APPEND PROPERTY
+               COMPILE_DEFINITIONS TAPEFLOW_PREDICT_MODEL="$<TARGET_FILE:predict_model>")
+endif()

@@ -19,8 +19,17 @@ std::string layers_to_json(const std::vector<std::shared_ptr<Layer>>& layers) {
   return list.dump();
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
-    const std::string& where, const std::string& text) {
+namespace {
+
+struct Entry {
+  std::string class_name;
+  Config config;
+  std::string name;  // empty if the config has none
+};
+
+// The entries of the list, checked: each {"class_name", "config"} with string values, no two
+// with one name.
+std::vector<Entry> parse_entries(const std::string& where, const std::string& text) {
   Json list;
   try {
     list = Json::parse(text);
@@ -28,27 +37,48 @@ std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
     fail(where, std::string("'layers' is not valid JSON: ") + e.what());
   }
   if (!list.is_array()) fail(where, "'layers' must be a JSON list");
-  std::vector<std::pair<std::string, std::shared_ptr<Layer>>> made;
+  std::vector<Entry> entries;
   std::set<std::string> names;
   for (const Json& entry : list) {
     if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string() ||
         !entry.contains("config") || !entry["config"].is_object())
       fail(where, "a layer entry must be {\"class_name\": \"...\", \"config\": {...}}, got " +
                       entry.dump());
-    Config c;
+    Entry e{entry["class_name"].get<std::string>(), {}, {}};
     for (const auto& [k, v] : entry["config"].items()) {
       if (!v.is_string()) fail(where, "config value '" + k + "' must be a string");
-      c[k] = v.get<std::string>();
+      e.config[k] = v.get<std::string>();
     }
     // A config without a name gives the layer its default name (the nodes of a functional
     // model cannot name it, though).
-    auto n = c.find("name");
-    const std::string saved = n == c.end() ? std::string() : n->second;
-    if (!saved.empty() && !names.insert(saved).second)
-      fail(where, "two layers are named '" + saved + "'");
-    made.emplace_back(saved, create_layer(entry["class_name"].get<std::string>(), c));
+    if (auto n = e.config.find("name"); n != e.config.end()) e.name = n->second;
+    if (!e.name.empty() && !names.insert(e.name).second)
+      fail(where, "two layers are named '" + e.name + "'");
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
+    const std::string& where, const std::string& text) {
+  std::vector<std::pair<std::string, std::shared_ptr<Layer>>> made;
+  for (const Entry& e : parse_entries(where, text)) {
+    KeepNames::next(e.name);
+    try {
+      made.emplace_back(e.name, create_layer(e.class_name, e.config));
+    } catch (const Error& err) {
+      err.rethrow_in(where);
+    }
   }
   return made;
+}
+
+std::vector<std::string> layer_names_in_json(const std::string& where, const std::string& text) {
+  std::vector<std::string> names;
+  for (const Entry& e : parse_entries(where, text)) names.push_back(e.name);
+  return names;
 }
 
 }  // namespace tapeflow::layers::detail

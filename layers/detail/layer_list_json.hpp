@@ -21,4 +21,8 @@ std::string layers_to_json(const std::vector<std::shared_ptr<Layer>>& layers);
 std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
     const std::string& where, const std::string& text);
 
+/// The names the layers of `layers_to_json`'s text have in their configs (for `KeepNames`); the
+/// same errors as `layers_from_json` for text that is not such a list.
+std::vector<std::string> layer_names_in_json(const std::string& where, const std::string& text);
+
 }  // namespace tapeflow::layers::detail

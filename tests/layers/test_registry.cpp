@@ -86,7 +86,12 @@ TEST_CASE("registry: every TAPEFLOW_REGISTER_LAYER line of layers/*.cpp is a reg
   const auto known = L::registered_layers();
   for (const auto& c : lines)
     CHECK_MESSAGE(std::find(known.begin(), known.end(), c) != known.end(), c);
-  for (const auto& c : known) CHECK_MESSAGE(lines.count(c) == 1, c);
+  // The classes this test program registers itself (TAPEFLOW_REGISTER_CUSTOM_LAYER in
+  // test_composite_layer.cpp, a static registrar that has run before any test; register_layer
+  // in the test below) have no line in layers/*.cpp.
+  const std::set<std::string> own_classes{"ResBlock", "MemberBlock", "Times"};
+  for (const auto& c : known)
+    if (!own_classes.count(c)) CHECK_MESSAGE(lines.count(c) == 1, c);
 }
 
 TEST_CASE("registry: a config holds every option in the saved format, and rebuilds the layer") {
