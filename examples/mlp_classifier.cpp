@@ -17,6 +17,7 @@
 
 #include "common/cli.hpp"
 #include "common/image.hpp"
+#include "common/progress.hpp"
 
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;

@@ -18,10 +18,11 @@
 #include <string>
 #include <tapeflow.hpp>
 #include <vector>
-#include <xtensor/xview.hpp>
 
 #include "common/cli.hpp"
 #include "common/image.hpp"
+#include "common/inference.hpp"
+#include "common/progress.hpp"
 #include "common/shapes.hpp"
 
 namespace tf = tapeflow;
@@ -67,19 +68,6 @@ void build_model(L::Sequential& model, const Config& c) {
                                     .activation("sigmoid")
                                     .kernel_regularizer(reg)
                                     .kernel_constraint(con));
-}
-
-// Inference-mode predictions for a set of volumes, in batches.
-tf::Tensor predict(L::Sequential& model, const tf::Tensor& x, std::size_t batch) {
-  tf::Tensor out = xt::zeros_like(x);
-  std::size_t n = x.shape()[0], per = x.size() / n;
-  for (std::size_t b0 = 0; b0 < n; b0 += batch) {
-    std::size_t b1 = std::min(n, b0 + batch);
-    tf::Tensor part = xt::view(x, xt::range(b0, b1));
-    tf::Tensor y = model(tf::Variable(part), /*training=*/false).value();
-    std::copy(y.data(), y.data() + y.size(), out.data() + b0 * per);
-  }
-  return out;
 }
 
 int run(const Config& c) {
@@ -139,11 +127,13 @@ int run(const Config& c) {
     }
     bar.finish();
     train_secs += bar.elapsed_seconds();
-    iou = examples::mean_iou(test_x, predict(model, test_x, static_cast<std::size_t>(c.batch)));
+    iou = examples::mean_iou(
+        test_x, examples::predict_in_batches(model, test_x, static_cast<std::size_t>(c.batch)));
     std::printf("  held-out IoU %.3f (%d shapes)\n", iou, c.test);
   }
 
-  tf::Tensor test_y = predict(model, test_x, static_cast<std::size_t>(c.batch));
+  tf::Tensor test_y =
+      examples::predict_in_batches(model, test_x, static_cast<std::size_t>(c.batch));
   tf::serialization::save_checkpoint(model, opt, checkpoint);
   std::printf("saved %s (model + optimizer state; examples/predict loads it)\n",
               checkpoint.c_str());

@@ -1,5 +1,5 @@
 #pragma once
-/// Command-line options and a progress bar for the example programs.
+/// Command-line options for the example programs (the progress bar: progress.hpp).
 ///
 /// Example:
 /// ```
@@ -8,7 +8,6 @@
 /// opts.add("steps", steps, 1, 1000000, "training steps");
 /// if (int rc = opts.parse(argc, argv); rc >= 0) return rc;   // --help: 0, bad input: 2
 /// ```
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -44,27 +43,5 @@ class Options {
   std::string program_, description_;
   std::vector<Opt> opts_;
 };
-
-/// A one-line progress bar redrawn in place (on a terminal; every 10% otherwise):
-/// `[#####.....] 120/300  loss 0.0812  6.1 it/s  ETA 0:29`.
-class ProgressBar {
- public:
-  explicit ProgressBar(int total, std::FILE* out = stdout);
-  /// Step `done` of `total` finished with this loss.
-  void update(int done, double loss);
-  /// Ends the line.
-  void finish();
-  double elapsed_seconds() const;
-
- private:
-  int total_;
-  std::FILE* out_;
-  bool tty_;
-  int last_decile_ = -1;
-  std::chrono::steady_clock::time_point start_, last_draw_;
-};
-
-/// "1:05" / "1:02:03" for a number of seconds.
-std::string format_duration(double seconds);
 
 }  // namespace examples

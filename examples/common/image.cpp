@@ -217,6 +217,12 @@ int Canvas::text(int x, int y, const std::string& s, Rgb c, int scale) {
         return {7, 5, 6, 5, 5};
       case 'C':
         return {7, 4, 4, 4, 7};
+      case 'A':
+        return {2, 5, 7, 5, 5};
+      case 'B':
+        return {6, 5, 6, 5, 6};
+      case 'D':
+        return {6, 5, 5, 5, 6};
       default:
         return {0, 0, 0, 0, 0};
     }

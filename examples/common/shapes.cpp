@@ -57,48 +57,61 @@ double mean_iou(const tapeflow::Tensor& target, const tapeflow::Tensor& pred, fl
   return batch ? total / double(batch) : 0.0;
 }
 
-// Rows of (input, reconstruction, difference) slices through each shape's fullest z plane.
-Canvas slice_grid(const tapeflow::Tensor& x, const tapeflow::Tensor& y, std::size_t rows) {
-  const std::size_t n = x.shape()[1];
+Rgb gray(float v) {
+  auto g = static_cast<std::uint8_t>(255.f - 235.f * std::clamp(v, 0.f, 1.f));
+  return Rgb{g, g, g};
+}
+
+Rgb error_color(bool target, bool predicted) {
+  if (target == predicted) return target ? Rgb{30, 30, 30} : Rgb{255, 255, 255};
+  return predicted ? Rgb{220, 40, 40} : Rgb{40, 80, 220};
+}
+
+Canvas slice_columns(const tapeflow::Tensor& guide, const std::vector<SliceColumn>& columns,
+                     std::size_t rows) {
+  const std::size_t n = guide.shape()[1];
   const int cell = std::max(2, 128 / static_cast<int>(n)), side = cell * static_cast<int>(n);
-  const int pad = 8;
-  rows = std::min(rows, x.shape()[0]);
-  Canvas c(3 * side + 4 * pad, static_cast<int>(rows) * (side + pad) + pad + 16, {255, 255, 255});
-  c.text(pad, 4, "INPUT", {40, 40, 40}, 2);
-  c.text(side + 2 * pad, 4, "OUTPUT", {40, 40, 40}, 2);
-  c.text(2 * side + 3 * pad, 4, "ERROR", {40, 40, 40}, 2);
+  const int pad = 8, cols = static_cast<int>(columns.size());
+  rows = std::min(rows, guide.shape()[0]);
+  Canvas c(cols * side + (cols + 1) * pad, static_cast<int>(rows) * (side + pad) + pad + 16,
+           {255, 255, 255});
+  for (int k = 0; k < cols; ++k)
+    c.text(k * side + (k + 1) * pad, 4, columns[static_cast<std::size_t>(k)].title, {40, 40, 40},
+           2);
   for (std::size_t r = 0; r < rows; ++r) {
+    // The fullest plane shows the most of the shape (a central one can miss a small one).
     std::size_t best = n / 2, most = 0;
     for (std::size_t z = 0; z < n; ++z) {
       std::size_t count = 0;
       for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < n; ++j) count += x(r, z, i, j, 0) > 0.5f;
+        for (std::size_t j = 0; j < n; ++j) count += guide(r, z, i, j, 0) > 0.5f;
       if (count > most) most = count, best = z;
     }
     int top = 16 + pad + static_cast<int>(r) * (side + pad);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        float t = x(r, best, i, j, 0), p = y(r, best, i, j, 0);
-        auto gray = [](float v) {
-          auto g = static_cast<std::uint8_t>(255.f - 235.f * std::clamp(v, 0.f, 1.f));
-          return Rgb{g, g, g};
-        };
-        // Error: black = right, red = extra voxel, blue = missed voxel, white = empty.
-        Rgb e = (t > 0.5f) == (p > 0.5f) ? (t > 0.5f ? Rgb{30, 30, 30} : Rgb{255, 255, 255})
-                : p > 0.5f               ? Rgb{220, 40, 40}
-                                         : Rgb{40, 80, 220};
-        int x0 = static_cast<int>(j) * cell, y0 = top + static_cast<int>(i) * cell;
-        c.fill_rect(pad + x0, y0, pad + x0 + cell - 1, y0 + cell - 1, gray(t));
-        c.fill_rect(2 * pad + side + x0, y0, 2 * pad + side + x0 + cell - 1, y0 + cell - 1,
-                    gray(p));
-        c.fill_rect(3 * pad + 2 * side + x0, y0, 3 * pad + 2 * side + x0 + cell - 1, y0 + cell - 1,
-                    e);
-      }
-    for (int k = 0; k < 3; ++k)
-      c.rect((k + 1) * pad + k * side - 1, top - 1, (k + 1) * pad + (k + 1) * side, top + side,
-             {150, 150, 150});
+    for (int k = 0; k < cols; ++k) {
+      int left = k * side + (k + 1) * pad;
+      const SliceColumn& col = columns[static_cast<std::size_t>(k)];
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+          int x0 = left + static_cast<int>(j) * cell, y0 = top + static_cast<int>(i) * cell;
+          c.fill_rect(x0, y0, x0 + cell - 1, y0 + cell - 1, col.color(r, best, i, j));
+        }
+      c.rect(left - 1, top - 1, left + side, top + side, {150, 150, 150});
+    }
   }
   return c;
+}
+
+Canvas slice_grid(const tapeflow::Tensor& x, const tapeflow::Tensor& y, std::size_t rows) {
+  using I = std::size_t;
+  return slice_columns(x,
+                       {{"INPUT", [&](I b, I z, I i, I j) { return gray(x(b, z, i, j, 0)); }},
+                        {"OUTPUT", [&](I b, I z, I i, I j) { return gray(y(b, z, i, j, 0)); }},
+                        {"ERROR",
+                         [&](I b, I z, I i, I j) {
+                           return error_color(x(b, z, i, j, 0) > 0.5f, y(b, z, i, j, 0) > 0.5f);
+                         }}},
+                       rows);
 }
 
 }  // namespace examples

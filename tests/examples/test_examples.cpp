@@ -6,7 +6,10 @@
 #ifdef TAPEFLOW_EXAMPLES_COMMON
 
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +19,8 @@
 
 #include "common/cli.hpp"
 #include "common/image.hpp"
+#include "common/progress.hpp"
+#include "common/segmentation.hpp"
 #include "common/shapes.hpp"
 
 namespace fs = std::filesystem;
@@ -29,8 +34,10 @@ struct Result {
 
 // Runs `command` with stdout and stderr captured in a file; returns the exit status and output.
 Result run(const std::string& command) {
-  fs::path log =
-      fs::temp_directory_path() / ("tapeflow_example_test_" + std::to_string(std::rand()) + ".log");
+  // The process id keeps the logs of test programs run in parallel (ctest -j) apart.
+  static int count = 0;
+  fs::path log = fs::temp_directory_path() / ("tapeflow_example_test_" + std::to_string(getpid()) +
+                                              "_" + std::to_string(count++) + ".log");
   int raw = std::system((command + " > " + log.string() + " 2>&1").c_str());
   Result r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -92,6 +99,100 @@ TEST_CASE("shapes: binary volumes, one shape each, IoU of a volume with itself i
   CHECK(examples::mean_iou(v, v) == doctest::Approx(1.0));
   tapeflow::Tensor empty = xt::zeros_like(v);
   CHECK(examples::mean_iou(v, empty) == doctest::Approx(0.0));
+}
+
+TEST_CASE("segmentation: the label is the shape, the clutter stays apart from it") {
+  std::mt19937 rng(5);
+  const std::size_t n = 16, per = n * n * n;
+  // No noise: the clutter is what is bright outside the label.
+  examples::SegmentationBatch b = examples::make_segmentation_batch(4, n, rng, {0.f, 12});
+  REQUIRE(b.volume.shape() == tapeflow::Shape{4, n, n, n, 1});
+  REQUIRE(b.label.shape() == b.volume.shape());
+  auto idx = [&](std::size_t v, long z, long y, long x) {
+    return v * per + static_cast<std::size_t>((z * long(n) + y) * long(n) + x);
+  };
+  for (std::size_t v = 0; v < 4; ++v) {
+    std::size_t shape = 0, clutter = 0, touching = 0;
+    for (long z = 0; z < long(n); ++z)
+      for (long y = 0; y < long(n); ++y)
+        for (long x = 0; x < long(n); ++x) {
+          float t = b.label.data()[idx(v, z, y, x)], i = b.volume.data()[idx(v, z, y, x)];
+          CHECK((t == 0.f || t == 1.f));
+          if (t == 1.f) {
+            ++shape;
+            CHECK(i >= 0.6f);  // the shape is bright
+            continue;
+          }
+          if (i == 0.f) continue;
+          ++clutter;
+          CHECK(i >= 0.6f);  // as bright as a shape: intensity alone cannot tell them apart
+          const long d[6][3] = {{1, 0, 0},  {-1, 0, 0}, {0, 1, 0},
+                                {0, -1, 0}, {0, 0, 1},  {0, 0, -1}};
+          for (const auto& o : d) {
+            long zz = z + o[0], yy = y + o[1], xx = x + o[2];
+            if (zz >= 0 && yy >= 0 && xx >= 0 && zz < long(n) && yy < long(n) && xx < long(n))
+              touching += b.label.data()[idx(v, zz, yy, xx)] > 0.5f;
+          }
+        }
+    CHECK(shape > 20);
+    CHECK(clutter >= 12);  // every blob covers at least one voxel
+    CHECK(touching == 0);  // a blob never joins the shape
+  }
+  // The same seed gives the same volumes; the noise is added last, with the requested spread.
+  std::mt19937 a(9), c(9), d(9);
+  examples::SegmentationBatch x = examples::make_segmentation_batch(1, n, a, {0.3f, 12});
+  examples::SegmentationBatch y = examples::make_segmentation_batch(1, n, c, {0.3f, 12});
+  examples::SegmentationBatch clean = examples::make_segmentation_batch(1, n, d, {0.f, 12});
+  CHECK(x.volume == y.volume);
+  CHECK(x.label == clean.label);
+  double sq = 0;
+  for (std::size_t i = 0; i < per; ++i) {
+    double e = double(x.volume.data()[i]) - clean.volume.data()[i];
+    sq += e * e;
+  }
+  CHECK(std::sqrt(sq / double(per)) == doctest::Approx(0.3).epsilon(0.05));
+}
+
+TEST_CASE("segmentation: Dice of a volume with itself is 1, and 2 IoU / (1 + IoU) in general") {
+  std::mt19937 rng(2);
+  examples::SegmentationBatch b = examples::make_segmentation_batch(1, 16, rng, {0.f, 12});
+  CHECK(examples::mean_dice(b.label, b.label) == doctest::Approx(1.0));
+  tapeflow::Tensor empty = xt::zeros_like(b.label);
+  CHECK(examples::mean_dice(b.label, empty) == doctest::Approx(0.0));
+  CHECK(examples::mean_dice(empty, empty) == doctest::Approx(1.0));  // nothing to find, found
+  // Thresholding the volume finds the shape and the clutter: some overlap, not all.
+  double dice = examples::mean_dice(b.label, b.volume), iou = examples::mean_iou(b.label, b.volume);
+  CHECK(dice > 0.5);
+  CHECK(dice < 1.0);
+  CHECK(dice == doctest::Approx(2 * iou / (1 + iou)));
+  // Four panels (input, label, prediction, error) of 16 voxels x 8 pixels, 8 pixels apart.
+  examples::Canvas picture = examples::segmentation_slices(b, b.label, 1);
+  CHECK(picture.width() == 4 * 128 + 5 * 8);
+  CHECK(picture.height() == 128 + 2 * 8 + 16);
+}
+
+TEST_CASE("progress: a line every N steps and at the last one when not a terminal") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f);
+  {
+    examples::ProgressBar bar(7, f, 3);
+    CHECK_FALSE(bar.redraws());
+    for (int step = 1; step <= 7; ++step) bar.update(step, 0.25);
+    bar.finish();
+  }
+  std::rewind(f);
+  std::string text;
+  for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+  std::fclose(f);
+  INFO(text);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 3);  // steps 3, 6 and 7
+  CHECK(text.find('\r') == std::string::npos);
+  CHECK(text.find(" 3/7  loss 0.2500  ") != std::string::npos);
+  CHECK(text.find(" 6/7  ") != std::string::npos);
+  CHECK(text.find(" 7/7  ") != std::string::npos);
+  CHECK(text.find(" s  ") != std::string::npos);  // elapsed seconds
+  CHECK(examples::format_duration(65) == "1:05");
+  CHECK(examples::format_duration(3723) == "1:02:03");
 }
 
 TEST_CASE("options: ranges, unknown options and --help") {
@@ -184,11 +285,87 @@ TEST_CASE("voxel_autoencoder: bad command lines fail with a clear message") {
 }
 #endif
 
+#ifdef TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION
+TEST_CASE("unet3d_segmentation: a tiny run trains, reports Dice and IoU, writes the pictures") {
+  fs::path out = fresh_dir("unet3d");
+  const std::string tiny = " --size 16 --steps 3 --batch 2 --test 4 --channels 2 --out ";
+  Result r = run(std::string(TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION) + tiny + out.string());
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Connected to") != std::string::npos);  // the functional summary
+  CHECK(r.output.find("concatenate") != std::string::npos);
+  CHECK(r.output.find("3/3  loss ") != std::string::npos);  // the progress line
+  auto pos = r.output.find("held-out Dice ");
+  REQUIRE(pos != std::string::npos);
+  double dice = std::atof(r.output.c_str() + pos + 14);
+  CHECK(dice >= 0.0);
+  CHECK(dice <= 1.0);
+  CHECK(r.output.find(", IoU ") != std::string::npos);
+  CHECK(is_png(out / "slices.png"));
+  CHECK(is_png(out / "loss.png"));
+  REQUIRE(fs::exists(out / "model.tfw"));
+#ifdef TAPEFLOW_EXAMPLE_PREDICT
+  // predict rebuilds the U-Net from the file alone, at the size it was built for.
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --task segment --count 3 --model " +
+          (out / "model.tfw").string() + " --out " + out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("on 3 new 16^3 volumes: Dice ") != std::string::npos);
+  CHECK(r.output.find(", IoU ") != std::string::npos);
+  CHECK(is_png(out / "predict_segment.png"));
+  // Volumes of another size than the model's Input: the model says so.
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --task segment --size 20 --count 2 --model " +
+          (out / "model.tfw").string() + " --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("unet3d") != std::string::npos);
+  r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --task segment --model " +
+          (out / "missing.tfw").string() + " --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("cannot open") != std::string::npos);
+#endif
+  fs::remove_all(out);
+}
+
+TEST_CASE("unet3d_segmentation: bad command lines fail with a clear message") {
+  std::string bin = TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION;
+  Result r = run(bin + " --help");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("--clutter") != std::string::npos);
+  r = run(bin + " --size 18");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("multiple of 4") != std::string::npos);
+  r = run(bin + " --noise -1");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--noise must be in [0, 2], got -1") != std::string::npos);
+  r = run(bin + " --steps 0");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--steps must be in [1, 100000], got 0") != std::string::npos);
+  r = run(bin + " --epochs 3");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("unknown option '--epochs'") != std::string::npos);
+}
+#endif
+
+#ifdef TAPEFLOW_EXAMPLE_PREDICT
+TEST_CASE("predict: bad command lines fail with a clear message") {
+  std::string bin = TAPEFLOW_EXAMPLE_PREDICT;
+  Result r = run(bin + " --help");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("--task") != std::string::npos);
+  r = run(bin + " --task classify");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--task must be 'reconstruct' or 'segment', got 'classify'") !=
+        std::string::npos);
+  r = run(bin + " --task segment --size 18");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--size must be 0 or a multiple of 4") != std::string::npos);
+}
+#endif
+
 #ifdef TAPEFLOW_EXAMPLE_MLP_CLASSIFIER
 TEST_CASE("mlp_classifier: a short run learns the spirals partly and writes the boundary") {
   fs::path out = fresh_dir("mlp");
-  Result r = run(std::string(TAPEFLOW_EXAMPLE_MLP_CLASSIFIER) +
-                 " --steps 200 --points 60 --units 16 --out " + out.string());
+  const std::string bin = TAPEFLOW_EXAMPLE_MLP_CLASSIFIER;
+  Result r = run(bin + " --steps 200 --points 60 --units 16 --out " + out.string());
   INFO(r.output);
   CHECK(r.status == 0);
   auto pos = r.output.find("train accuracy ");
