@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <sstream>
@@ -15,6 +17,7 @@
 #include "tapeflow/framework/core/tensor.hpp"
 #include "tapeflow/framework/ops/gradcheck.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
 
 namespace tapeflow::test {
 
@@ -105,5 +108,29 @@ using ::tapeflow::gradcheck_variables;
     }                                                                     \
     CHECK_MESSAGE(tf_thrown_, "expected tapeflow::Error from " #expr);    \
   } while (0)
+
+/// Same shape and the same bits in every element (a saved and reloaded model, a resumed run).
+inline bool bit_identical(const Tensor& a, const Tensor& b) {
+  return shape_of(a) == shape_of(b) &&
+         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+/// `CHECK(bit_identical(a, b))`, printing both tensors when they differ.
+#define CHECK_BIT_IDENTICAL(a, b)                                \
+  do {                                                           \
+    const ::tapeflow::Tensor tf_a_ = (a);                        \
+    const ::tapeflow::Tensor tf_b_ = (b);                        \
+    CHECK_MESSAGE(::tapeflow::test::bit_identical(tf_a_, tf_b_), \
+                  "got " << tf_a_ << "\nexpected " << tf_b_);    \
+  } while (0)
+
+/// A global random seed for one test case (deterministic initial weights: a gradcheck must not
+/// depend on the draw), cleared at its end. Example: `test::Seeded seed(7);`
+struct Seeded {
+  explicit Seeded(std::uint64_t seed) { set_random_seed(seed); }
+  ~Seeded() { clear_random_seed(); }
+  Seeded(const Seeded&) = delete;
+  Seeded& operator=(const Seeded&) = delete;
+};
 
 }  // namespace tapeflow::test

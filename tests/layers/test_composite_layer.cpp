@@ -24,6 +24,7 @@ namespace L = tapeflow::layers;
 namespace S = tapeflow::serialization;
 using namespace tapeflow;
 using test::random_tensor;
+using test::Seeded;
 using test::temp_path;
 
 namespace {
@@ -99,27 +100,6 @@ class Holder : public L::Layer {
  protected:
   Variable call(const Variable& x, bool) override { return x; }
 };
-
-// A global random seed for one test case (deterministic initial weights: the gradchecks must
-// not depend on the draw), cleared at its end.
-struct Seeded {
-  explicit Seeded(std::uint64_t seed) { set_random_seed(seed); }
-  ~Seeded() { clear_random_seed(); }
-  Seeded(const Seeded&) = delete;
-  Seeded& operator=(const Seeded&) = delete;
-};
-
-bool bit_identical(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-#define CHECK_BIT_IDENTICAL(a, b)                                                          \
-  do {                                                                                     \
-    const ::tapeflow::Tensor tf_a_ = (a);                                                  \
-    const ::tapeflow::Tensor tf_b_ = (b);                                                  \
-    CHECK_MESSAGE(bit_identical(tf_a_, tf_b_), "got " << tf_a_ << "\nexpected " << tf_b_); \
-  } while (0)
 
 std::vector<std::string> names_of(const std::vector<Variable>& vars) {
   std::vector<std::string> out;

@@ -36,34 +36,15 @@ namespace fs = std::filesystem;
 namespace L = tapeflow::layers;
 namespace S = tapeflow::serialization;
 using namespace tapeflow;
+using test::bit_identical;
 using test::random_tensor;
 using test::read_bytes;
+using test::Seeded;
 using test::T;
 using test::temp_path;
 using test::write_bytes;
 
 namespace {
-
-// A global random seed for one test case (deterministic initial weights: the gradchecks must
-// not depend on the draw), cleared at its end.
-struct Seeded {
-  explicit Seeded(std::uint64_t seed) { set_random_seed(seed); }
-  ~Seeded() { clear_random_seed(); }
-  Seeded(const Seeded&) = delete;
-  Seeded& operator=(const Seeded&) = delete;
-};
-
-bool bit_identical(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-#define CHECK_BIT_IDENTICAL(a, b)                                                          \
-  do {                                                                                     \
-    const ::tapeflow::Tensor tf_a_ = (a);                                                  \
-    const ::tapeflow::Tensor tf_b_ = (b);                                                  \
-    CHECK_MESSAGE(bit_identical(tf_a_, tf_b_), "got " << tf_a_ << "\nexpected " << tf_b_); \
-  } while (0)
 
 bool all_equal(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   if (a.size() != b.size()) return false;

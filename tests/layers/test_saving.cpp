@@ -42,6 +42,7 @@ namespace fs = std::filesystem;
 namespace L = tapeflow::layers;
 namespace S = tapeflow::serialization;
 using namespace tapeflow;
+using test::bit_identical;
 using test::read_bytes;
 using test::temp_dir;
 using test::temp_path;
@@ -55,11 +56,6 @@ Tensor input_for(const Shape& shape, bool ids) {
   for (std::size_t i = 0; i < t.size(); ++i)
     t.data()[i] = ids ? static_cast<float>(i % 5) : std::sin(0.37f * static_cast<float>(i) + 0.1f);
   return t;
-}
-
-bool bit_identical(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 struct Case {

@@ -30,15 +30,54 @@
 namespace L = tapeflow::layers;
 namespace S = tapeflow::serialization;
 using namespace tapeflow;
+using test::bit_identical;
 using test::read_bytes;
 using test::temp_path;
 using test::write_bytes;
 
 namespace {
 
-bool bit_identical(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+// The two halves of a resumed run, on fixed data (mean squared error, Adam at 0.05, training
+// mode): `steps` steps of `model`.
+void train(L::Layer& model, optim::Optimizer& opt, int steps) {
+  const Tensor x = test::random_tensor({8, 3}, 5);
+  const Tensor y = test::random_tensor({8, 1}, 6);
+  for (int i = 0; i < steps; ++i)
+    opt.minimize([&] { return mean(square(model(Variable(x), true) - Variable(y))); },
+                 model.trainable_variables());
+}
+
+// A model from `make` under random seed `seed`, in a graph of its own: its weights after six
+// steps without a stop, and a checkpoint at `path` after three (the seed cleared afterwards).
+std::vector<Tensor> six_steps_and_a_checkpoint_at_three(
+    const std::function<std::shared_ptr<L::Layer>()>& make, std::uint64_t seed,
+    const std::string& path) {
+  std::vector<Tensor> uninterrupted;
+  {
+    Graph g;
+    auto scope = g.as_default();
+    set_random_seed(seed);
+    auto m = make();
+    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
+    train(*m, opt, 6);
+    uninterrupted = m->get_weights();
+  }
+  {
+    Graph g;
+    auto scope = g.as_default();
+    set_random_seed(seed);
+    auto m = make();
+    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
+    train(*m, opt, 3);
+    S::save_checkpoint(*m, opt, path);
+  }
+  clear_random_seed();
+  return uninterrupted;
+}
+
+void check_same_weights(const std::vector<Tensor>& w, const std::vector<Tensor>& expected) {
+  REQUIRE(w.size() == expected.size());
+  for (std::size_t i = 0; i < w.size(); ++i) CHECK_BIT_IDENTICAL(w[i], expected[i]);
 }
 
 }  // namespace
@@ -50,36 +89,11 @@ TEST_CASE("checkpoint: resuming training is bit-identical to training that never
         L::DenseOptions(4).activation("tanh").kernel_initializer(initializers::glorot_uniform(11)));
     m->add<L::Dense>(L::DenseOptions(1).kernel_initializer(initializers::glorot_uniform(12)));
     m->build({1, 3});
-    return m;
+    return std::shared_ptr<L::Layer>(m);
   };
-  const Tensor x = test::random_tensor({8, 3}, 5);
-  const Tensor y = test::random_tensor({8, 1}, 6);
-  auto train = [&](L::Sequential& m, optim::Optimizer& opt, int steps) {
-    for (int i = 0; i < steps; ++i)
-      opt.minimize([&] { return mean(square(m(Variable(x), true) - Variable(y))); },
-                   m.trainable_variables());
-  };
-  std::vector<Tensor> uninterrupted;
-  {
-    Graph g;
-    auto scope = g.as_default();
-    set_random_seed(3);
-    auto m = make_model();
-    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
-    train(*m, opt, 6);
-    uninterrupted = m->get_weights();
-  }
   std::string path = temp_path("ckpt.xml");
-  {
-    Graph g;
-    auto scope = g.as_default();
-    set_random_seed(3);
-    auto m = make_model();
-    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
-    train(*m, opt, 3);
-    S::save_checkpoint(*m, opt, path);
-  }
-  clear_random_seed();
+  const std::vector<Tensor> uninterrupted =
+      six_steps_and_a_checkpoint_at_three(make_model, 3, path);
   {
     Graph g;
     auto scope = g.as_default();
@@ -89,11 +103,7 @@ TEST_CASE("checkpoint: resuming training is bit-identical to training that never
     CHECK(get_random_seed() == std::optional<std::uint64_t>(3));
     CHECK(opt.iterations() == 3);
     train(*m, opt, 3);
-    auto w = m->get_weights();
-    REQUIRE(w.size() == uninterrupted.size());
-    for (std::size_t i = 0; i < w.size(); ++i)
-      CHECK_MESSAGE(bit_identical(w[i], uninterrupted[i]),
-                    "resumed " << w[i] << " vs " << uninterrupted[i]);
+    check_same_weights(m->get_weights(), uninterrupted);
     auto info = S::inspect(path);
     CHECK(info.has_optimizer);
     CHECK(info.optimizer_class == "Adam");
@@ -117,36 +127,11 @@ TEST_CASE("checkpoint: a functional model with a skip resumes bit-identically") 
     h = L::Dropout(L::DropoutOptions(0.25f))(h);
     auto y = L::Dense(L::DenseOptions(1).kernel_initializer(initializers::glorot_uniform(12)))(
         L::Concatenate()({h, x}));
-    return std::make_shared<L::Model>(x, y, "skip");
+    return std::shared_ptr<L::Layer>(std::make_shared<L::Model>(x, y, "skip"));
   };
-  const Tensor x = test::random_tensor({8, 3}, 5);
-  const Tensor y = test::random_tensor({8, 1}, 6);
-  auto train = [&](L::Model& m, optim::Optimizer& opt, int steps) {
-    for (int i = 0; i < steps; ++i)
-      opt.minimize([&] { return mean(square(m(Variable(x), true) - Variable(y))); },
-                   m.trainable_variables());
-  };
-  std::vector<Tensor> uninterrupted;
-  {
-    Graph g;
-    auto scope = g.as_default();
-    set_random_seed(4);
-    auto m = make_model();
-    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
-    train(*m, opt, 6);
-    uninterrupted = m->get_weights();
-  }
   std::string path = temp_path("ckpt_functional.bin");
-  {
-    Graph g;
-    auto scope = g.as_default();
-    set_random_seed(4);
-    auto m = make_model();
-    optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
-    train(*m, opt, 3);
-    S::save_checkpoint(*m, opt, path);
-  }
-  clear_random_seed();
+  const std::vector<Tensor> uninterrupted =
+      six_steps_and_a_checkpoint_at_three(make_model, 4, path);
   for (bool from_file : {false, true}) {
     CAPTURE(from_file);
     Graph g;
@@ -156,13 +141,9 @@ TEST_CASE("checkpoint: a functional model with a skip resumes bit-identically") 
     optim::Adam opt(optim::AdamOptions().learning_rate(0.05f));
     S::load_checkpoint(*m, opt, path);
     CHECK(opt.iterations() == 3);
-    train(dynamic_cast<L::Model&>(*m), opt, 3);
-    auto w = m->get_weights();
-    REQUIRE(w.size() == uninterrupted.size());
-    REQUIRE(w.size() == 8);  // two Dense (kernel, bias), BatchNormalization's four
-    for (std::size_t i = 0; i < w.size(); ++i)
-      CHECK_MESSAGE(bit_identical(w[i], uninterrupted[i]),
-                    "resumed " << w[i] << " vs " << uninterrupted[i]);
+    train(*m, opt, 3);
+    REQUIRE(uninterrupted.size() == 8);  // two Dense (kernel, bias), BatchNormalization's four
+    check_same_weights(m->get_weights(), uninterrupted);
   }
 }
 

@@ -21,6 +21,7 @@
 #include "tapeflow/optim/sgd.hpp"
 
 using namespace tapeflow;
+using test::bit_identical;
 using namespace tapeflow::optim;
 
 namespace {
@@ -209,11 +210,6 @@ struct Model {
           {w, b});
   }
 };
-
-bool bit_identical(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) &&
-         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 template <class OArchive, class IArchive>
 void check_resume(const Kind& kind) {
