@@ -16,6 +16,26 @@
 #include "tapeflow/layers/layer.hpp"
 #include "tapeflow/layers/symbolic_tensor.hpp"
 
+// The training half of a model (compile / fit / evaluate / predict) is defined in
+// optim/training/, above the optimizers it drives, as Keras' Trainer sits above its optimizers;
+// this header only names its types.
+namespace tapeflow::optim {
+class Optimizer;
+}
+namespace tapeflow::training {
+class OptimizerArg;
+class Losses;
+class MetricArg;
+class FitOptions;
+class EvaluateOptions;
+class PredictOptions;
+class History;
+class Logs;
+namespace detail {
+class Compiled;
+}
+}  // namespace tapeflow::training
+
 namespace tapeflow::layers {
 
 /// Options of a model (`Model`, `Sequential`): only the common ones (`name`, `trainable`,
@@ -74,6 +94,63 @@ class Model : public LayerWith<ModelOptions> {
   /// By name (an Error listing the names if absent) or by index in `layers()`.
   std::shared_ptr<Layer> get_layer(const std::string& name) const;
   std::shared_ptr<Layer> get_layer(std::size_t index) const;
+
+  // ---- training (Keras' Model.compile / fit / evaluate / predict) -------------------------
+  // Defined in optim/training/model_training.cpp; the argument types are in
+  // optim/training/compile_args.hpp and run_options.hpp.
+  /// Sets the optimizer, the loss (one, or one per output), the metrics and the loss weights
+  /// (see compile_args.hpp). Compiling again replaces them (the optimizer's state goes with
+  /// the old optimizer unless the same object is given). Errors: an unknown optimizer, loss or
+  /// metric name; a loss list or loss weights not one per output.
+  void compile(const training::OptimizerArg& optimizer, const training::Losses& loss);
+  void compile(const training::OptimizerArg& optimizer, const training::Losses& loss,
+               const std::vector<training::MetricArg>& metrics);
+  void compile(const training::OptimizerArg& optimizer, const training::Losses& loss,
+               const std::vector<training::MetricArg>& metrics,
+               const std::vector<float>& loss_weights);
+  bool is_compiled() const { return compiled_ != nullptr; }
+  /// The compiled optimizer. Errors: the model is not compiled (a ValueError naming `where`).
+  optim::Optimizer& compiled_optimizer(const std::string& where = "model") const;
+
+  /// Trains for `epochs` over the samples (one tensor per input and output, samples on axis
+  /// 0), running the callbacks; returns the per-epoch logs. One step: under a GradientTape,
+  /// the model called with `training=true` on the batch, the total loss (each output's loss
+  /// times its weight, summed, then plus each of `losses()` in order: the regularization
+  /// penalties), its gradients applied to `trainable_variables()` by the optimizer; the
+  /// metrics see the batch's predictions. Logs: "loss" (the mean over the epoch's samples),
+  /// one per metric, "val_..." for validation. Errors (ValueError / ShapeError naming fit and
+  /// the argument): not compiled, x and y of different sample counts, a validation_split
+  /// outside [0, 1) or one leaving no training or no validation sample, batch_size < 1,
+  /// epochs < initial_epoch.
+  /// Example: `auto h = model.fit(x, y, FitOptions().epochs(10).validation_split(0.2));`
+  training::History fit(const Tensor& x, const Tensor& y);
+  training::History fit(const Tensor& x, const Tensor& y, const training::FitOptions& options);
+  training::History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                        const training::FitOptions& options);
+  /// The loss and metrics over the samples, in inference mode, nothing recorded.
+  /// Example: `double acc = model.evaluate(x, y).at("accuracy");`
+  training::Logs evaluate(const Tensor& x, const Tensor& y);
+  training::Logs evaluate(const Tensor& x, const Tensor& y,
+                          const training::EvaluateOptions& options);
+  training::Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                          const training::EvaluateOptions& options);
+  /// The model's outputs for every sample, computed in batches in inference mode with nothing
+  /// recorded (any number of samples; the last batch may be smaller). Needs no compile.
+  /// Example: `Tensor y = model.predict(x, PredictOptions().batch_size(8).verbose(0));`
+  Tensor predict(const Tensor& x);
+  Tensor predict(const Tensor& x, const training::PredictOptions& options);
+  std::vector<Tensor> predict(const std::vector<Tensor>& x,
+                              const training::PredictOptions& options);
+  /// One training step on one batch; the metrics are reset first, so the logs are this
+  /// batch's (Keras' default `reset_metrics=True`).
+  training::Logs train_on_batch(const Tensor& x, const Tensor& y);
+  training::Logs train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  /// The loss and metrics of one batch, in inference mode.
+  training::Logs test_on_batch(const Tensor& x, const Tensor& y);
+  training::Logs test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  /// Set to true (by a callback such as EarlyStopping, or by the user) to end `fit` after the
+  /// current batch; `fit` sets it to false when it starts.
+  bool stop_training = false;
 
   // ---- description -----------------------------------------------------------------------
   /// Keras 2's summary table, as text: Layer (type) | Output Shape | Param # | Connected to (each
@@ -139,6 +216,7 @@ class Model : public LayerWith<ModelOptions> {
   std::vector<std::size_t> input_slots_, output_slots_;
   std::vector<std::size_t> last_use_;  // per slot: the last step that reads it
   std::size_t slot_count_ = 0;
+  std::shared_ptr<training::detail::Compiled> compiled_;
 };
 
 }  // namespace tapeflow::layers

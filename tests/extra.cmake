@@ -48,3 +48,13 @@ if(TARGET test_layers)
   set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/layers/test_model.cpp APPEND PROPERTY
                COMPILE_DEFINITIONS TAPEFLOW_PREDICT_MODEL="$<TARGET_FILE:predict_model>")
 endif()
+
+# `fit_child DIR [--hang-at EPOCH BATCH]` (tests/tools/fit_child.cpp): a fit with
+# BackupAndRestore that tests/optim/test_backup_and_restore.cpp kills mid-epoch and resumes.
+add_executable(fit_child ${CMAKE_CURRENT_SOURCE_DIR}/tools/fit_child.cpp)
+target_link_libraries(fit_child PRIVATE tapeflow::tapeflow tapeflow_flags)
+if(TARGET test_optim)
+  add_dependencies(test_optim fit_child)
+  set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/optim/test_backup_and_restore.cpp APPEND
+               PROPERTY COMPILE_DEFINITIONS TAPEFLOW_FIT_CHILD="$<TARGET_FILE:fit_child>")
+endif()

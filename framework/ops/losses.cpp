@@ -3,8 +3,10 @@
 #include "tapeflow/framework/ops/losses.hpp"
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
+#include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
 
 namespace tapeflow::losses {
@@ -150,6 +152,47 @@ Variable sparse_categorical_crossentropy(const Variable& labels, const Variable&
 Variable sparse_categorical_crossentropy(const Tensor& labels, const Variable& y_pred,
                                          bool from_logits) {
   return sparse_cce(labels, y_pred, from_logits);
+}
+
+namespace {
+const std::map<std::string, LossFunction>& loss_table() {
+  static const std::map<std::string, LossFunction> table{
+      {"mean_squared_error",
+       [](const Variable& t, const Variable& p) { return mean_squared_error(t, p); }},
+      {"mse", [](const Variable& t, const Variable& p) { return mean_squared_error(t, p); }},
+      {"mean_absolute_error",
+       [](const Variable& t, const Variable& p) { return mean_absolute_error(t, p); }},
+      {"mae", [](const Variable& t, const Variable& p) { return mean_absolute_error(t, p); }},
+      {"huber", [](const Variable& t, const Variable& p) { return huber(t, p); }},
+      {"binary_crossentropy",
+       [](const Variable& t, const Variable& p) { return binary_crossentropy(t, p); }},
+      {"categorical_crossentropy",
+       [](const Variable& t, const Variable& p) { return categorical_crossentropy(t, p); }},
+      {"sparse_categorical_crossentropy",
+       [](const Variable& t, const Variable& p) { return sparse_categorical_crossentropy(t, p); }},
+  };
+  return table;
+}
+}  // namespace
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, fn] : loss_table()) names.push_back(name);
+  return names;
+}
+
+LossFunction get(const std::string& name) {
+  // The class names (MeanSquaredError, Huber, ...) are the function names in CamelCase.
+  const std::string key = name.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos
+                              ? tapeflow::detail::camel_to_snake(name)
+                              : name;
+  auto it = loss_table().find(key);
+  if (it == loss_table().end()) {
+    std::string known;
+    for (const auto& n : loss_names()) known += (known.empty() ? "" : ", ") + n;
+    fail("loss", "unknown loss '" + name + "'; known: " + known);
+  }
+  return it->second;
 }
 
 }  // namespace tapeflow::losses

@@ -10,6 +10,10 @@
 /// (`(N,)` against `(N, 1)`). Anything else is an Error naming the loss and both shapes; nothing
 /// is broadcast (a silent `(N,)` x `(N, 1)` -> `(N, N)` broadcast is a classic bug).
 /// Gradients flow to both arguments.
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow::losses {
@@ -69,5 +73,18 @@ Variable sparse_categorical_crossentropy(const Variable& labels, const Variable&
 /// (A `Tensor` would otherwise convert to both `IndexTensor` and `Variable`.)
 Variable sparse_categorical_crossentropy(const Tensor& labels, const Variable& y_pred,
                                          bool from_logits = false);
+
+/// A loss as a function of `(y_true, y_pred)`, with its default arguments.
+using LossFunction = std::function<Variable(const Variable& y_true, const Variable& y_pred)>;
+
+/// A loss by Keras name (`keras.losses.get`), the function's or the class's:
+/// "mean_squared_error" / "mse" / "MeanSquaredError", "mean_absolute_error" / "mae",
+/// "huber", "binary_crossentropy", "categorical_crossentropy",
+/// "sparse_categorical_crossentropy" (each with its defaults: probabilities, not logits).
+/// Errors: an unknown name (a ValueError listing the known ones).
+/// Example: `auto l = tapeflow::losses::get("mse")(y_true, y_pred);`
+LossFunction get(const std::string& name);
+/// The snake_case names `get` knows.
+std::vector<std::string> loss_names();
 
 }  // namespace tapeflow::losses

@@ -1,0 +1,387 @@
+// The training half of layers::Model (declared in layers/model.hpp): compile, fit, evaluate,
+// predict, train_on_batch and test_on_batch, with Keras' semantics.
+#include <algorithm>
+#include <cmath>
+
+#include "tapeflow/framework/core/errors.hpp"
+#include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/layers/model.hpp"
+#include "tapeflow/optim/optimizer.hpp"
+#include "tapeflow/optim/optimizers.hpp"
+#include "tapeflow/optim/training/detail/compiled.hpp"
+#include "tapeflow/optim/training/history.hpp"
+#include "tapeflow/optim/training/progbar.hpp"
+#include "tapeflow/optim/training/run_options.hpp"
+#include "tapeflow/optim/training/samples.hpp"
+
+namespace tapeflow::layers {
+
+namespace T = training;
+using T::detail::Samples;
+
+namespace {
+
+std::vector<Variable> as_constants(const std::vector<Tensor>& tensors) {
+  std::vector<Variable> out;
+  out.reserve(tensors.size());
+  for (const auto& t : tensors) out.emplace_back(t);
+  return out;
+}
+
+std::vector<Tensor> values_of(const std::vector<Variable>& vars) {
+  std::vector<Tensor> out;
+  out.reserve(vars.size());
+  for (const auto& v : vars) out.push_back(v.value());
+  return out;
+}
+
+std::vector<std::size_t> identity_order(std::size_t n) {
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  return order;
+}
+
+std::int64_t batches_for(std::size_t samples, std::int64_t batch_size) {
+  return (static_cast<std::int64_t>(samples) + batch_size - 1) / batch_size;
+}
+
+void check_batch_size(const std::string& where, std::int64_t batch_size) {
+  if (batch_size < 1)
+    fail(where + ": batch_size", "must be at least 1, got " + std::to_string(batch_size));
+}
+
+void check_verbose(const std::string& where, int verbose) {
+  if (verbose < 0 || verbose > 2)
+    fail(where + ": verbose", "must be 0, 1 or 2, got " + std::to_string(verbose));
+}
+
+// The callbacks of a run: the progress bar first when verbose, the user's, then `extra`
+// (fit's History).
+T::Callbacks with_defaults(int verbose, const T::Callbacks& user,
+                           const std::shared_ptr<T::Callback>& extra = nullptr) {
+  T::Callbacks all;
+  if (verbose > 0) all.push_back(std::make_shared<T::ProgbarLogger>());
+  all.insert(all.end(), user.begin(), user.end());
+  if (extra) all.push_back(extra);
+  return all;
+}
+
+}  // namespace
+
+// ---- compile ------------------------------------------------------------------------------
+
+void Model::compile(const T::OptimizerArg& optimizer, const T::Losses& loss) {
+  compile(optimizer, loss, {}, {});
+}
+
+void Model::compile(const T::OptimizerArg& optimizer, const T::Losses& loss,
+                    const std::vector<T::MetricArg>& metrics) {
+  compile(optimizer, loss, metrics, {});
+}
+
+void Model::compile(const T::OptimizerArg& optimizer, const T::Losses& loss,
+                    const std::vector<T::MetricArg>& metrics,
+                    const std::vector<float>& loss_weights) {
+  std::vector<std::string> output_names;
+  for (const auto& o : outputs_) output_names.push_back(o.layer_name());
+  if (output_names.empty()) output_names.push_back(name());  // a Sequential not built yet
+  try {
+    compiled_ = std::make_shared<T::detail::Compiled>(optimizer.resolve(), loss.list(), metrics,
+                                                      loss_weights, std::move(output_names));
+  } catch (const Error& e) {
+    e.rethrow_in(name());
+  }
+}
+
+optim::Optimizer& Model::compiled_optimizer(const std::string& where) const {
+  if (!compiled_)
+    fail(where, "the model '" + name() +
+                    "' is not compiled; call compile(optimizer, loss) before fit, evaluate or "
+                    "train_on_batch");
+  return compiled_->optimizer();
+}
+
+// ---- the steps ------------------------------------------------------------------------------
+
+namespace {
+
+// One training step (see Model::fit): returns nothing, updates the compiled state's running
+// means and metrics.
+void train_step(Model& model, T::detail::Compiled& compiled, const Samples& batch) {
+  std::vector<Variable> per_output;
+  std::vector<Variable> y_pred;
+  Variable total;
+  {
+    GradientTape tape;
+    y_pred = model.call_on_list(as_constants(batch.x), /*training=*/true);
+    total = compiled.total_loss(as_constants(batch.y), y_pred, model.losses(), &per_output);
+    auto vars = model.trainable_variables();
+    compiled.optimizer().apply_gradients(tape.gradient(total, vars), vars);
+  }
+  compiled.update(total, per_output, batch.y, values_of(y_pred), batch.size());
+}
+
+void test_step(Model& model, T::detail::Compiled& compiled, const Samples& batch) {
+  StopRecording no_tape;
+  std::vector<Variable> per_output;
+  auto y_pred = model.call_on_list(as_constants(batch.x), /*training=*/false);
+  Variable total = compiled.total_loss(as_constants(batch.y), y_pred, model.losses(), &per_output);
+  compiled.update(total, per_output, batch.y, values_of(y_pred), batch.size());
+}
+
+// The evaluation loop shared by evaluate and fit's validation: resets the metrics, runs every
+// batch in order with the test hooks, returns the logs.
+T::Logs run_evaluation(Model& model, T::detail::Compiled& compiled, const Samples& data,
+                       std::int64_t batch_size, std::optional<std::int64_t> steps,
+                       T::detail::CallbackList& callbacks) {
+  compiled.reset();
+  std::int64_t n_batches = batches_for(data.size(), batch_size);
+  if (steps) n_batches = std::min(n_batches, *steps);
+  T::Logs logs;
+  callbacks.test_begin(logs);
+  for (std::int64_t b = 0; b < n_batches; ++b) {
+    T::Logs batch_logs;
+    callbacks.test_batch_begin(b, batch_logs);
+    const std::size_t begin = static_cast<std::size_t>(b * batch_size);
+    const std::size_t end = std::min(data.size(), begin + static_cast<std::size_t>(batch_size));
+    test_step(model, compiled, data.slice(begin, end));
+    batch_logs = compiled.results();
+    callbacks.test_batch_end(b, batch_logs);
+  }
+  logs = compiled.results();
+  callbacks.test_end(logs);
+  return logs;
+}
+
+// Fit's validation split: the last `split` of the samples (before shuffling), Keras' rule
+// `split_at = floor(n * (1 - split))`.
+std::pair<Samples, Samples> split_validation(const Samples& all, double split) {
+  const std::size_t n = all.size();
+  const auto split_at = static_cast<std::size_t>(std::floor(double(n) * (1.0 - split)));
+  if (split_at == 0 || split_at == n)
+    fail("fit: validation_split", "the data has " + std::to_string(n) +
+                                      " samples, too few to split into a training and a "
+                                      "validation set with validation_split=" +
+                                      std::to_string(split));
+  return {all.slice(0, split_at), all.slice(split_at, n)};
+}
+
+}  // namespace
+
+// ---- fit ------------------------------------------------------------------------------------
+
+T::History Model::fit(const Tensor& x, const Tensor& y) { return fit(x, y, T::FitOptions()); }
+
+T::History Model::fit(const Tensor& x, const Tensor& y, const T::FitOptions& options) {
+  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                      const T::FitOptions& options) {
+  const std::string where = "fit";
+  compiled_optimizer(where);
+  T::detail::Compiled& compiled = *compiled_;
+  check_batch_size(where, options.batch_size());
+  check_verbose(where, options.verbose());
+  if (options.initial_epoch() < 0)
+    fail(where + ": initial_epoch", "must be >= 0, got " + std::to_string(options.initial_epoch()));
+  if (options.epochs() < options.initial_epoch())
+    fail(where + ": epochs", "epochs (" + std::to_string(options.epochs()) +
+                                 ") is the last epoch's number and may not be below "
+                                 "initial_epoch (" +
+                                 std::to_string(options.initial_epoch()) + ")");
+  if (!(options.validation_split() >= 0.0 && options.validation_split() < 1.0))
+    fail(where + ": validation_split",
+         "must be in [0, 1), got " + std::to_string(options.validation_split()));
+  if (options.steps_per_epoch() && *options.steps_per_epoch() < 1)
+    fail(where + ": steps_per_epoch",
+         "must be at least 1, got " + std::to_string(*options.steps_per_epoch()));
+  if (options.validation_batch_size())
+    check_batch_size(where + ": validation", *options.validation_batch_size());
+
+  Samples all{x, y};
+  all.check(where);
+  if (y.empty()) fail(where + ": y", "no target tensors given");
+  Samples train, validation;
+  bool validate = false;
+  if (options.validation_data()) {
+    validation = Samples{options.validation_data()->x, options.validation_data()->y};
+    validation.check(where + ": validation_data");
+    train = std::move(all);
+    validate = true;
+  } else if (options.validation_split() > 0.0) {
+    std::tie(train, validation) = split_validation(all, options.validation_split());
+    validate = true;
+  } else {
+    train = std::move(all);
+  }
+
+  const std::int64_t batch_size = options.batch_size();
+  const std::int64_t batches_per_pass = batches_for(train.size(), batch_size);
+  const std::int64_t steps = options.steps_per_epoch().value_or(batches_per_pass);
+  const std::int64_t val_batch = options.validation_batch_size().value_or(batch_size);
+
+  T::FitPosition position;
+  position.epoch = options.initial_epoch();
+  position.shuffle_seed =
+      options.seed() ? *options.seed() : RandomGenerator::for_op(Seed()).next_u64();
+  auto history = std::make_shared<T::History>();
+  T::RunParams params{options.verbose(), options.epochs(), steps};
+  T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks(), history),
+                                    *this, params, &position);
+
+  stop_training = false;
+  T::Logs logs;
+  callbacks.train_begin(logs);  // BackupAndRestore may move the position here
+  std::int64_t cached_pass = -1;
+  std::vector<std::size_t> order;
+  for (int epoch = position.epoch; epoch < options.epochs() && !stop_training; ++epoch) {
+    compiled.reset();
+    const std::int64_t first_batch = epoch == position.epoch ? position.batch : 0;
+    position = {epoch, first_batch, position.shuffle_seed};
+    T::Logs epoch_logs;
+    callbacks.epoch_begin(epoch, epoch_logs);
+    for (std::int64_t b = first_batch; b < steps; ++b) {
+      // Batch b of this epoch is batch `k` of pass `pass` over the (shuffled) samples.
+      const std::int64_t global = static_cast<std::int64_t>(epoch) * steps + b;
+      const std::int64_t pass = global / batches_per_pass, k = global % batches_per_pass;
+      if (pass != cached_pass) {
+        order = options.shuffle() ? T::shuffled_order(train.size(), position.shuffle_seed, pass)
+                                  : identity_order(train.size());
+        cached_pass = pass;
+      }
+      const std::size_t begin = static_cast<std::size_t>(k * batch_size);
+      const std::size_t end = std::min(train.size(), begin + static_cast<std::size_t>(batch_size));
+      T::Logs batch_logs;
+      callbacks.train_batch_begin(b, batch_logs);
+      train_step(*this, compiled, train.take(order, begin, end));
+      batch_logs = compiled.results();
+      position.batch = b + 1;
+      callbacks.train_batch_end(b, batch_logs);
+      if (stop_training) break;
+    }
+    epoch_logs = compiled.results();
+    if (validate && !stop_training) {
+      T::Logs val = run_evaluation(*this, compiled, validation, val_batch, std::nullopt, callbacks);
+      epoch_logs.update(val.prefixed("val_"));
+    }
+    position = {epoch + 1, 0, position.shuffle_seed};
+    callbacks.epoch_end(epoch, epoch_logs);
+  }
+  callbacks.train_end(logs);
+  return *history;
+}
+
+// ---- evaluate, predict, single batches -------------------------------------------------------
+
+T::Logs Model::evaluate(const Tensor& x, const Tensor& y) {
+  return evaluate(x, y, T::EvaluateOptions());
+}
+
+T::Logs Model::evaluate(const Tensor& x, const Tensor& y, const T::EvaluateOptions& options) {
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+T::Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                        const T::EvaluateOptions& options) {
+  const std::string where = "evaluate";
+  compiled_optimizer(where);
+  check_batch_size(where, options.batch_size());
+  check_verbose(where, options.verbose());
+  if (options.steps() && *options.steps() < 1)
+    fail(where + ": steps", "must be at least 1, got " + std::to_string(*options.steps()));
+  Samples data{x, y};
+  data.check(where);
+  if (y.empty()) fail(where + ": y", "no target tensors given");
+  std::int64_t steps = batches_for(data.size(), options.batch_size());
+  if (options.steps()) steps = std::min(steps, *options.steps());
+  T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks()), *this,
+                                    T::RunParams{options.verbose(), 1, steps}, nullptr);
+  return run_evaluation(*this, *compiled_, data, options.batch_size(), options.steps(), callbacks);
+}
+
+Tensor Model::predict(const Tensor& x) { return predict(x, T::PredictOptions()); }
+
+Tensor Model::predict(const Tensor& x, const T::PredictOptions& options) {
+  auto out = predict(std::vector<Tensor>{x}, options);
+  if (out.size() != 1)
+    fail("predict", "the model has " + std::to_string(out.size()) +
+                        " outputs; call predict(std::vector<Tensor>{x}, options) to get them all");
+  return std::move(out[0]);
+}
+
+std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const T::PredictOptions& options) {
+  const std::string where = "predict";
+  check_batch_size(where, options.batch_size());
+  check_verbose(where, options.verbose());
+  Samples data{x, {}};
+  data.check(where);
+  const std::int64_t steps = batches_for(data.size(), options.batch_size());
+  T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks()), *this,
+                                    T::RunParams{options.verbose(), 1, steps}, nullptr);
+  T::Logs logs;
+  callbacks.predict_begin(logs);
+  std::vector<Tensor> result;
+  for (std::int64_t b = 0; b < steps; ++b) {
+    T::Logs batch_logs;
+    callbacks.predict_batch_begin(b, batch_logs);
+    const std::size_t begin = static_cast<std::size_t>(b * options.batch_size());
+    const std::size_t end =
+        std::min(data.size(), begin + static_cast<std::size_t>(options.batch_size()));
+    std::vector<Variable> y;
+    {
+      StopRecording no_tape;
+      y = call_on_list(as_constants(data.slice(begin, end).x), /*training=*/false);
+    }
+    if (b == 0) {
+      // The results, allocated once the first batch shows each output's sample shape.
+      for (const auto& v : y) {
+        Shape shape = shape_of(v.value());
+        if (shape.empty()) fail(where, "an output is a scalar; predict needs a sample axis");
+        shape[0] = data.size();
+        result.push_back(Tensor::from_shape(shape));
+      }
+    }
+    for (std::size_t o = 0; o < y.size(); ++o) {
+      const Tensor& v = y[o].value();
+      const std::size_t row = v.shape()[0] ? v.size() / v.shape()[0] : 0;
+      if (v.shape()[0] != end - begin || row * data.size() != result[o].size())
+        fail_shape(where, "output " + std::to_string(o) + " of batch " + std::to_string(b) +
+                              " has shape " + shape_str(v.shape()) +
+                              ", unlike the first batch's rows");
+      std::copy(v.data(), v.data() + v.size(), result[o].data() + begin * row);
+    }
+    callbacks.predict_batch_end(b, batch_logs);
+  }
+  callbacks.predict_end(logs);
+  return result;
+}
+
+T::Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
+  return train_on_batch(std::vector<Tensor>{x}, std::vector<Tensor>{y});
+}
+
+T::Logs Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+  compiled_optimizer("train_on_batch");
+  Samples batch{x, y};
+  batch.check("train_on_batch");
+  compiled_->reset();
+  train_step(*this, *compiled_, batch);
+  return compiled_->results();
+}
+
+T::Logs Model::test_on_batch(const Tensor& x, const Tensor& y) {
+  return test_on_batch(std::vector<Tensor>{x}, std::vector<Tensor>{y});
+}
+
+T::Logs Model::test_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+  compiled_optimizer("test_on_batch");
+  Samples batch{x, y};
+  batch.check("test_on_batch");
+  compiled_->reset();
+  test_step(*this, *compiled_, batch);
+  return compiled_->results();
+}
+
+}  // namespace tapeflow::layers
