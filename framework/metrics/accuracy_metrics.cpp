@@ -98,8 +98,9 @@ Tensor SparseCategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_p
                             " without its class axis (or with a trailing 1 in its place)");
   const long classes = static_cast<long>(y_pred.shape().back());
   std::vector<long> m(p.size());
+  const std::string at = where();  // once, not per element
   for (std::size_t i = 0; i < m.size(); ++i)
-    m[i] = detail::class_id(where(), "y_true", y_true.data()[i], classes) == p[i];
+    m[i] = detail::class_id(at, "y_true", y_true.data()[i], classes) == p[i];
   return from_matches(m, shape);
 }
 std::unique_ptr<Metric> SparseCategoricalAccuracy::clone() const {

@@ -88,10 +88,11 @@ void IoU::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor&
   require_same_id_shape(where(), ts, ps, y_true, y_pred);
   std::optional<long> ignore;
   if (ignore_class_) ignore = *ignore_class_;
+  const std::string at = where();  // once, not per element
   if (sparse_y_true_) {
     truth.resize(y_true.size());
     for (std::size_t i = 0; i < truth.size(); ++i)
-      truth[i] = detail::class_id(where(), "y_true", y_true.data()[i], n, ignore);
+      truth[i] = detail::class_id(at, "y_true", y_true.data()[i], n, ignore);
   }
   if (sparse_y_pred_) {
     pred.resize(y_pred.size());
@@ -99,7 +100,7 @@ void IoU::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor&
       // Where y_true is ignored, y_pred does not count and is not checked.
       pred[i] = ignore && truth[i] == *ignore
                     ? 0
-                    : detail::class_id(where(), "y_pred", y_pred.data()[i], n);
+                    : detail::class_id(at, "y_pred", y_pred.data()[i], n);
   }
   accumulate(truth, pred, weights_for(sample_weight, ts));
 }
@@ -196,8 +197,9 @@ void BinaryIoU::update_state(const Tensor& y_true, const Tensor& y_pred,
   Tensor t = y_true, p = y_pred;
   detail::require_same_shape(where(), t, p);
   std::vector<long> truth(t.size()), pred(p.size());
+  const std::string at = where();  // once, not per element
   for (std::size_t i = 0; i < truth.size(); ++i) {
-    truth[i] = detail::class_id(where(), "y_true", t.data()[i], 2);
+    truth[i] = detail::class_id(at, "y_true", t.data()[i], 2);
     pred[i] = p.data()[i] >= options_.threshold() ? 1 : 0;  // NaN: 0, as Keras
   }
   accumulate(truth, pred, weights_for(sample_weight, shape_of(t)));

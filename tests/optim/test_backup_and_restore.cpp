@@ -82,7 +82,7 @@ TEST_CASE("BackupAndRestore: a fit killed mid-epoch resumes and ends bit-identic
   for (std::size_t i = 0; i < a.size(); ++i) CHECK_BIT_IDENTICAL(b[i], a[i]);
 }
 
-TEST_CASE("BackupAndRestore: a corrupt backup is an error naming the file; bad arguments") {
+TEST_CASE("BackupAndRestore: a corrupt backup is an error naming the file, bad arguments") {
   const std::string dir = test::temp_path("bar_corrupt");
   fs::create_directories(dir);
   test::write_bytes(dir + "/state.json", "{\"checkpoint\": \"checkpoint-0.tfw\", \"epoch\": 1");

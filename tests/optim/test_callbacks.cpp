@@ -183,7 +183,7 @@ TEST_CASE("ReduceLROnPlateau: factor, patience, cooldown and min_lr as Keras") {
                  "(0, 1)");
 }
 
-TEST_CASE("LearningRateScheduler sets each epoch's rate; History logs it") {
+TEST_CASE("LearningRateScheduler sets each epoch's rate, History logs it") {
   auto m = tiny_model();
   auto opt = std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.1f));
   m->compile(opt, "mse");

@@ -52,7 +52,7 @@ TEST_CASE("BinaryAccuracy: Keras' example, threshold, strict >, NaN as Keras") {
   TF_CHECK_ERROR(BinaryAccuracy(INFINITY, "acc"), "BinaryAccuracy 'acc'", "threshold");
 }
 
-TEST_CASE("BinaryAccuracy: multi-label rows average per sample; batches accumulate; clone") {
+TEST_CASE("BinaryAccuracy: multi-label rows average per sample, batches accumulate, clone") {
   // Sample 0: 2 of 2 right; sample 1: 1 of 2 -> (1 + 0.5) / 2.
   BinaryAccuracy a, b;
   a.update_state(T({2, 2}, {1, 0, 1, 1}), T({2, 2}, {0.9f, 0.1f, 0.2f, 0.8f}));

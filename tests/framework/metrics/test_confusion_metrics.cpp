@@ -229,7 +229,7 @@ TEST_CASE("AUC: Keras' example, by hand, every summation method") {
   CHECK(pr.result() == doctest::Approx(0.8206993734577656));
 }
 
-TEST_CASE("AUC: every score equal; perfect and reversed separation") {
+TEST_CASE("AUC: every score equal, perfect and reversed separation") {
   const Tensor t{0.f, 1.f, 0.f, 1.f}, same{0.5f, 0.5f, 0.5f, 0.5f};
   // Below 0.5 every sample is positive (TPR = FPR = 1), above none: one step from (1, 1) to
   // (0, 0): interpolation 1 * (1 + 0) / 2, minoring 1 * 0, majoring 1 * 1.
@@ -246,7 +246,7 @@ TEST_CASE("AUC: every score equal; perfect and reversed separation") {
   CHECK(reversed.result() == doctest::Approx(0.0));
 }
 
-TEST_CASE("AUC: two batches equal one batch of both; clone; reset; from_logits") {
+TEST_CASE("AUC: two batches equal one batch of both, clone, reset, from_logits") {
   const Tensor t{0.f, 1.f, 1.f, 0.f, 1.f, 0.f}, p{0.3f, 0.7f, 0.4f, 0.6f, 0.9f, 0.1f};
   const Tensor w{1.f, 2.f, 1.f, 0.5f, 1.f, 3.f};
   AUC a, b(AUCOptions().curve("PR"));

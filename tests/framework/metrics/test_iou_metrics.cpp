@@ -65,7 +65,7 @@ TEST_CASE("MeanIoU: Keras' example, accumulation, clone, reset") {
   CHECK(a.confusion(1, 2) == 0.0);
 }
 
-TEST_CASE("MeanIoU: a class absent from both does not count; perfect is 1 - ~1e-7") {
+TEST_CASE("MeanIoU: a class absent from both does not count, perfect is 1 - ~1e-7") {
   MeanIoU m(3);
   m.update_state(Tensor{0.f, 0.f, 1.f, 1.f}, Tensor{0.f, 1.f, 0.f, 1.f});
   CHECK(m.result() == doctest::Approx(keras_iou({{1, 3}, {1, 3}})));  // class 2: denominator 0

@@ -76,7 +76,7 @@ TEST_CASE("Mean: a loss tracker, one value per batch weighted by the batch size"
   CHECK(loss.count() == doctest::Approx(41.0));
 }
 
-TEST_CASE("Mean: two batches equal one batch of both; clone is fresh") {
+TEST_CASE("Mean: two batches equal one batch of both, clone is fresh") {
   Mean a, b("loss");
   a.update_state(Tensor{1.f, 2.f}, Tensor{1.f, 2.f});
   a.update_state(Tensor{4.f, 8.f, 16.f}, Tensor{0.5f, 1.f, 0.f});
@@ -100,7 +100,7 @@ TEST_CASE("Mean: takes values, not (y_true, y_pred)") {
   CHECK(m.result() == 0.0);
 }
 
-TEST_CASE("Mean: weights that do not fit; NaN is never averaged away") {
+TEST_CASE("Mean: weights that do not fit, NaN is never averaged away") {
   Mean m;
   TF_CHECK_ERROR(m.update_state(Tensor{1.f, 2.f}, Tensor{1.f, 2.f, 3.f}), "Mean 'mean'",
                  "sample_weight", "(3,)", "(2,)");
@@ -145,7 +145,7 @@ TEST_CASE("MeanSquaredError and MeanAbsoluteError: Keras' examples") {
   CHECK(mae.result() == doctest::Approx(0.5));  // only the first sample
 }
 
-TEST_CASE("MeanSquaredError: squares, not absolute values; higher ranks; rank 1 per element") {
+TEST_CASE("MeanSquaredError: squares, not absolute values, higher ranks, rank 1 per element") {
   // Errors 1, 0, 0, 2 in a (4,) batch: four samples of one element each.
   MeanSquaredError mse;
   MeanAbsoluteError mae;
@@ -170,7 +170,7 @@ TEST_CASE("MeanSquaredError: squares, not absolute values; higher ranks; rank 1 
   CHECK(mse.result() == doctest::Approx(5.0));  // (1 + 9) / 2
 }
 
-TEST_CASE("MeanSquaredError: two batches equal one batch of both; clone; reset") {
+TEST_CASE("MeanSquaredError: two batches equal one batch of both, clone, reset") {
   MeanSquaredError a, b;
   a.update_state(T({2, 2}, {0, 0, 1, 1}), T({2, 2}, {1, 0, 1, 3}), Tensor{1.f, 2.f});
   a.update_state(T({1, 2}, {2, 2}), T({1, 2}, {0, 2}), Tensor{0.5f});
