@@ -22,6 +22,9 @@
 namespace tapeflow::optim {
 class Optimizer;
 }
+namespace tapeflow::data {
+class Dataset;
+}
 namespace tapeflow::training {
 class OptimizerArg;
 class Losses;
@@ -33,7 +36,8 @@ class History;
 class Logs;
 namespace detail {
 class Compiled;
-}
+class BatchSource;
+}  // namespace detail
 }  // namespace tapeflow::training
 
 namespace tapeflow::layers {
@@ -127,6 +131,11 @@ class Model : public LayerWith<ModelOptions> {
   training::History fit(const Tensor& x, const Tensor& y, const training::FitOptions& options);
   training::History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                         const training::FitOptions& options);
+  /// The same over a dataset whose elements are batches `{inputs..., targets...}` (one pass
+  /// per epoch, `Dataset::iterate(epoch)`; with `steps_per_epoch`, needed for an infinite one,
+  /// a stream of passes). `validation_split` is for tensors only (an Error); `shuffle` and
+  /// `batch_size` are the dataset's own business.
+  training::History fit(const data::Dataset& dataset, const training::FitOptions& options);
   /// The loss and metrics over the samples, in inference mode, nothing recorded.
   /// Example: `double acc = model.evaluate(x, y).at("accuracy");`
   training::Logs evaluate(const Tensor& x, const Tensor& y);
@@ -134,12 +143,16 @@ class Model : public LayerWith<ModelOptions> {
                           const training::EvaluateOptions& options);
   training::Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                           const training::EvaluateOptions& options);
+  training::Logs evaluate(const data::Dataset& dataset, const training::EvaluateOptions& options);
   /// The model's outputs for every sample, computed in batches in inference mode with nothing
   /// recorded (any number of samples; the last batch may be smaller). Needs no compile.
   /// Example: `Tensor y = model.predict(x, PredictOptions().batch_size(8).verbose(0));`
   Tensor predict(const Tensor& x);
   Tensor predict(const Tensor& x, const training::PredictOptions& options);
   std::vector<Tensor> predict(const std::vector<Tensor>& x,
+                              const training::PredictOptions& options);
+  /// Over a dataset of batches (the first components are the inputs; the rest is ignored).
+  std::vector<Tensor> predict(const data::Dataset& dataset,
                               const training::PredictOptions& options);
   /// One training step on one batch; the metrics are reset first, so the logs are this
   /// batch's (Keras' default `reset_metrics=True`).
@@ -216,6 +229,15 @@ class Model : public LayerWith<ModelOptions> {
   std::vector<std::size_t> input_slots_, output_slots_;
   std::vector<std::size_t> last_use_;  // per slot: the last step that reads it
   std::size_t slot_count_ = 0;
+
+  // The loops of fit, evaluate and predict over any batch source (optim/training).
+  training::History run_fit(training::detail::BatchSource& train,
+                            training::detail::BatchSource* validation,
+                            const training::FitOptions& options);
+  training::Logs run_evaluate(training::detail::BatchSource& source,
+                              const training::EvaluateOptions& options);
+  std::vector<Tensor> run_predict(training::detail::BatchSource& source,
+                                  const training::PredictOptions& options);
   std::shared_ptr<training::detail::Compiled> compiled_;
 };
 

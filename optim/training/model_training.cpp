@@ -9,6 +9,7 @@
 #include "tapeflow/layers/model.hpp"
 #include "tapeflow/optim/optimizer.hpp"
 #include "tapeflow/optim/optimizers.hpp"
+#include "tapeflow/optim/training/detail/batch_source.hpp"
 #include "tapeflow/optim/training/detail/compiled.hpp"
 #include "tapeflow/optim/training/history.hpp"
 #include "tapeflow/optim/training/progbar.hpp"
@@ -34,12 +35,6 @@ std::vector<Tensor> values_of(const std::vector<Variable>& vars) {
   out.reserve(vars.size());
   for (const auto& v : vars) out.push_back(v.value());
   return out;
-}
-
-std::vector<std::size_t> identity_order(std::size_t n) {
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  return order;
 }
 
 std::int64_t batches_for(std::size_t samples, std::int64_t batch_size) {
@@ -131,21 +126,17 @@ void test_step(Model& model, T::detail::Compiled& compiled, const Samples& batch
 }
 
 // The evaluation loop shared by evaluate and fit's validation: resets the metrics, runs every
-// batch in order with the test hooks, returns the logs.
-T::Logs run_evaluation(Model& model, T::detail::Compiled& compiled, const Samples& data,
-                       std::int64_t batch_size, std::optional<std::int64_t> steps,
+// batch of `source` in order with the test hooks, returns the logs.
+T::Logs run_evaluation(Model& model, T::detail::Compiled& compiled, T::detail::BatchSource& source,
                        T::detail::CallbackList& callbacks) {
   compiled.reset();
-  std::int64_t n_batches = batches_for(data.size(), batch_size);
-  if (steps) n_batches = std::min(n_batches, *steps);
+  source.seek(0, 0, 0);
   T::Logs logs;
   callbacks.test_begin(logs);
-  for (std::int64_t b = 0; b < n_batches; ++b) {
+  for (std::int64_t b = 0; b < source.steps(); ++b) {
     T::Logs batch_logs;
     callbacks.test_batch_begin(b, batch_logs);
-    const std::size_t begin = static_cast<std::size_t>(b * batch_size);
-    const std::size_t end = std::min(data.size(), begin + static_cast<std::size_t>(batch_size));
-    test_step(model, compiled, data.slice(begin, end));
+    test_step(model, compiled, source.next());
     batch_logs = compiled.results();
     callbacks.test_batch_end(b, batch_logs);
   }
@@ -167,21 +158,7 @@ std::pair<Samples, Samples> split_validation(const Samples& all, double split) {
   return {all.slice(0, split_at), all.slice(split_at, n)};
 }
 
-}  // namespace
-
-// ---- fit ------------------------------------------------------------------------------------
-
-T::History Model::fit(const Tensor& x, const Tensor& y) { return fit(x, y, T::FitOptions()); }
-
-T::History Model::fit(const Tensor& x, const Tensor& y, const T::FitOptions& options) {
-  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
-}
-
-T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                      const T::FitOptions& options) {
-  const std::string where = "fit";
-  compiled_optimizer(where);
-  T::detail::Compiled& compiled = *compiled_;
+void check_fit_options(const T::FitOptions& options, const std::string& where) {
   check_batch_size(where, options.batch_size());
   check_verbose(where, options.verbose());
   if (options.initial_epoch() < 0)
@@ -199,29 +176,69 @@ T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y
          "must be at least 1, got " + std::to_string(*options.steps_per_epoch()));
   if (options.validation_batch_size())
     check_batch_size(where + ": validation", *options.validation_batch_size());
+}
 
+// fit's validation data as batches, if any.
+std::unique_ptr<T::detail::BatchSource> validation_batches(const T::FitOptions& options,
+                                                           std::optional<Samples> split_off) {
+  const std::int64_t batch = options.validation_batch_size().value_or(options.batch_size());
+  if (options.validation_data()) {
+    Samples v{options.validation_data()->x, options.validation_data()->y};
+    v.check("fit: validation_data");
+    if (v.y.empty()) fail("fit: validation_data", "no target tensors given");
+    return T::detail::tensor_batches(std::move(v), batch, false, std::nullopt);
+  }
+  if (split_off)
+    return T::detail::tensor_batches(std::move(*split_off), batch, false, std::nullopt);
+  return nullptr;
+}
+
+}  // namespace
+
+// ---- fit ------------------------------------------------------------------------------------
+
+T::History Model::fit(const Tensor& x, const Tensor& y) { return fit(x, y, T::FitOptions()); }
+
+T::History Model::fit(const Tensor& x, const Tensor& y, const T::FitOptions& options) {
+  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                      const T::FitOptions& options) {
+  const std::string where = "fit";
+  compiled_optimizer(where);
+  check_fit_options(options, where);
   Samples all{x, y};
   all.check(where);
   if (y.empty()) fail(where + ": y", "no target tensors given");
-  Samples train, validation;
-  bool validate = false;
-  if (options.validation_data()) {
-    validation = Samples{options.validation_data()->x, options.validation_data()->y};
-    validation.check(where + ": validation_data");
-    train = std::move(all);
-    validate = true;
-  } else if (options.validation_split() > 0.0) {
-    std::tie(train, validation) = split_validation(all, options.validation_split());
-    validate = true;
-  } else {
-    train = std::move(all);
+  std::optional<Samples> held_out;
+  if (!options.validation_data() && options.validation_split() > 0.0) {
+    auto [train, validation] = split_validation(all, options.validation_split());
+    all = std::move(train);
+    held_out = std::move(validation);
   }
+  auto train = T::detail::tensor_batches(std::move(all), options.batch_size(), options.shuffle(),
+                                         options.steps_per_epoch());
+  return run_fit(*train, validation_batches(options, std::move(held_out)).get(), options);
+}
 
-  const std::int64_t batch_size = options.batch_size();
-  const std::int64_t batches_per_pass = batches_for(train.size(), batch_size);
-  const std::int64_t steps = options.steps_per_epoch().value_or(batches_per_pass);
-  const std::int64_t val_batch = options.validation_batch_size().value_or(batch_size);
+T::History Model::fit(const data::Dataset& dataset, const T::FitOptions& options) {
+  const std::string where = "fit";
+  compiled_optimizer(where);
+  check_fit_options(options, where);
+  if (options.validation_split() > 0.0)
+    fail(where + ": validation_split",
+         "splits tensors only; with a dataset give validation_data (or split the dataset with "
+         "take / skip)");
+  auto train = T::detail::dataset_batches(dataset, std::max<std::size_t>(inputs_.size(), 1),
+                                          compiled_->outputs(), options.steps_per_epoch(), where);
+  return run_fit(*train, validation_batches(options, std::nullopt).get(), options);
+}
 
+T::History Model::run_fit(T::detail::BatchSource& train, T::detail::BatchSource* validation,
+                          const T::FitOptions& options) {
+  T::detail::Compiled& compiled = *compiled_;
+  const std::int64_t steps = train.steps();
   T::FitPosition position;
   position.epoch = options.initial_epoch();
   position.shuffle_seed =
@@ -234,36 +251,26 @@ T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y
   stop_training = false;
   T::Logs logs;
   callbacks.train_begin(logs);  // BackupAndRestore may move the position here
-  std::int64_t cached_pass = -1;
-  std::vector<std::size_t> order;
   for (int epoch = position.epoch; epoch < options.epochs() && !stop_training; ++epoch) {
     compiled.reset();
     const std::int64_t first_batch = epoch == position.epoch ? position.batch : 0;
     position = {epoch, first_batch, position.shuffle_seed};
     T::Logs epoch_logs;
     callbacks.epoch_begin(epoch, epoch_logs);
+    train.seek(epoch, first_batch, position.shuffle_seed);
     for (std::int64_t b = first_batch; b < steps; ++b) {
-      // Batch b of this epoch is batch `k` of pass `pass` over the (shuffled) samples.
-      const std::int64_t global = static_cast<std::int64_t>(epoch) * steps + b;
-      const std::int64_t pass = global / batches_per_pass, k = global % batches_per_pass;
-      if (pass != cached_pass) {
-        order = options.shuffle() ? T::shuffled_order(train.size(), position.shuffle_seed, pass)
-                                  : identity_order(train.size());
-        cached_pass = pass;
-      }
-      const std::size_t begin = static_cast<std::size_t>(k * batch_size);
-      const std::size_t end = std::min(train.size(), begin + static_cast<std::size_t>(batch_size));
       T::Logs batch_logs;
       callbacks.train_batch_begin(b, batch_logs);
-      train_step(*this, compiled, train.take(order, begin, end));
+      train_step(*this, compiled, train.next());
       batch_logs = compiled.results();
       position.batch = b + 1;
       callbacks.train_batch_end(b, batch_logs);
       if (stop_training) break;
     }
     epoch_logs = compiled.results();
-    if (validate && !stop_training) {
-      T::Logs val = run_evaluation(*this, compiled, validation, val_batch, std::nullopt, callbacks);
+    // As Keras, the validation runs even when a callback stopped training mid-epoch.
+    if (validation) {
+      T::Logs val = run_evaluation(*this, compiled, *validation, callbacks);
       epoch_logs.update(val.prefixed("val_"));
     }
     position = {epoch + 1, 0, position.shuffle_seed};
@@ -283,22 +290,43 @@ T::Logs Model::evaluate(const Tensor& x, const Tensor& y, const T::EvaluateOptio
   return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
 }
 
-T::Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                        const T::EvaluateOptions& options) {
-  const std::string where = "evaluate";
-  compiled_optimizer(where);
+namespace {
+void check_evaluate_options(const T::EvaluateOptions& options, const std::string& where) {
   check_batch_size(where, options.batch_size());
   check_verbose(where, options.verbose());
   if (options.steps() && *options.steps() < 1)
     fail(where + ": steps", "must be at least 1, got " + std::to_string(*options.steps()));
+}
+}  // namespace
+
+T::Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                        const T::EvaluateOptions& options) {
+  const std::string where = "evaluate";
+  compiled_optimizer(where);
+  check_evaluate_options(options, where);
   Samples data{x, y};
   data.check(where);
   if (y.empty()) fail(where + ": y", "no target tensors given");
-  std::int64_t steps = batches_for(data.size(), options.batch_size());
-  if (options.steps()) steps = std::min(steps, *options.steps());
+  std::optional<std::int64_t> steps;
+  if (options.steps())
+    steps = std::min(batches_for(data.size(), options.batch_size()), *options.steps());
+  auto source = T::detail::tensor_batches(std::move(data), options.batch_size(), false, steps);
+  return run_evaluate(*source, options);
+}
+
+T::Logs Model::evaluate(const data::Dataset& dataset, const T::EvaluateOptions& options) {
+  const std::string where = "evaluate";
+  compiled_optimizer(where);
+  check_evaluate_options(options, where);
+  auto source = T::detail::dataset_batches(dataset, std::max<std::size_t>(inputs_.size(), 1),
+                                           compiled_->outputs(), options.steps(), where);
+  return run_evaluate(*source, options);
+}
+
+T::Logs Model::run_evaluate(T::detail::BatchSource& source, const T::EvaluateOptions& options) {
   T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks()), *this,
-                                    T::RunParams{options.verbose(), 1, steps}, nullptr);
-  return run_evaluation(*this, *compiled_, data, options.batch_size(), options.steps(), callbacks);
+                                    T::RunParams{options.verbose(), 1, source.steps()}, nullptr);
+  return run_evaluation(*this, *compiled_, source, callbacks);
 }
 
 Tensor Model::predict(const Tensor& x) { return predict(x, T::PredictOptions()); }
@@ -317,44 +345,71 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, const T::Predic
   check_verbose(where, options.verbose());
   Samples data{x, {}};
   data.check(where);
-  const std::int64_t steps = batches_for(data.size(), options.batch_size());
+  auto source =
+      T::detail::tensor_batches(std::move(data), options.batch_size(), false, std::nullopt);
+  return run_predict(*source, options);
+}
+
+std::vector<Tensor> Model::predict(const data::Dataset& dataset, const T::PredictOptions& options) {
+  const std::string where = "predict";
+  check_verbose(where, options.verbose());
+  auto source = T::detail::dataset_batches(dataset, std::max<std::size_t>(inputs_.size(), 1), 0,
+                                           std::nullopt, where);
+  return run_predict(*source, options);
+}
+
+std::vector<Tensor> Model::run_predict(T::detail::BatchSource& source,
+                                       const T::PredictOptions& options) {
+  const std::string where = "predict";
+  const std::int64_t steps = source.steps();
   T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks()), *this,
                                     T::RunParams{options.verbose(), 1, steps}, nullptr);
   T::Logs logs;
   callbacks.predict_begin(logs);
-  std::vector<Tensor> result;
+  source.seek(0, 0, 0);
+  // Each output's batches, joined along axis 0 at the end.
+  std::vector<std::vector<Tensor>> parts;
   for (std::int64_t b = 0; b < steps; ++b) {
     T::Logs batch_logs;
     callbacks.predict_batch_begin(b, batch_logs);
-    const std::size_t begin = static_cast<std::size_t>(b * options.batch_size());
-    const std::size_t end =
-        std::min(data.size(), begin + static_cast<std::size_t>(options.batch_size()));
+    Samples batch = source.next();
     std::vector<Variable> y;
     {
       StopRecording no_tape;
-      y = call_on_list(as_constants(data.slice(begin, end).x), /*training=*/false);
+      y = call_on_list(as_constants(batch.x), /*training=*/false);
     }
-    if (b == 0) {
-      // The results, allocated once the first batch shows each output's sample shape.
-      for (const auto& v : y) {
-        Shape shape = shape_of(v.value());
-        if (shape.empty()) fail(where, "an output is a scalar; predict needs a sample axis");
-        shape[0] = data.size();
-        result.push_back(Tensor::from_shape(shape));
-      }
-    }
+    if (parts.empty()) parts.resize(y.size());
     for (std::size_t o = 0; o < y.size(); ++o) {
       const Tensor& v = y[o].value();
-      const std::size_t row = v.shape()[0] ? v.size() / v.shape()[0] : 0;
-      if (v.shape()[0] != end - begin || row * data.size() != result[o].size())
+      if (v.dimension() == 0 || v.shape()[0] != batch.size())
         fail_shape(where, "output " + std::to_string(o) + " of batch " + std::to_string(b) +
-                              " has shape " + shape_str(v.shape()) +
-                              ", unlike the first batch's rows");
-      std::copy(v.data(), v.data() + v.size(), result[o].data() + begin * row);
+                              " has shape " + shape_str(v.shape()) + " for " +
+                              std::to_string(batch.size()) + " samples");
+      if (!parts[o].empty() &&
+          !std::equal(v.shape().begin() + 1, v.shape().end(), parts[o][0].shape().begin() + 1,
+                      parts[o][0].shape().end()))
+        fail_shape(where, "output " + std::to_string(o) + " of batch " + std::to_string(b) +
+                              " has shape " + shape_str(v.shape()) + ", unlike the first batch's " +
+                              shape_str(parts[o][0].shape()));
+      parts[o].push_back(v);
     }
     callbacks.predict_batch_end(b, batch_logs);
   }
   callbacks.predict_end(logs);
+  std::vector<Tensor> result;
+  for (const auto& p : parts) {
+    std::size_t rows = 0;
+    for (const auto& t : p) rows += t.shape()[0];
+    Shape shape = shape_of(p[0]);
+    shape[0] = rows;
+    Tensor out = Tensor::from_shape(shape);
+    std::size_t offset = 0;
+    for (const auto& t : p) {
+      std::copy(t.data(), t.data() + t.size(), out.data() + offset);
+      offset += t.size();
+    }
+    result.push_back(std::move(out));
+  }
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/data/dataset.hpp"
 #include "tapeflow/framework/metrics/accuracy_metrics.hpp"
 #include "tapeflow/framework/nn/regularizers.hpp"
 #include "tapeflow/framework/ops/losses.hpp"
@@ -98,7 +99,7 @@ TEST_CASE("fit: equals the hand-written tape loop bit for bit, shuffled with the
 }
 
 TEST_CASE(
-    "fit: without shuffling the batches are the samples in order; the logged loss is the "
+    "fit: without shuffling the batches are the samples in order, the logged loss is the "
     "epoch's sample-weighted mean") {
   Data d = regression_data(7);
   auto a = small_model(5), b = small_model(5);
@@ -124,7 +125,7 @@ TEST_CASE(
   CHECK(h.at("loss")[0] == doctest::Approx(sum / 7).epsilon(1e-12));
 }
 
-TEST_CASE("fit: validation_split holds out the last samples; the val_ logs equal evaluate") {
+TEST_CASE("fit: validation_split holds out the last samples, the val_ logs equal evaluate") {
   Data d = regression_data(10);
   auto m = small_model(7);
   m->compile("sgd", "mse", {"mae"});
@@ -238,7 +239,7 @@ TEST_CASE("compile: 'accuracy' becomes the accuracy Keras picks from the shapes"
   CHECK(cat->result() == doctest::Approx(hits / 4));
 }
 
-TEST_CASE("fit: steps_per_epoch continues the stream across epochs; stop_training ends it") {
+TEST_CASE("fit: steps_per_epoch continues the stream across epochs, stop_training ends it") {
   Data d = regression_data(6);
   auto a = small_model(12), b = small_model(12);
   a->compile(std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.05f)), "mse");
@@ -338,4 +339,30 @@ TEST_CASE("compile / fit: bad input is a clear error") {
   CHECK(optim::get("RMSprop")->name() == "RMSprop");
   CHECK(losses::get("MeanSquaredError")(Variable(Tensor{1.f}), Variable(Tensor{3.f})).item() ==
         4.f);
+}
+
+TEST_CASE("fit / evaluate / predict over a Dataset equal the same over tensors") {
+  Data d = regression_data(10);
+  auto a = small_model(21), b = small_model(21);
+  a->compile(std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.1f)), "mse", {"mae"});
+  b->compile(std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.1f)), "mse", {"mae"});
+  auto ds = data::Dataset::from_tensor_slices({d.x, d.y}).batch(4);
+  TR::History ha = a->fit(ds, TR::FitOptions().epochs(2).verbose(0));
+  TR::History hb =
+      b->fit(d.x, d.y, TR::FitOptions().epochs(2).batch_size(4).shuffle(false).verbose(0));
+  check_same_weights(*a, *b);
+  CHECK(ha.at("loss") == hb.at("loss"));
+  CHECK(a->evaluate(ds, TR::EvaluateOptions().verbose(0)).at("mae") ==
+        b->evaluate(d.x, d.y, TR::EvaluateOptions().batch_size(4).verbose(0)).at("mae"));
+  auto p = a->predict(ds, TR::PredictOptions().verbose(0));
+  REQUIRE(p.size() == 1);
+  CHECK_BIT_IDENTICAL(p[0], b->predict(d.x, TR::PredictOptions().batch_size(4).verbose(0)));
+  // An infinite dataset needs steps_per_epoch; with it, the stream continues across epochs.
+  TF_CHECK_ERROR(a->fit(ds.repeat(), TR::FitOptions().verbose(0)), "infinite", "steps_per_epoch");
+  TR::History hr = a->fit(ds.repeat(), TR::FitOptions().epochs(2).steps_per_epoch(5).verbose(0));
+  CHECK(hr.epoch.size() == 2);
+  TF_CHECK_ERROR(a->fit(ds, TR::FitOptions().validation_split(0.2).verbose(0)), "validation_split",
+                 "validation_data");
+  auto x_only = data::Dataset::from_tensor_slices({d.x}).batch(4);
+  TF_CHECK_ERROR(a->fit(x_only, TR::FitOptions().verbose(0)), "1 components", "1 target");
 }
