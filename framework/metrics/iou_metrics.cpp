@@ -98,9 +98,8 @@ void IoU::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor&
     pred.resize(y_pred.size());
     for (std::size_t i = 0; i < pred.size(); ++i)
       // Where y_true is ignored, y_pred does not count and is not checked.
-      pred[i] = ignore && truth[i] == *ignore
-                    ? 0
-                    : detail::class_id(at, "y_pred", y_pred.data()[i], n);
+      pred[i] =
+          ignore && truth[i] == *ignore ? 0 : detail::class_id(at, "y_pred", y_pred.data()[i], n);
   }
   accumulate(truth, pred, weights_for(sample_weight, ts));
 }
