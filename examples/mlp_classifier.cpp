@@ -1,23 +1,29 @@
-// mlp_classifier: a small Dense network separating two interleaved spirals.
+// mlp_classifier: a small Dense network separating two interleaved spirals, trained with `fit`.
 //
 // Two classes of 2-D points lie on two arms of a spiral (with a little noise); a three-layer
-// perceptron with ReLU and a logistic output is trained full-batch with Adam and binary
-// cross-entropy on logits. It prints the training and held-out accuracy and writes
-// boundary.png: the predicted probability over the plane with the held-out points on top.
+// perceptron with ReLU and a logistic output is trained full-batch (every step sees all the
+// points) with Adam and binary cross-entropy on logits, --steps steps per epoch. `fit` shows the
+// progress bar and, after each epoch, the loss and accuracy on held-out points; its callbacks
+// keep the epoch with the lowest held-out loss in <out>/model.tfw, stop early when that loss
+// stops improving and write <out>/log.csv. It prints the training and held-out accuracy of the
+// saved model and writes boundary.png (the predicted probability over the plane with the
+// held-out points on top), loss.png and accuracy.png (training and held-out curves per epoch).
 //
-//   mlp_classifier [--steps 600] [--points 200] [--units 32] [--out mlp_out] ...
+//   mlp_classifier [--epochs 20] [--steps 30] [--points 200] [--units 32] [--out mlp_out] ...
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <tapeflow.hpp>
 
 #include "common/cli.hpp"
 #include "common/image.hpp"
-#include "common/progress.hpp"
+#include "common/plot.hpp"
 
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;
@@ -25,7 +31,7 @@ namespace L = tapeflow::layers;
 namespace {
 
 struct Config {
-  int steps = 600, points = 200, units = 32, seed = 1;
+  int epochs = 20, steps = 30, points = 200, units = 32, patience = 5, seed = 1;
   double lr = 1e-2, noise = 0.04;
   std::string out = "mlp_out";
 };
@@ -48,14 +54,9 @@ void make_spirals(int points, double noise, std::mt19937& rng, tf::Tensor& x, tf
   }
 }
 
-double accuracy(const tf::Tensor& logits, const tf::Tensor& y) {
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < y.shape()[0]; ++i) right += (logits(i, 0) > 0.f) == (y(i, 0) > 0.5f);
-  return double(right) / double(y.shape()[0]);
-}
-
 int run(const Config& c) {
   namespace fs = std::filesystem;
+  namespace TR = tapeflow::training;
   std::error_code ec;
   fs::create_directories(c.out, ec);
   if (ec || !fs::is_directory(c.out)) {
@@ -76,26 +77,69 @@ int run(const Config& c) {
   model.add<L::Dense>(L::DenseOptions(1));  // a logit
   model.build({1, 2});
   tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(static_cast<float>(c.lr)));
-  std::printf("mlp classifier: two spirals, %d points per class, %zu parameters\n", c.points,
-              model.count_params());
+  // The model outputs a logit: the loss takes it as one, and "accuracy" counts a logit > 0
+  // (a probability > 0.5) as class 1.
+  model.compile(opt,
+                TR::Loss(
+                    [](const tf::Variable& t, const tf::Variable& p) {
+                      return tf::losses::binary_crossentropy(t, p, /*from_logits=*/true);
+                    },
+                    "binary_crossentropy"),
+                {std::make_shared<tf::metrics::BinaryAccuracy>(0.f, "accuracy")});
+  std::printf(
+      "mlp classifier: two spirals, %d points per class, %d epochs x %d full-batch steps, "
+      "%zu parameters\n",
+      c.points, c.epochs, c.steps, model.count_params());
 
-  examples::ProgressBar bar(c.steps);
-  tf::Variable in(x), target(y);
-  for (int step = 1; step <= c.steps; ++step) {
-    tf::Variable loss;
-    {
-      tf::GradientTape tape;
-      loss = tf::losses::binary_crossentropy(target, model(in, true), /*from_logits=*/true);
-      auto vars = model.trainable_variables();
-      opt.apply_gradients(tape.gradient(loss, vars), vars);
-    }
-    bar.update(step, loss.item());
+  const std::string checkpoint = c.out + "/model.tfw", log = c.out + "/log.csv";
+  auto best = std::make_shared<TR::ModelCheckpoint>(
+      TR::ModelCheckpointOptions(checkpoint).monitor("val_loss").save_best_only(true));
+  auto stop = std::make_shared<TR::EarlyStopping>(
+      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
+  const auto all = static_cast<std::int64_t>(x.shape()[0]);
+  auto nan = std::make_shared<TR::TerminateOnNaN>();
+  const auto start = std::chrono::steady_clock::now();
+  TR::History history;
+  try {
+    history = model.fit(x, y,
+                        TR::FitOptions()
+                            .epochs(c.epochs)
+                            .batch_size(all)  // full batch: every step sees every point
+                            .steps_per_epoch(c.steps)
+                            .shuffle(false)
+                            .validation_data(TR::ValidationData(test_x, test_y))
+                            .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
+  } catch (const std::exception&) {
+    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
   }
-  bar.finish();
-  double train_acc = accuracy(model(in).value(), y);
-  double test_acc = accuracy(model(tf::Variable(test_x)).value(), test_y);
-  std::printf("train accuracy %.3f, held-out accuracy %.3f, %.1f s\n", train_acc, test_acc,
-              bar.elapsed_seconds());
+  if (nan->stopped_batch() >= 0 || best->last_saved().empty()) {
+    std::fprintf(stderr, "mlp_classifier: the loss became NaN or infinite; try a smaller --lr\n");
+    return 1;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stop->stopped_epoch() > 0)
+    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
+  const std::vector<double>& val_loss = history.at("val_loss");
+  const auto best_i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
+                                               val_loss.begin());
+  // Continue with the saved epoch.
+  tf::serialization::load_checkpoint(model, opt, checkpoint);
+  std::printf("saved %s: epoch %d of %zu (val_loss %.4f, val_accuracy %.3f)\n", checkpoint.c_str(),
+              history.epoch[best_i] + 1, history.epoch.size(), val_loss[best_i],
+              history.at("val_accuracy")[best_i]);
+  const auto quiet = TR::EvaluateOptions().batch_size(all).verbose(0);
+  const double train_acc = model.evaluate(x, y, quiet).at("accuracy");
+  const double test_acc = model.evaluate(test_x, test_y, quiet).at("accuracy");
+  std::printf("train accuracy %.3f, held-out accuracy %.3f, %zu steps in %.1f s\n", train_acc,
+              test_acc, history.epoch.size() * static_cast<std::size_t>(c.steps), secs);
+  const std::string loss_png = c.out + "/loss.png", acc_png = c.out + "/accuracy.png";
+  examples::history_plot(history, "mlp_classifier: loss", "binary cross-entropy",
+                         {{"loss", "training"}, {"val_loss", "held-out"}})
+      .save_png(loss_png);
+  examples::history_plot(history, "mlp_classifier: accuracy", "accuracy",
+                         {{"accuracy", "training"}, {"val_accuracy", "held-out"}})
+      .save_png(acc_png);
 
   // The decision boundary: probability of class 1 on a grid over [-1.2, 1.2]^2, one batch.
   const int side = 400;
@@ -125,7 +169,8 @@ int run(const Config& c) {
   }
   std::string path = c.out + "/boundary.png";
   img.save_png(path);
-  std::printf("wrote %s\n", path.c_str());
+  std::printf("wrote %s, %s, %s and %s\n", path.c_str(), loss_png.c_str(), acc_png.c_str(),
+              log.c_str());
   return 0;
 }
 
@@ -133,16 +178,22 @@ int run(const Config& c) {
 
 int main(int argc, char** argv) {
   Config c;
-  examples::Options opts("mlp_classifier",
-                         "Trains a Dense network on two spirals; prints the accuracy and writes "
-                         "boundary.png.");
-  opts.add("steps", c.steps, 1, 1000000, "full-batch training steps");
+  examples::Options opts(
+      "mlp_classifier",
+      "Trains a Dense network on two spirals with fit; prints the accuracy, keeps "
+      "the best epoch in\nmodel.tfw and writes boundary.png, loss.png, "
+      "accuracy.png and log.csv.");
+  opts.add("epochs", c.epochs, 1, 100000,
+           "training epochs (held-out loss and accuracy after each)");
+  opts.add("steps", c.steps, 1, 1000000, "full-batch training steps per epoch");
   opts.add("points", c.points, 2, 100000, "training points per class");
   opts.add("units", c.units, 1, 4096, "units of each hidden layer");
   opts.add("lr", c.lr, 1e-6, 1.0, "Adam learning rate");
+  opts.add("patience", c.patience, 0, 100000,
+           "epochs without a lower held-out loss before training stops early");
   opts.add("noise", c.noise, 0.0, 1.0, "standard deviation of the noise on the points");
   opts.add("seed", c.seed, 0, 1 << 30, "random seed (data and weights)");
-  opts.add("out", c.out, "folder for boundary.png");
+  opts.add("out", c.out, "folder for the pictures, log.csv and the checkpoint model.tfw");
   if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
   try {
     return run(c);

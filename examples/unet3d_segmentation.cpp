@@ -1,21 +1,27 @@
-// unet3d_segmentation: a 3-D U-Net, built with the functional API, that segments shapes in
-// noisy, cluttered volumes.
+// unet3d_segmentation: a 3-D U-Net, built with the functional API and trained with `fit`, that
+// segments shapes in noisy, cluttered volumes.
 //
-// Each training batch is freshly generated (examples/common/segmentation.hpp): one solid sphere,
-// box or torus per volume, among small bright blobs and single voxels (the clutter, as bright as
-// the shape) under Gaussian noise; the label is the shape's voxels only. The U-Net goes down two
-// levels (Conv3D + BatchNormalization + ReLU blocks, MaxPooling3D halving the resolution), then
-// up two (Conv3DTranspose with strides 2 doubling it, Concatenate with the block of the same
+// The training set is --steps x --batch volumes (examples/common/segmentation.hpp), generated
+// once; each epoch visits them all in a new order. Each volume holds one solid sphere, box or
+// torus among small bright blobs and single voxels (the clutter, as bright as the shape) under
+// Gaussian noise; the label is the shape's voxels only. The U-Net goes down two levels (Conv3D +
+// BatchNormalization + ReLU blocks, MaxPooling3D halving the resolution), then up two
+// (Conv3DTranspose with strides 2 doubling it, Concatenate with the block of the same
 // resolution: the skip connections that keep the shape's boundary sharp), and ends in a 1x1x1
 // Conv3D with a sigmoid: the probability that a voxel is the shape's. It trains with binary
-// cross-entropy and Adam in a GradientTape loop, reports the Dice coefficient and the
-// intersection-over-union on held-out volumes (another seed), saves the model to
-// <out>/model.tfw (examples/predict --task segment reloads it with no model code) and writes
-// <out>/slices.png (input, label, prediction and error slices) and <out>/loss.png.
+// cross-entropy and Adam; `fit` shows the progress bar and, after each epoch, the loss, Dice and
+// IoU on held-out volumes (another seed); its callbacks keep the epoch with the lowest held-out
+// loss in <out>/model.tfw (examples/predict --task segment reloads it with no model code), stop
+// early when that loss stops improving and write <out>/log.csv. It reports the Dice coefficient
+// and the intersection-over-union of the saved model on the held-out volumes and writes
+// <out>/slices.png (input, label, prediction and error slices), <out>/loss.png and
+// <out>/dice.png (training and held-out curves per epoch).
 //
-//   unet3d_segmentation [--steps 150] [--batch 4] [--size 24] [--channels 8] [--test 16]
-//                       [--lr 0.003] [--noise 0.3] [--clutter 12] [--seed 1] [--out unet3d_out]
+//   unet3d_segmentation [--epochs 6] [--steps 25] [--batch 4] [--size 24] [--channels 8]
+//                       [--test 16] [--lr 0.003] [--noise 0.3] [--clutter 12] [--seed 1]
+//                       [--out unet3d_out]
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -27,11 +33,9 @@
 #include <vector>
 
 #include "common/cli.hpp"
-#include "common/image.hpp"
-#include "common/inference.hpp"
-#include "common/progress.hpp"
+#include "common/plot.hpp"
 #include "common/segmentation.hpp"
-#include "common/shapes.hpp"
+#include "common/shapes.hpp"  // mean_iou
 
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;
@@ -39,7 +43,8 @@ namespace L = tapeflow::layers;
 namespace {
 
 struct Config {
-  int steps = 150, batch = 4, size = 24, channels = 8, test = 16, clutter = 12, seed = 1;
+  int epochs = 6, steps = 25, batch = 4, size = 24, channels = 8, test = 16, clutter = 12,
+      patience = 3, seed = 1;
   double lr = 3e-3, noise = 0.3;
   std::string out = "unet3d_out";
 };
@@ -75,6 +80,7 @@ std::shared_ptr<tf::Model> build_unet(const Config& c) {
 
 int run(const Config& c) {
   namespace fs = std::filesystem;
+  namespace TR = tapeflow::training;
   std::error_code ec;
   fs::create_directories(c.out, ec);
   if (ec || !fs::is_directory(c.out)) {
@@ -88,58 +94,93 @@ int run(const Config& c) {
   std::mt19937 test_rng(static_cast<std::uint32_t>(c.seed) + 7919u);
   const std::size_t n = static_cast<std::size_t>(c.size);
   const examples::SegmentationNoise noise{static_cast<float>(c.noise), c.clutter};
+  const auto batch = static_cast<std::size_t>(c.batch);
+  // A fixed training set of --steps batches: each epoch visits every volume once, shuffled.
+  examples::SegmentationBatch train =
+      examples::make_segmentation_batch(static_cast<std::size_t>(c.steps) * batch, n, rng, noise);
   examples::SegmentationBatch test =
       examples::make_segmentation_batch(static_cast<std::size_t>(c.test), n, test_rng, noise);
 
   std::shared_ptr<tf::Model> model = build_unet(c);
   std::printf("%s", model->summary().c_str());
   tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(static_cast<float>(c.lr)));
+  // "dice" and "iou" are the overlap of the predicted shape (probability >= 0.5) with the label,
+  // over all volumes of an epoch.
+  model->compile(opt, "binary_crossentropy",
+                 {"dice", std::make_shared<tf::metrics::BinaryIoU>(
+                              tf::metrics::BinaryIoUOptions().target_class_ids({1}), "iou")});
   std::printf(
-      "3-D U-Net segmentation: %zu^3 voxels, noise %.2f, %d clutter blobs, batch %d, %d steps, "
-      "%zu parameters\n",
-      n, c.noise, c.clutter, c.batch, c.steps, model->count_params());
+      "3-D U-Net segmentation: %zu^3 voxels, noise %.2f, %d clutter blobs, %zu training volumes, "
+      "batch %d, %d epochs x %d steps, %zu parameters\n",
+      n, c.noise, c.clutter, train.volume.shape()[0], c.batch, c.epochs, c.steps,
+      model->count_params());
 
-  std::vector<float> losses;
-  examples::ProgressBar bar(c.steps);
-  for (int step = 1; step <= c.steps; ++step) {
-    examples::SegmentationBatch data =
-        examples::make_segmentation_batch(static_cast<std::size_t>(c.batch), n, rng, noise);
-    tf::Variable x(data.volume), label(data.label);
-    tf::Variable loss;
-    {
-      tf::GradientTape tape;
-      tf::Variable y = (*model)(x, /*training=*/true);
-      loss = tf::losses::binary_crossentropy(label, y);
-      auto vars = model->trainable_variables();
-      opt.apply_gradients(tape.gradient(loss, vars), vars);
-    }
-    float l = loss.item();
-    if (!std::isfinite(l)) {
-      std::fprintf(stderr, "\nunet3d_segmentation: loss became %f at step %d; try a smaller --lr\n",
-                   static_cast<double>(l), step);
-      return 1;
-    }
-    losses.push_back(l);
-    bar.update(step, l);
+  // The checkpoint keeps the epoch of the lowest held-out loss (model + optimizer state;
+  // serialization::load reads it as a model); training stops once that loss has not improved
+  // for --patience epochs; log.csv gets a row per epoch.
+  const std::string path = c.out + "/model.tfw", log = c.out + "/log.csv";
+  auto best = std::make_shared<TR::ModelCheckpoint>(
+      TR::ModelCheckpointOptions(path).monitor("val_loss").save_best_only(true));
+  auto stop = std::make_shared<TR::EarlyStopping>(
+      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
+  auto nan = std::make_shared<TR::TerminateOnNaN>();
+  const auto start = std::chrono::steady_clock::now();
+  TR::History history;
+  try {
+    history = model->fit(train.volume, train.label,
+                         TR::FitOptions()
+                             .epochs(c.epochs)
+                             .batch_size(c.batch)
+                             .validation_data(TR::ValidationData(test.volume, test.label))
+                             .seed(static_cast<std::uint64_t>(c.seed))
+                             .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
+  } catch (const std::exception&) {
+    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
   }
-  bar.finish();
-  const double train_secs = bar.elapsed_seconds();
+  if (nan->stopped_batch() >= 0 || best->last_saved().empty()) {
+    std::fprintf(stderr,
+                 "unet3d_segmentation: the loss became NaN or infinite; try a smaller --lr\n");
+    return 1;
+  }
+  const double train_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stop->stopped_epoch() > 0)
+    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
+  const std::vector<double>& val_loss = history.at("val_loss");
+  const auto best_i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
+                                               val_loss.begin());
+  const std::size_t epochs_run = history.epoch.size();
+  // Continue with the saved epoch: what examples/predict will load.
+  tf::serialization::load_checkpoint(*model, opt, path);
+  std::printf(
+      "saved %s: epoch %d of %zu (val_loss %.4f, val_dice %.3f; examples/predict --task "
+      "segment loads it)\n",
+      path.c_str(), history.epoch[best_i] + 1, epochs_run, val_loss[best_i],
+      history.at("val_dice")[best_i]);
 
   tf::Tensor pred =
-      examples::predict_in_batches(*model, test.volume, static_cast<std::size_t>(c.batch));
+      model->predict(test.volume, TR::PredictOptions().batch_size(c.batch).verbose(0));
   const double dice = examples::mean_dice(test.label, pred),
                iou = examples::mean_iou(test.label, pred);
-  const std::string path = c.out + "/model.tfw";
-  tf::serialization::save(*model, path);
-  std::printf("saved %s (examples/predict --task segment loads it)\n", path.c_str());
-  const std::string slices = c.out + "/slices.png", curve = c.out + "/loss.png";
+  const std::string slices = c.out + "/slices.png", loss_png = c.out + "/loss.png",
+                    dice_png = c.out + "/dice.png";
   examples::segmentation_slices(test, pred, 6).save_png(slices);
-  examples::plot_curve(losses, 640, 360, std::max(1, static_cast<int>(losses.size()) / 30))
-      .save_png(curve);
+  examples::history_plot(history, "unet3d_segmentation: loss", "binary cross-entropy",
+                         {{"loss", "training"}, {"val_loss", "held-out"}})
+      .save_png(loss_png);
+  examples::history_plot(history, "unet3d_segmentation: Dice and IoU of the shape", "overlap",
+                         {{"dice", "Dice, training"},
+                          {"val_dice", "Dice, held-out"},
+                          {"iou", "IoU, training"},
+                          {"val_iou", "IoU, held-out"}})
+      .save_png(dice_png);
+  const std::size_t steps = epochs_run * static_cast<std::size_t>(c.steps);
   std::printf(
-      "held-out Dice %.3f, IoU %.3f (%d volumes) after %zu steps in %.1f s (%.2f steps/s)\n", dice,
-      iou, c.test, losses.size(), train_secs, double(losses.size()) / std::max(train_secs, 1e-9));
-  std::printf("wrote %s and %s\n", slices.c_str(), curve.c_str());
+      "held-out Dice %.3f, IoU %.3f (mean of %d volumes) after %zu steps in %.1f s (%.2f "
+      "steps/s)\n",
+      dice, iou, c.test, steps, train_secs, double(steps) / std::max(train_secs, 1e-9));
+  std::printf("wrote %s, %s, %s and %s\n", slices.c_str(), loss_png.c_str(), dice_png.c_str(),
+              log.c_str());
   return 0;
 }
 
@@ -149,11 +190,15 @@ int main(int argc, char** argv) {
   Config c;
   examples::Options opts("unet3d_segmentation",
                          "Trains a 3-D U-Net (functional API: two levels down, two up, skip "
-                         "connections) to segment\nshapes in noisy, cluttered volumes; reports the "
-                         "held-out Dice and IoU, saves model.tfw and\nwrites slices.png and "
-                         "loss.png.");
-  opts.add("steps", c.steps, 1, 100000, "training steps (fresh volumes each step)");
+                         "connections) to segment\nshapes in noisy, cluttered volumes with fit; "
+                         "reports the held-out Dice and IoU, keeps the best\nepoch in model.tfw "
+                         "and writes slices.png, loss.png, dice.png and log.csv.");
+  opts.add("epochs", c.epochs, 1, 1000, "training epochs (held-out loss, Dice and IoU after each)");
+  opts.add("steps", c.steps, 1, 100000,
+           "training steps per epoch (the training set holds steps x batch volumes)");
   opts.add("batch", c.batch, 1, 256, "volumes per training step");
+  opts.add("patience", c.patience, 0, 1000,
+           "epochs without a lower held-out loss before training stops early");
   opts.add("size", c.size, 8, 64, "voxels per side (a multiple of 4)");
   opts.add("channels", c.channels, 1, 64, "channels of the first level (doubling per level down)");
   opts.add("test", c.test, 1, 4096, "held-out volumes");
@@ -161,7 +206,7 @@ int main(int argc, char** argv) {
   opts.add("noise", c.noise, 0.0, 2.0, "standard deviation of the Gaussian noise");
   opts.add("clutter", c.clutter, 0, 1000, "clutter blobs per volume");
   opts.add("seed", c.seed, 0, 1 << 30, "random seed (data and weights)");
-  opts.add("out", c.out, "folder for model.tfw and the pictures");
+  opts.add("out", c.out, "folder for model.tfw, log.csv and the pictures");
   if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
   if (c.size % 4 != 0) {
     std::fprintf(stderr,

@@ -1,28 +1,35 @@
-// voxel_autoencoder: a 3-D convolutional autoencoder on synthetic shapes.
+// voxel_autoencoder: a 3-D convolutional autoencoder on synthetic shapes, trained with `fit`.
 //
-// Each training batch is freshly generated: solid spheres, boxes and tori at random sizes and
-// positions in a 32^3 grid. The encoder halves the resolution twice with strided Conv3D layers
-// (BatchNormalization + ReLU); the decoder doubles it back with Conv3DTranspose layers and ends
-// in a sigmoid, trained with binary cross-entropy and Adam, an L2 kernel regularizer and a
-// max_norm constraint on every kernel. After training it reports the intersection-over-union
-// on held-out shapes and writes pictures into --out: recon.png (central slices of inputs beside
-// reconstructions) and loss.png (the loss curve).
+// The training set is --steps x --batch solid spheres, boxes and tori at random sizes and
+// positions in a 32^3 grid, generated once; each epoch visits them all in a new order. The
+// encoder halves the resolution twice with strided Conv3D layers (BatchNormalization + ReLU);
+// the decoder doubles it back with Conv3DTranspose layers and ends in a sigmoid, trained with
+// binary cross-entropy and Adam, an L2 kernel regularizer and a max_norm constraint on every
+// kernel. `fit` shows the progress bar and, after each epoch, the loss and the IoU on held-out
+// shapes; its callbacks keep the epoch with the lowest held-out loss in <out>/model.tfw (a
+// checkpoint: model + optimizer state, which --resume and examples/predict load), stop early
+// when that loss stops improving and write <out>/log.csv. Then it reports the IoU of the saved
+// model on the held-out shapes and writes pictures into --out: recon.png (slices of inputs
+// beside reconstructions), loss.png and iou.png (training and held-out curves per epoch).
+// --resume loads <out>/model.tfw and trains --epochs more; the checkpoint is then replaced only
+// by an epoch with a lower held-out loss than the loaded model's.
 //
 //   voxel_autoencoder [--epochs 3] [--steps 100] [--batch 8] [--size 32] [--out voxel_out] ...
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <tapeflow.hpp>
 #include <vector>
 
 #include "common/cli.hpp"
-#include "common/image.hpp"
-#include "common/inference.hpp"
-#include "common/progress.hpp"
+#include "common/plot.hpp"
 #include "common/shapes.hpp"
 
 namespace tf = tapeflow;
@@ -31,7 +38,8 @@ namespace L = tapeflow::layers;
 namespace {
 
 struct Config {
-  int epochs = 3, steps = 100, batch = 8, size = 32, channels = 8, test = 32, seed = 1;
+  int epochs = 3, steps = 100, batch = 8, size = 32, channels = 8, test = 32, seed = 1,
+      patience = 3;
   double lr = 3e-3, l2 = 1e-5, max_norm = 3.0;
   std::string out = "voxel_out";
   bool resume = false;
@@ -72,6 +80,7 @@ void build_model(L::Sequential& model, const Config& c) {
 
 int run(const Config& c) {
   namespace fs = std::filesystem;
+  namespace TR = tapeflow::training;
   std::error_code ec;
   fs::create_directories(c.out, ec);
   if (ec || !fs::is_directory(c.out)) {
@@ -84,66 +93,102 @@ int run(const Config& c) {
   // Held-out shapes come from their own generator: never seen in training.
   std::mt19937 test_rng(static_cast<std::uint32_t>(c.seed) + 7919u);
   const std::size_t n = static_cast<std::size_t>(c.size);
+  const auto batch = static_cast<std::size_t>(c.batch);
+  // A fixed training set of --steps batches: each epoch visits every shape once, shuffled.
+  tf::Tensor train_x = examples::make_shapes(static_cast<std::size_t>(c.steps) * batch, n, rng);
   tf::Tensor test_x = examples::make_shapes(static_cast<std::size_t>(c.test), n, test_rng);
 
   L::Sequential model;
   build_model(model, c);
-  model.build({static_cast<std::size_t>(c.batch), n, n, n, 1});
+  model.build({batch, n, n, n, 1});
   tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(static_cast<float>(c.lr)));
   const std::string checkpoint = c.out + "/model.tfw";
+  if (c.resume) tf::serialization::load_checkpoint(model, opt, checkpoint);
+  // The loss is the cross-entropy of each voxel plus the kernels' L2 penalties (model.losses());
+  // "iou" is the IoU of the filled voxels (class 1) over all shapes of an epoch.
+  model.compile(opt, "binary_crossentropy",
+                {std::make_shared<tf::metrics::BinaryIoU>(
+                    tf::metrics::BinaryIoUOptions().target_class_ids({1}), "iou")});
+  // Resuming, the checkpoint is replaced only by an epoch that beats its held-out loss.
+  std::optional<double> resumed_loss;
   if (c.resume) {
-    tf::serialization::load_checkpoint(model, opt, checkpoint);
-    std::printf("resumed from %s\n", checkpoint.c_str());
+    resumed_loss =
+        model.evaluate(test_x, test_x, TR::EvaluateOptions().batch_size(c.batch).verbose(0))
+            .at("loss");
+    std::printf("resumed from %s (held-out loss %.4f)\n", checkpoint.c_str(), *resumed_loss);
   }
-  std::printf("voxel autoencoder: %zu^3 voxels, batch %d, %d epochs x %d steps, %zu parameters\n",
-              n, c.batch, c.epochs, c.steps, model.count_params());
+  std::printf(
+      "voxel autoencoder: %zu^3 voxels, %zu training shapes, batch %d, %d epochs x %d steps, %zu "
+      "parameters\n",
+      n, train_x.shape()[0], c.batch, c.epochs, c.steps, model.count_params());
 
-  std::vector<float> losses;
-  double train_secs = 0, iou = 0;
-  for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    std::printf("epoch %d/%d\n", epoch, c.epochs);
-    examples::ProgressBar bar(c.steps);
-    for (int step = 1; step <= c.steps; ++step) {
-      tf::Tensor batch = examples::make_shapes(static_cast<std::size_t>(c.batch), n, rng);
-      tf::Variable x(batch);
-      tf::Variable loss;
-      {
-        tf::GradientTape tape;
-        tf::Variable y = model(x, /*training=*/true);
-        loss = tf::losses::binary_crossentropy(x, y) + tf::get_regularization_loss();
-        auto vars = model.trainable_variables();
-        opt.apply_gradients(tape.gradient(loss, vars), vars);  // then max_norm on each kernel
-      }
-      float l = loss.item();
-      if (!std::isfinite(l)) {
-        std::fprintf(stderr,
-                     "\nvoxel_autoencoder: loss became %f at epoch %d step %d; try a "
-                     "smaller --lr\n",
-                     static_cast<double>(l), epoch, step);
-        return 1;
-      }
-      losses.push_back(l);
-      bar.update(step, l);
-    }
-    bar.finish();
-    train_secs += bar.elapsed_seconds();
-    iou = examples::mean_iou(
-        test_x, examples::predict_in_batches(model, test_x, static_cast<std::size_t>(c.batch)));
-    std::printf("  held-out IoU %.3f (%d shapes)\n", iou, c.test);
+  // The checkpoint keeps the epoch of the lowest held-out loss (model + optimizer state, which
+  // --resume and examples/predict read); training stops once that loss has not improved for
+  // --patience epochs; log.csv gets a row per epoch.
+  auto best = std::make_shared<TR::ModelCheckpoint>(TR::ModelCheckpointOptions(checkpoint)
+                                                        .monitor("val_loss")
+                                                        .save_best_only(true)
+                                                        .initial_value_threshold(resumed_loss));
+  auto stop = std::make_shared<TR::EarlyStopping>(
+      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
+  auto nan = std::make_shared<TR::TerminateOnNaN>();
+  const std::string log = c.out + "/log.csv";
+  const auto start = std::chrono::steady_clock::now();
+  TR::History history;
+  try {
+    history = model.fit(train_x, train_x,
+                        TR::FitOptions()
+                            .epochs(c.epochs)
+                            .batch_size(c.batch)
+                            .validation_data(TR::ValidationData(test_x, test_x))
+                            .seed(static_cast<std::uint64_t>(c.seed))
+                            .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
+  } catch (const std::exception&) {
+    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
+  }
+  if (nan->stopped_batch() >= 0 || (best->last_saved().empty() && !resumed_loss)) {
+    std::fprintf(stderr,
+                 "voxel_autoencoder: the loss became NaN or infinite; try a smaller --lr\n");
+    return 1;
+  }
+  const double train_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::size_t epochs_run = history.epoch.size();
+  if (stop->stopped_epoch() > 0)
+    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
+  // Continue with the saved epoch: what examples/predict and --resume will load.
+  tf::serialization::load_checkpoint(model, opt, checkpoint);
+  if (best->last_saved().empty()) {
+    std::printf("kept %s: no epoch beat its held-out loss %.4f\n", checkpoint.c_str(),
+                *resumed_loss);
+  } else {
+    const std::vector<double>& val_loss = history.at("val_loss");
+    const auto i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
+                                            val_loss.begin());
+    std::printf(
+        "saved %s: epoch %d of %zu (val_loss %.4f, val_iou %.3f; model + optimizer state; "
+        "examples/predict loads it)\n",
+        checkpoint.c_str(), history.epoch[i] + 1, epochs_run, val_loss[i],
+        history.at("val_iou")[i]);
   }
 
-  tf::Tensor test_y =
-      examples::predict_in_batches(model, test_x, static_cast<std::size_t>(c.batch));
-  tf::serialization::save_checkpoint(model, opt, checkpoint);
-  std::printf("saved %s (model + optimizer state; examples/predict loads it)\n",
-              checkpoint.c_str());
-  std::string recon = c.out + "/recon.png", curve = c.out + "/loss.png";
+  tf::Tensor test_y = model.predict(test_x, TR::PredictOptions().batch_size(c.batch).verbose(0));
+  const double iou = examples::mean_iou(test_x, test_y);
+  const std::string recon = c.out + "/recon.png", loss_png = c.out + "/loss.png",
+                    iou_png = c.out + "/iou.png";
   examples::slice_grid(test_x, test_y, 6).save_png(recon);
-  examples::plot_curve(losses, 640, 360, std::max(1, static_cast<int>(losses.size()) / 30))
-      .save_png(curve);
-  std::printf("final held-out IoU %.3f after %zu steps in %.1f s (%.2f steps/s)\n", iou,
-              losses.size(), train_secs, double(losses.size()) / std::max(train_secs, 1e-9));
-  std::printf("wrote %s and %s\n", recon.c_str(), curve.c_str());
+  examples::history_plot(history, "voxel_autoencoder: loss", "binary cross-entropy + L2",
+                         {{"loss", "training"}, {"val_loss", "held-out"}})
+      .save_png(loss_png);
+  examples::history_plot(history, "voxel_autoencoder: IoU of the filled voxels", "IoU",
+                         {{"iou", "training"}, {"val_iou", "held-out"}})
+      .save_png(iou_png);
+  const std::size_t steps = epochs_run * static_cast<std::size_t>(c.steps);
+  std::printf(
+      "final held-out IoU %.3f (mean of %d shapes) after %zu steps in %.1f s (%.2f steps/s)\n", iou,
+      c.test, steps, train_secs, double(steps) / std::max(train_secs, 1e-9));
+  std::printf("wrote %s, %s, %s and %s\n", recon.c_str(), loss_png.c_str(), iou_png.c_str(),
+              log.c_str());
   return 0;
 }
 
@@ -153,11 +198,15 @@ int main(int argc, char** argv) {
   Config c;
   examples::Options opts("voxel_autoencoder",
                          "Trains a 3-D convolutional autoencoder (Conv3D encoder, Conv3DTranspose "
-                         "decoder) on synthetic\nspheres, boxes and tori; reports the held-out IoU "
-                         "and writes recon.png and loss.png.");
-  opts.add("epochs", c.epochs, 1, 1000, "training epochs (held-out IoU after each)");
-  opts.add("steps", c.steps, 1, 100000, "training steps per epoch (fresh shapes each step)");
+                         "decoder) on synthetic\nspheres, boxes and tori with fit; reports the "
+                         "held-out IoU, keeps the best epoch in model.tfw\nand writes recon.png, "
+                         "loss.png, iou.png and log.csv.");
+  opts.add("epochs", c.epochs, 1, 1000, "training epochs (held-out loss and IoU after each)");
+  opts.add("steps", c.steps, 1, 100000,
+           "training steps per epoch (the training set holds steps x batch shapes)");
   opts.add("batch", c.batch, 1, 256, "shapes per training step");
+  opts.add("patience", c.patience, 0, 1000,
+           "epochs without a lower held-out loss before training stops early");
   opts.add("size", c.size, 8, 64, "voxels per side (a multiple of 4)");
   opts.add("channels", c.channels, 1, 64, "channels of the first conv layer (second: twice)");
   opts.add("test", c.test, 1, 4096, "held-out shapes");
@@ -165,7 +214,7 @@ int main(int argc, char** argv) {
   opts.add("l2", c.l2, 0.0, 1.0, "L2 kernel regularizer factor");
   opts.add("max-norm", c.max_norm, 1e-3, 1e3, "max_norm constraint on every kernel");
   opts.add("seed", c.seed, 0, 1 << 30, "random seed (data and weights)");
-  opts.add("out", c.out, "folder for the pictures and the checkpoint model.tfw");
+  opts.add("out", c.out, "folder for the pictures, log.csv and the checkpoint model.tfw");
   opts.add_flag("resume", c.resume, "continue training from <out>/model.tfw");
   if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
   if (c.size % 4 != 0) {

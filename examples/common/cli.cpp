@@ -1,119 +1,86 @@
 #include "cli.hpp"
 
-#include <cerrno>
+#include <CLI/CLI.hpp>
 #include <cmath>
-#include <cstdlib>
+#include <cstdio>
 
 namespace examples {
 
+namespace {
+
+// A number in [min, max] (`integer`: a whole number). CLI11's own Range prints doubles with
+// std::to_string ("0.000001") and does not say when a value is not a number at all.
+CLI::Validator in_range(double min, double max, bool integer) {
+  return CLI::Validator(
+      [=](std::string& in) -> std::string {
+        double v = 0;
+        long long i = 0;
+        bool ok = integer ? CLI::detail::lexical_cast(in, i) : CLI::detail::lexical_cast(in, v);
+        if (integer) v = static_cast<double>(i);
+        if (!ok || !std::isfinite(v))
+          return std::string("expects ") + (integer ? "an integer" : "a number") + ", got '" + in +
+                 "'";
+        if (v < min || v > max) {
+          char buf[128];
+          std::snprintf(buf, sizeof buf, "must be in [%.10g, %.10g], got %s", min, max, in.c_str());
+          return buf;
+        }
+        return {};
+      },
+      "");  // no description: the range goes in the help text
+}
+
+std::string with_range(const std::string& help, double min, double max) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, " [%.10g, %.10g]", min, max);
+  return help + buf;
+}
+
+}  // namespace
+
 Options::Options(std::string program, std::string description)
-    : program_(std::move(program)), description_(std::move(description)) {}
+    : app_(std::make_unique<CLI::App>(std::move(description), std::move(program))) {
+  app_->failure_message([](const CLI::App* app, const CLI::Error& e) {
+    const std::string& name = app->get_name();
+    return name + ": " + e.what() + " (see " + name + " --help)\n";
+  });
+  // An option given twice: the last one wins (CLI11's default is an error).
+  app_->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app_->get_formatter()->column_width(28);
+}
+
+Options::~Options() = default;
 
 void Options::add(const std::string& name, int& value, int min, int max, const std::string& help) {
-  Opt o{name, help, "int"};
-  o.i = &value;
-  o.min = min;
-  o.max = max;
-  opts_.push_back(o);
+  app_->add_option("--" + name, value, with_range(help, min, max))
+      ->capture_default_str()
+      ->check(in_range(min, max, true));
 }
 
 void Options::add(const std::string& name, double& value, double min, double max,
                   const std::string& help) {
-  Opt o{name, help, "number"};
-  o.d = &value;
-  o.min = min;
-  o.max = max;
-  opts_.push_back(o);
+  app_->add_option("--" + name, value, with_range(help, min, max))
+      ->capture_default_str()
+      ->check(in_range(min, max, false));
 }
 
 void Options::add(const std::string& name, std::string& value, const std::string& help) {
-  Opt o{name, help, "text"};
-  o.s = &value;
-  opts_.push_back(o);
+  app_->add_option("--" + name, value, help)
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& in) { return in.empty() ? std::string("needs a non-empty value") : ""; },
+          ""));
 }
 
 void Options::add_flag(const std::string& name, bool& value, const std::string& help) {
-  Opt o{name, help, "flag"};
-  o.b = &value;
-  opts_.push_back(o);
-}
-
-void Options::print_usage(std::FILE* out) const {
-  std::fprintf(out, "usage: %s [options]\n%s\n\noptions:\n", program_.c_str(),
-               description_.c_str());
-  for (const Opt& o : opts_) {
-    std::string lhs = "--" + o.name + (o.b ? "" : " <" + o.kind + ">");
-    std::string def;
-    if (o.i)
-      def = " (default " + std::to_string(*o.i) + ", " + std::to_string(int(o.min)) + ".." +
-            std::to_string(int(o.max)) + ")";
-    if (o.d) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " (default %g, %g..%g)", *o.d, o.min, o.max);
-      def = buf;
-    }
-    if (o.s) def = " (default \"" + *o.s + "\")";
-    std::fprintf(out, "  %-22s %s%s\n", lhs.c_str(), o.help.c_str(), def.c_str());
-  }
-  std::fprintf(out, "  %-22s %s\n", "--help", "print this help and exit");
-}
-
-int Options::error(const std::string& what) const {
-  std::fprintf(stderr, "%s: %s (see %s --help)\n", program_.c_str(), what.c_str(),
-               program_.c_str());
-  return 2;
+  app_->add_flag("--" + name, value, help)->disable_flag_override();
 }
 
 int Options::parse(int argc, char** argv) {
-  for (int a = 1; a < argc; ++a) {
-    std::string arg = argv[a];
-    if (arg == "--help" || arg == "-h") {
-      print_usage(stdout);
-      return 0;
-    }
-    if (arg.rfind("--", 0) != 0) return error("unexpected argument '" + arg + "'");
-    std::string name = arg.substr(2), value;
-    bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    const Opt* opt = nullptr;
-    for (const Opt& o : opts_)
-      if (o.name == name) opt = &o;
-    if (!opt) return error("unknown option '--" + name + "'");
-    if (opt->b) {
-      if (has_value) return error("option --" + name + " takes no value");
-      *opt->b = true;
-      continue;
-    }
-    if (!has_value) {
-      if (a + 1 >= argc) return error("option --" + name + " needs a value");
-      value = argv[++a];
-    }
-    if (opt->s) {
-      if (value.empty()) return error("option --" + name + " needs a non-empty value");
-      *opt->s = value;
-      continue;
-    }
-    errno = 0;
-    char* end = nullptr;
-    double v = opt->i ? static_cast<double>(std::strtol(value.c_str(), &end, 10))
-                      : std::strtod(value.c_str(), &end);
-    if (value.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
-      return error("option --" + name + " expects " + (opt->i ? "an integer" : "a number") +
-                   ", got '" + value + "'");
-    if (v < opt->min || v > opt->max) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "option --%s must be in [%g, %g], got %s", name.c_str(),
-                    opt->min, opt->max, value.c_str());
-      return error(buf);
-    }
-    if (opt->i)
-      *opt->i = static_cast<int>(v);
-    else
-      *opt->d = v;
+  try {
+    app_->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app_->exit(e) == 0 ? 0 : 2;  // --help prints the usage (exit 0), errors the message
   }
   return -1;
 }

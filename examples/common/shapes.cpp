@@ -76,8 +76,8 @@ Canvas slice_columns(const tapeflow::Tensor& guide, const std::vector<SliceColum
   Canvas c(cols * side + (cols + 1) * pad, static_cast<int>(rows) * (side + pad) + pad + 16,
            {255, 255, 255});
   for (int k = 0; k < cols; ++k)
-    c.text(k * side + (k + 1) * pad, 4, columns[static_cast<std::size_t>(k)].title, {40, 40, 40},
-           2);
+    c.text(k * side + (k + 1) * pad, 2, columns[static_cast<std::size_t>(k)].title, {40, 40, 40},
+           12);
   for (std::size_t r = 0; r < rows; ++r) {
     // The fullest plane shows the most of the shape (a central one can miss a small one).
     std::size_t best = n / 2, most = 0;

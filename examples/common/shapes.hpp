@@ -27,7 +27,7 @@ tapeflow::Tensor make_shapes(std::size_t batch, std::size_t n, std::mt19937& rng
 double mean_iou(const tapeflow::Tensor& target, const tapeflow::Tensor& pred,
                 float threshold = 0.5f);
 
-/// One column of a slice picture: its title (the font of `Canvas::text`) and the color of voxel
+/// One column of a slice picture: its title (12-pixel text above it) and the color of voxel
 /// (z, y, x) of volume `b`.
 struct SliceColumn {
   std::string title;

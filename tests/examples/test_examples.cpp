@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -19,9 +21,10 @@
 
 #include "common/cli.hpp"
 #include "common/image.hpp"
-#include "common/progress.hpp"
+#include "common/plot.hpp"
 #include "common/segmentation.hpp"
 #include "common/shapes.hpp"
+#include "tapeflow/optim/training/history.hpp"
 
 namespace fs = std::filesystem;
 
@@ -53,37 +56,144 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-bool is_png(const fs::path& p) {
+// What a PNG file's header says: the signature, then the IHDR chunk (width, height, bit depth,
+// color type: 2 is 8-bit RGB).
+struct PngInfo {
+  bool valid = false;
+  std::uint32_t width = 0, height = 0;
+  int depth = 0, color = 0;
+};
+
+PngInfo png_info(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
-  char sig[8] = {};
-  f.read(sig, 8);
-  return f && std::string(sig + 1, 3) == "PNG" && fs::file_size(p) > 100;
+  unsigned char b[26] = {};
+  f.read(reinterpret_cast<char*>(b), sizeof b);
+  const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (!f || std::memcmp(b, signature, 8) != 0 || std::memcmp(b + 12, "IHDR", 4) != 0) return {};
+  auto u32 = [&](int i) {
+    return std::uint32_t{b[i]} << 24 | std::uint32_t{b[i + 1]} << 16 |
+           std::uint32_t{b[i + 2]} << 8 | b[i + 3];
+  };
+  return {true, u32(16), u32(20), b[24], b[25]};
+}
+
+bool is_png(const fs::path& p) { return png_info(p).valid && fs::file_size(p) > 100; }
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+// Pixels of `c` where `pick` holds.
+template <class Pick>
+int count_pixels(const examples::Canvas& c, Pick pick) {
+  int n = 0;
+  for (int y = 0; y < c.height(); ++y)
+    for (int x = 0; x < c.width(); ++x) n += pick(c.get(x, y));
+  return n;
 }
 
 }  // namespace
 
-TEST_CASE("png: CRC-32 and Adler-32 of known strings") {
-  const std::string s = "123456789";
-  auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
-  CHECK(examples::crc32(p, s.size()) == 0xCBF43926u);  // the standard check value
-  const std::string w = "Wikipedia";
-  CHECK(examples::adler32(reinterpret_cast<const std::uint8_t*>(w.data()), w.size()) ==
-        0x11E60398u);
+TEST_CASE("plot: two named series make an RGB PNG of the requested size, written atomically") {
+  fs::path dir = fresh_dir("plot");
+  fs::create_directories(dir);
+  examples::LinePlot plot("training", "epoch", "loss");
+  plot.add_series("loss", {1, 2, 3}, {0.9, 0.5, 0.4}).add_series("val_loss", {1.0, 0.7, 0.6});
+  CHECK(plot.series_count() == 2);
+  const fs::path path = dir / "loss.png";
+  plot.save_png(path.string(), 640, 360);
+  PngInfo info = png_info(path);
+  CHECK(info.valid);
+  CHECK(info.width == 640);
+  CHECK(info.height == 360);
+  CHECK(info.depth == 8);
+  CHECK(info.color == 2);
+  plot.save_png(path.string());  // replaces it, at the default size
+  CHECK(png_info(path).width == 800);
+  CHECK(png_info(path).height == 450);
+  // Nothing else in the folder: the temporary file was renamed.
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  // Both curves are drawn, in different colors (blue, then orange).
+  examples::Canvas c = plot.render(640, 360);
+  CHECK(count_pixels(c, [](examples::Rgb p) { return p.b > p.r + 80; }) > 200);
+  CHECK(count_pixels(c, [](examples::Rgb p) { return p.r > p.b + 120; }) > 200);
+  fs::remove_all(dir);
 }
 
-TEST_CASE("png: a 2x1 image encodes to the expected structure") {
-  std::vector<std::uint8_t> png = examples::encode_png(2, 1, {255, 0, 0, 0, 0, 255});
-  REQUIRE(png.size() > 33);
-  CHECK(png[1] == 'P');
-  CHECK(std::string(png.begin() + 12, png.begin() + 16) == "IHDR");
-  CHECK(png[19] == 2);  // width 2
-  CHECK(png[23] == 1);  // height 1
-  // IHDR CRC over type + data.
-  std::uint32_t crc = examples::crc32(png.data() + 12, 17);
-  CHECK(png[29] == (crc >> 24));
-  CHECK(png[32] == (crc & 0xFF));
-  CHECK_THROWS_WITH(examples::encode_png(2, 2, {1, 2, 3}),
-                    doctest::Contains("needs 12 bytes, got 3"));
+TEST_CASE("plot: text is drawn in a real font (fontconfig finds one)") {
+  examples::Canvas c(120, 30);
+  double end = c.text(4, 4, "epoch", {0, 0, 0}, 16);
+  CHECK(end > 4 + 30);  // the advance of five glyphs
+  CHECK(count_pixels(c, [](examples::Rgb p) { return p.r < 128; }) > 60);
+  // The title and axis labels make a plot's picture: another title, other pixels.
+  examples::Canvas a = examples::LinePlot("first", "step", "loss").render(200, 150);
+  examples::Canvas b = examples::LinePlot("second title", "step", "loss").render(200, 150);
+  int differ = 0;
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 200; ++x) {
+      examples::Rgb p = a.get(x, y), q = b.get(x, y);
+      differ += p.r != q.r || p.g != q.g || p.b != q.b;
+    }
+  CHECK(differ > 50);
+}
+
+TEST_CASE("plot: errors name the path or the problem") {
+  examples::LinePlot plot("t", "step", "loss");
+  plot.add_series("loss", {1.0, 0.5});
+  const std::string bad = "/nonexistent_tapeflow_folder/loss.png";
+  CHECK_THROWS_WITH_AS(plot.save_png(bad), doctest::Contains(bad.c_str()), std::runtime_error);
+  CHECK_THROWS_WITH_AS(plot.add_series("x", {1, 2}, {1}), doctest::Contains("2 x values but 1"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(plot.render(10, 10), std::invalid_argument);
+  // Empty plots and series, and non-finite values, still draw.
+  CHECK(examples::LinePlot("empty", "x", "y").render().width() == 800);
+  plot.add_series("gaps", {NAN, 1.0, INFINITY, 0.7});
+  CHECK(plot.render().height() == 450);
+}
+
+TEST_CASE("plot: the legend goes to the corner where it hides the least of the curves") {
+  // The legend's frame is drawn in (180, 180, 180); count it in the top right of the picture.
+  auto frame_top_right = [](const examples::LinePlot& plot) {
+    examples::Canvas c = plot.render(640, 360);
+    int n = 0;
+    for (int y = 0; y < 360 * 4 / 10; ++y)
+      for (int x = 640 * 3 / 4; x < 640; ++x) {
+        examples::Rgb p = c.get(x, y);
+        n += p.r == 180 && p.g == 180 && p.b == 180;
+      }
+    return n;
+  };
+  examples::LinePlot falling("loss", "epoch", "loss"), rising("IoU", "epoch", "IoU");
+  falling.add_series("training", {0.9, 0.5, 0.3, 0.2})
+      .add_series("held-out", {0.7, 0.4, 0.3, 0.25});
+  rising.add_series("training", {0.5, 0.8, 0.9, 0.95})
+      .add_series("held-out", {0.7, 0.9, 0.93, 0.96});
+  CHECK(frame_top_right(falling) > 50);  // top right: nothing there
+  CHECK(frame_top_right(rising) == 0);   // the curves end there: the legend moves away
+}
+
+TEST_CASE("plot: history_plot draws fit's logs against the epoch counted from 1") {
+  tapeflow::training::History h;
+  h.epoch = {0, 1, 2};
+  h.history["loss"] = {0.9, 0.5, 0.4};
+  h.history["val_loss"] = {1.0, 0.7, 0.6};
+  examples::LinePlot plot = examples::history_plot(
+      h, "training", "loss", {{"loss", "training"}, {"val_loss", "held-out"}});
+  CHECK(plot.series_count() == 2);
+  CHECK(plot.render().width() == 800);
+  CHECK_THROWS_WITH(examples::history_plot(h, "t", "y", {{"val_iou", "held-out"}}),
+                    doctest::Contains("val_iou"));
+}
+
+TEST_CASE("plot: moving average over the last values, fewer at the start") {
+  std::vector<double> m = examples::moving_average({1, 2, 3, 4}, 2);
+  REQUIRE(m.size() == 4);
+  CHECK(m[0] == 1.0);
+  CHECK(m[1] == 1.5);
+  CHECK(m[2] == 2.5);
+  CHECK(m[3] == 3.5);
+  CHECK(examples::moving_average({2, 4}, 0)[1] == 4.0);  // a window of 1
 }
 
 TEST_CASE("shapes: binary volumes, one shape each, IoU of a volume with itself is 1") {
@@ -169,30 +279,14 @@ TEST_CASE("segmentation: Dice of a volume with itself is 1, and 2 IoU / (1 + IoU
   examples::Canvas picture = examples::segmentation_slices(b, b.label, 1);
   CHECK(picture.width() == 4 * 128 + 5 * 8);
   CHECK(picture.height() == 128 + 2 * 8 + 16);
-}
-
-TEST_CASE("progress: a line every N steps and at the last one when not a terminal") {
-  std::FILE* f = std::tmpfile();
-  REQUIRE(f);
-  {
-    examples::ProgressBar bar(7, f, 3);
-    CHECK_FALSE(bar.redraws());
-    for (int step = 1; step <= 7; ++step) bar.update(step, 0.25);
-    bar.finish();
-  }
-  std::rewind(f);
-  std::string text;
-  for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
-  std::fclose(f);
-  INFO(text);
-  CHECK(std::count(text.begin(), text.end(), '\n') == 3);  // steps 3, 6 and 7
-  CHECK(text.find('\r') == std::string::npos);
-  CHECK(text.find(" 3/7  loss 0.2500  ") != std::string::npos);
-  CHECK(text.find(" 6/7  ") != std::string::npos);
-  CHECK(text.find(" 7/7  ") != std::string::npos);
-  CHECK(text.find(" s  ") != std::string::npos);  // elapsed seconds
-  CHECK(examples::format_duration(65) == "1:05");
-  CHECK(examples::format_duration(3723) == "1:02:03");
+  fs::path path =
+      fs::temp_directory_path() / ("tapeflow_slices_" + std::to_string(getpid()) + ".png");
+  picture.save_png(path.string());
+  PngInfo info = png_info(path);
+  CHECK(info.valid);
+  CHECK(info.width == 4 * 128 + 5 * 8);
+  CHECK(info.height == 128 + 2 * 8 + 16);
+  fs::remove(path);
 }
 
 TEST_CASE("options: ranges, unknown options and --help") {
@@ -212,24 +306,44 @@ TEST_CASE("options: ranges, unknown options and --help") {
   CHECK(steps == 7);
   CHECK(lr == 0.5);
   CHECK(out == "d");
+  CHECK(parse({"--steps=2", "--steps", "3"}) == -1);  // the last one wins
+  CHECK(steps == 3);
   CHECK(parse({"--steps", "11"}) == 2);
   CHECK(parse({"--steps", "3x"}) == 2);
+  CHECK(parse({"--steps", "2.5"}) == 2);
+  CHECK(parse({"--lr", "abc"}) == 2);
+  CHECK(parse({"--lr=-0.5"}) == 2);
   CHECK(parse({"--bogus"}) == 2);
+  CHECK(parse({"extra"}) == 2);
   CHECK(parse({"--steps"}) == 2);
+  CHECK(parse({"--out="}) == 2);
   CHECK(parse({"--help"}) == 0);
+  CHECK(steps == 3);  // a rejected value is never stored
 }
 
 #ifdef TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER
-TEST_CASE("voxel_autoencoder: a tiny run trains, reports IoU and writes both pictures") {
+TEST_CASE(
+    "voxel_autoencoder: a tiny fit reports IoU, writes the pictures, log.csv and a checkpoint") {
   fs::path out = fresh_dir("voxel");
   Result r =
       run(std::string(TAPEFLOW_EXAMPLE_VOXEL_AUTOENCODER) +
           " --size 16 --epochs 1 --steps 4 --batch 2 --test 4 --channels 4 --out " + out.string());
   INFO(r.output);
   CHECK(r.status == 0);
+  CHECK(r.output.find("Epoch 1/1") != std::string::npos);  // fit's progress bar
+  CHECK(r.output.find("4/4 [") != std::string::npos);
+  CHECK(r.output.find(" - val_loss: ") != std::string::npos);
+  CHECK(r.output.find(" - val_iou: ") != std::string::npos);
   CHECK(r.output.find("final held-out IoU") != std::string::npos);
+  CHECK(r.output.find("after 4 steps") != std::string::npos);
   CHECK(is_png(out / "recon.png"));
   CHECK(is_png(out / "loss.png"));
+  CHECK(png_info(out / "loss.png").width == 800);
+  CHECK(is_png(out / "iou.png"));
+  // CSVLogger: a header and a row per epoch.
+  std::string log = read_text(out / "log.csv");
+  CHECK(log.rfind("epoch,iou,loss,val_iou,val_loss\n0,", 0) == 0);
+  CHECK(std::count(log.begin(), log.end(), '\n') == 2);
   REQUIRE(fs::exists(out / "model.tfw"));
 
   // --resume continues from the checkpoint.
@@ -238,6 +352,8 @@ TEST_CASE("voxel_autoencoder: a tiny run trains, reports IoU and writes both pic
           out.string());
   CHECK(r.status == 0);
   CHECK(r.output.find("resumed from") != std::string::npos);
+  CHECK(r.output.find("2/2 [") != std::string::npos);
+  CHECK(r.output.find("final held-out IoU") != std::string::npos);
 #ifdef TAPEFLOW_EXAMPLE_PREDICT
   // predict rebuilds the model from the file alone.
   r = run(std::string(TAPEFLOW_EXAMPLE_PREDICT) + " --size 16 --count 4 --model " +
@@ -269,40 +385,51 @@ TEST_CASE("voxel_autoencoder: bad command lines fail with a clear message") {
   CHECK(r.output.find("--epochs") != std::string::npos);
   r = run(bin + " --frobnicate 3");
   CHECK(r.status == 2);
-  CHECK(r.output.find("unknown option '--frobnicate'") != std::string::npos);
+  CHECK(r.output.find("not expected") != std::string::npos);  // CLI11's words
+  CHECK(r.output.find("--frobnicate") != std::string::npos);
+  CHECK(r.output.find("(see voxel_autoencoder --help)") != std::string::npos);
   r = run(bin + " --size 4");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--size must be in [8, 64], got 4") != std::string::npos);
+  CHECK(r.output.find("--size: must be in [8, 64], got 4") != std::string::npos);
   r = run(bin + " --size 18");
   CHECK(r.status == 2);
   CHECK(r.output.find("multiple of 4") != std::string::npos);
   r = run(bin + " --lr abc");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--lr expects a number, got 'abc'") != std::string::npos);
+  CHECK(r.output.find("--lr: expects a number, got 'abc'") != std::string::npos);
   r = run(bin + " --batch");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--batch needs a value") != std::string::npos);
+  CHECK(r.output.find("--batch: 1 required INT missing") != std::string::npos);
 }
 #endif
 
 #ifdef TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION
-TEST_CASE("unet3d_segmentation: a tiny run trains, reports Dice and IoU, writes the pictures") {
+TEST_CASE("unet3d_segmentation: a tiny fit reports Dice and IoU, writes the pictures and log.csv") {
   fs::path out = fresh_dir("unet3d");
-  const std::string tiny = " --size 16 --steps 3 --batch 2 --test 4 --channels 2 --out ";
+  const std::string tiny = " --size 16 --epochs 2 --steps 3 --batch 2 --test 4 --channels 2 --out ";
   Result r = run(std::string(TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION) + tiny + out.string());
   INFO(r.output);
   CHECK(r.status == 0);
   CHECK(r.output.find("Connected to") != std::string::npos);  // the functional summary
   CHECK(r.output.find("concatenate") != std::string::npos);
-  CHECK(r.output.find("3/3  loss ") != std::string::npos);  // the progress line
+  CHECK(r.output.find("Epoch 2/2") != std::string::npos);  // fit's progress bar
+  CHECK(r.output.find("3/3 [") != std::string::npos);
+  CHECK(r.output.find(" - loss: ") != std::string::npos);
+  CHECK(r.output.find(" - val_dice: ") != std::string::npos);
   auto pos = r.output.find("held-out Dice ");
   REQUIRE(pos != std::string::npos);
   double dice = std::atof(r.output.c_str() + pos + 14);
   CHECK(dice >= 0.0);
   CHECK(dice <= 1.0);
   CHECK(r.output.find(", IoU ") != std::string::npos);
+  CHECK(r.output.find("after 6 steps") != std::string::npos);
   CHECK(is_png(out / "slices.png"));
   CHECK(is_png(out / "loss.png"));
+  CHECK(png_info(out / "loss.png").height == 450);
+  CHECK(is_png(out / "dice.png"));
+  std::string log = read_text(out / "log.csv");
+  CHECK(log.rfind("epoch,dice,iou,loss,val_dice,val_iou,val_loss\n0,", 0) == 0);
+  CHECK(std::count(log.begin(), log.end(), '\n') == 3);
   REQUIRE(fs::exists(out / "model.tfw"));
 #ifdef TAPEFLOW_EXAMPLE_PREDICT
   // predict rebuilds the U-Net from the file alone, at the size it was built for.
@@ -335,13 +462,17 @@ TEST_CASE("unet3d_segmentation: bad command lines fail with a clear message") {
   CHECK(r.output.find("multiple of 4") != std::string::npos);
   r = run(bin + " --noise -1");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--noise must be in [0, 2], got -1") != std::string::npos);
+  CHECK(r.output.find("--noise: must be in [0, 2], got -1") != std::string::npos);
   r = run(bin + " --steps 0");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--steps must be in [1, 100000], got 0") != std::string::npos);
-  r = run(bin + " --epochs 3");
+  CHECK(r.output.find("--steps: must be in [1, 100000], got 0") != std::string::npos);
+  r = run(bin + " --epochs 0");
   CHECK(r.status == 2);
-  CHECK(r.output.find("unknown option '--epochs'") != std::string::npos);
+  CHECK(r.output.find("--epochs: must be in [1, 1000], got 0") != std::string::npos);
+  r = run(bin + " --resume");  // only voxel_autoencoder resumes
+  CHECK(r.status == 2);
+  CHECK(r.output.find("not expected") != std::string::npos);
+  CHECK(r.output.find("--resume") != std::string::npos);
 }
 #endif
 
@@ -362,17 +493,40 @@ TEST_CASE("predict: bad command lines fail with a clear message") {
 #endif
 
 #ifdef TAPEFLOW_EXAMPLE_MLP_CLASSIFIER
-TEST_CASE("mlp_classifier: a short run learns the spirals partly and writes the boundary") {
+TEST_CASE("mlp_classifier: a short fit learns the spirals, writes the pictures, stops early") {
   fs::path out = fresh_dir("mlp");
   const std::string bin = TAPEFLOW_EXAMPLE_MLP_CLASSIFIER;
-  Result r = run(bin + " --steps 200 --points 60 --units 16 --out " + out.string());
+  Result r = run(bin + " --epochs 4 --steps 50 --points 60 --units 16 --out " + out.string());
   INFO(r.output);
   CHECK(r.status == 0);
+  CHECK(r.output.find("Epoch 4/4") != std::string::npos);  // fit's progress bar
+  CHECK(r.output.find("50/50 [") != std::string::npos);
+  CHECK(r.output.find(" - val_accuracy: ") != std::string::npos);
+  CHECK(r.output.find("200 steps") != std::string::npos);
   auto pos = r.output.find("train accuracy ");
   REQUIRE(pos != std::string::npos);
   double acc = std::atof(r.output.c_str() + pos + 15);
   CHECK(acc > 0.7);  // chance is 0.5
+  CHECK(r.output.find("held-out accuracy ") != std::string::npos);
   CHECK(is_png(out / "boundary.png"));
+  CHECK(is_png(out / "loss.png"));
+  CHECK(is_png(out / "accuracy.png"));
+  std::string log = read_text(out / "log.csv");
+  CHECK(log.rfind("epoch,accuracy,loss,val_accuracy,val_loss\n0,", 0) == 0);
+  CHECK(std::count(log.begin(), log.end(), '\n') == 5);
+  CHECK(fs::exists(out / "model.tfw"));
+
+  // Once the held-out loss stops falling, EarlyStopping ends the run long before --epochs, and
+  // the checkpoint holds the epoch with the lowest held-out loss.
+  r = run(bin + " --epochs 40 --steps 50 --points 60 --units 16 --patience 2 --out " +
+          out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("stopped early: no lower val_loss in the last 2 epochs") !=
+        std::string::npos);
+  CHECK(r.output.find("Epoch 40/40") == std::string::npos);
+  log = read_text(out / "log.csv");
+  CHECK(std::count(log.begin(), log.end(), '\n') < 20);
+  CHECK(r.output.find("saved " + (out / "model.tfw").string() + ": epoch ") != std::string::npos);
   fs::remove_all(out);
 }
 
@@ -380,10 +534,10 @@ TEST_CASE("mlp_classifier: bad command lines fail with a clear message") {
   std::string bin = TAPEFLOW_EXAMPLE_MLP_CLASSIFIER;
   Result r = run(bin + " --units 0");
   CHECK(r.status == 2);
-  CHECK(r.output.find("--units must be in [1, 4096], got 0") != std::string::npos);
+  CHECK(r.output.find("--units: must be in [1, 4096], got 0") != std::string::npos);
   r = run(bin + " extra");
   CHECK(r.status == 2);
-  CHECK(r.output.find("unexpected argument 'extra'") != std::string::npos);
+  CHECK(r.output.find("argument was not expected: extra") != std::string::npos);
 }
 #endif
 #endif  // TAPEFLOW_EXAMPLES_COMMON
