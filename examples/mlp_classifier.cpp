@@ -11,7 +11,6 @@
 //
 //   mlp_classifier [--epochs 20] [--steps 30] [--points 200] [--units 32] [--out mlp_out] ...
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -21,6 +20,7 @@
 #include <string>
 #include <tapeflow.hpp>
 
+#include "common/best_epoch_fit.hpp"
 #include "common/cli.hpp"
 #include "common/image.hpp"
 #include "common/plot.hpp"
@@ -91,53 +91,37 @@ int run(const Config& c) {
       "%zu parameters\n",
       c.points, c.epochs, c.steps, model.count_params());
 
-  const std::string checkpoint = c.out + "/model.tfw", log = c.out + "/log.csv";
-  auto best = std::make_shared<TR::ModelCheckpoint>(
-      TR::ModelCheckpointOptions(checkpoint).monitor("val_loss").save_best_only(true));
-  auto stop = std::make_shared<TR::EarlyStopping>(
-      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
+  const std::string checkpoint = c.out + "/model.tfw";
   const auto all = static_cast<std::int64_t>(x.shape()[0]);
-  auto nan = std::make_shared<TR::TerminateOnNaN>();
-  const auto start = std::chrono::steady_clock::now();
-  TR::History history;
-  try {
-    history = model.fit(x, y,
-                        TR::FitOptions()
-                            .epochs(c.epochs)
-                            .batch_size(all)  // full batch: every step sees every point
-                            .steps_per_epoch(c.steps)
-                            .shuffle(false)
-                            .validation_data(TR::ValidationData(test_x, test_y))
-                            .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
-  } catch (const std::exception&) {
-    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
-  }
-  if (nan->stopped_batch() >= 0 || best->last_saved().empty()) {
-    std::fprintf(stderr, "mlp_classifier: the loss became NaN or infinite; try a smaller --lr\n");
-    return 1;
-  }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (stop->stopped_epoch() > 0)
-    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
-  const std::vector<double>& val_loss = history.at("val_loss");
-  const auto best_i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
-                                               val_loss.begin());
+  examples::BestEpochFit run(checkpoint, c.out + "/log.csv", c.patience);
+  auto history = run.fit("mlp_classifier", [&](const TR::Callbacks& callbacks) {
+    return model.fit(x, y,
+                     TR::FitOptions()
+                         .epochs(c.epochs)
+                         .batch_size(all)  // full batch: every step sees every point
+                         .steps_per_epoch(c.steps)
+                         .shuffle(false)
+                         .validation_data(TR::ValidationData(test_x, test_y))
+                         .callbacks(callbacks));
+  });
+  if (!history) return 1;
+  const double secs = run.seconds();
+  const std::size_t best_i = examples::BestEpochFit::best_epoch(*history);
   // Continue with the saved epoch.
   tf::serialization::load_checkpoint(model, opt, checkpoint);
   std::printf("saved %s: epoch %d of %zu (val_loss %.4f, val_accuracy %.3f)\n", checkpoint.c_str(),
-              history.epoch[best_i] + 1, history.epoch.size(), val_loss[best_i],
-              history.at("val_accuracy")[best_i]);
+              history->epoch[best_i] + 1, history->epoch.size(), history->at("val_loss")[best_i],
+              history->at("val_accuracy")[best_i]);
   const auto quiet = TR::EvaluateOptions().batch_size(all).verbose(0);
   const double train_acc = model.evaluate(x, y, quiet).at("accuracy");
   const double test_acc = model.evaluate(test_x, test_y, quiet).at("accuracy");
   std::printf("train accuracy %.3f, held-out accuracy %.3f, %zu steps in %.1f s\n", train_acc,
-              test_acc, history.epoch.size() * static_cast<std::size_t>(c.steps), secs);
+              test_acc, history->epoch.size() * static_cast<std::size_t>(c.steps), secs);
   const std::string loss_png = c.out + "/loss.png", acc_png = c.out + "/accuracy.png";
-  examples::history_plot(history, "mlp_classifier: loss", "binary cross-entropy",
+  examples::history_plot(*history, "mlp_classifier: loss", "binary cross-entropy",
                          {{"loss", "training"}, {"val_loss", "held-out"}})
       .save_png(loss_png);
-  examples::history_plot(history, "mlp_classifier: accuracy", "accuracy",
+  examples::history_plot(*history, "mlp_classifier: accuracy", "accuracy",
                          {{"accuracy", "training"}, {"val_accuracy", "held-out"}})
       .save_png(acc_png);
 
@@ -170,7 +154,7 @@ int run(const Config& c) {
   std::string path = c.out + "/boundary.png";
   img.save_png(path);
   std::printf("wrote %s, %s, %s and %s\n", path.c_str(), loss_png.c_str(), acc_png.c_str(),
-              log.c_str());
+              run.csv_log().c_str());
   return 0;
 }
 

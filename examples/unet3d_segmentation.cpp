@@ -21,7 +21,6 @@
 //                       [--test 16] [--lr 0.003] [--noise 0.3] [--clutter 12] [--seed 1]
 //                       [--out unet3d_out]
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -32,6 +31,7 @@
 #include <tapeflow.hpp>
 #include <vector>
 
+#include "common/best_epoch_fit.hpp"
 #include "common/cli.hpp"
 #include "common/plot.hpp"
 #include "common/segmentation.hpp"
@@ -118,45 +118,28 @@ int run(const Config& c) {
   // The checkpoint keeps the epoch of the lowest held-out loss (model + optimizer state;
   // serialization::load reads it as a model); training stops once that loss has not improved
   // for --patience epochs; log.csv gets a row per epoch.
-  const std::string path = c.out + "/model.tfw", log = c.out + "/log.csv";
-  auto best = std::make_shared<TR::ModelCheckpoint>(
-      TR::ModelCheckpointOptions(path).monitor("val_loss").save_best_only(true));
-  auto stop = std::make_shared<TR::EarlyStopping>(
-      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
-  auto nan = std::make_shared<TR::TerminateOnNaN>();
-  const auto start = std::chrono::steady_clock::now();
-  TR::History history;
-  try {
-    history = model->fit(train.volume, train.label,
-                         TR::FitOptions()
-                             .epochs(c.epochs)
-                             .batch_size(c.batch)
-                             .validation_data(TR::ValidationData(test.volume, test.label))
-                             .seed(static_cast<std::uint64_t>(c.seed))
-                             .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
-  } catch (const std::exception&) {
-    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
-  }
-  if (nan->stopped_batch() >= 0 || best->last_saved().empty()) {
-    std::fprintf(stderr,
-                 "unet3d_segmentation: the loss became NaN or infinite; try a smaller --lr\n");
-    return 1;
-  }
-  const double train_secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (stop->stopped_epoch() > 0)
-    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
-  const std::vector<double>& val_loss = history.at("val_loss");
-  const auto best_i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
-                                               val_loss.begin());
-  const std::size_t epochs_run = history.epoch.size();
+  const std::string path = c.out + "/model.tfw";
+  examples::BestEpochFit run(path, c.out + "/log.csv", c.patience);
+  auto history = run.fit("unet3d_segmentation", [&](const TR::Callbacks& callbacks) {
+    return model->fit(train.volume, train.label,
+                      TR::FitOptions()
+                          .epochs(c.epochs)
+                          .batch_size(c.batch)
+                          .validation_data(TR::ValidationData(test.volume, test.label))
+                          .seed(static_cast<std::uint64_t>(c.seed))
+                          .callbacks(callbacks));
+  });
+  if (!history) return 1;
+  const double train_secs = run.seconds();
+  const std::size_t best_i = examples::BestEpochFit::best_epoch(*history);
+  const std::size_t epochs_run = history->epoch.size();
   // Continue with the saved epoch: what examples/predict will load.
   tf::serialization::load_checkpoint(*model, opt, path);
   std::printf(
       "saved %s: epoch %d of %zu (val_loss %.4f, val_dice %.3f; examples/predict --task "
       "segment loads it)\n",
-      path.c_str(), history.epoch[best_i] + 1, epochs_run, val_loss[best_i],
-      history.at("val_dice")[best_i]);
+      path.c_str(), history->epoch[best_i] + 1, epochs_run, history->at("val_loss")[best_i],
+      history->at("val_dice")[best_i]);
 
   tf::Tensor pred =
       model->predict(test.volume, TR::PredictOptions().batch_size(c.batch).verbose(0));
@@ -165,10 +148,10 @@ int run(const Config& c) {
   const std::string slices = c.out + "/slices.png", loss_png = c.out + "/loss.png",
                     dice_png = c.out + "/dice.png";
   examples::segmentation_slices(test, pred, 6).save_png(slices);
-  examples::history_plot(history, "unet3d_segmentation: loss", "binary cross-entropy",
+  examples::history_plot(*history, "unet3d_segmentation: loss", "binary cross-entropy",
                          {{"loss", "training"}, {"val_loss", "held-out"}})
       .save_png(loss_png);
-  examples::history_plot(history, "unet3d_segmentation: Dice and IoU of the shape", "overlap",
+  examples::history_plot(*history, "unet3d_segmentation: Dice and IoU of the shape", "overlap",
                          {{"dice", "Dice, training"},
                           {"val_dice", "Dice, held-out"},
                           {"iou", "IoU, training"},
@@ -180,7 +163,7 @@ int run(const Config& c) {
       "steps/s)\n",
       dice, iou, c.test, steps, train_secs, double(steps) / std::max(train_secs, 1e-9));
   std::printf("wrote %s, %s, %s and %s\n", slices.c_str(), loss_png.c_str(), dice_png.c_str(),
-              log.c_str());
+              run.csv_log().c_str());
   return 0;
 }
 

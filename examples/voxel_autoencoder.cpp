@@ -16,7 +16,6 @@
 //
 //   voxel_autoencoder [--epochs 3] [--steps 100] [--batch 8] [--size 32] [--out voxel_out] ...
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -28,6 +27,7 @@
 #include <tapeflow.hpp>
 #include <vector>
 
+#include "common/best_epoch_fit.hpp"
 #include "common/cli.hpp"
 #include "common/plot.hpp"
 #include "common/shapes.hpp"
@@ -125,51 +125,31 @@ int run(const Config& c) {
   // The checkpoint keeps the epoch of the lowest held-out loss (model + optimizer state, which
   // --resume and examples/predict read); training stops once that loss has not improved for
   // --patience epochs; log.csv gets a row per epoch.
-  auto best = std::make_shared<TR::ModelCheckpoint>(TR::ModelCheckpointOptions(checkpoint)
-                                                        .monitor("val_loss")
-                                                        .save_best_only(true)
-                                                        .initial_value_threshold(resumed_loss));
-  auto stop = std::make_shared<TR::EarlyStopping>(
-      TR::EarlyStoppingOptions().monitor("val_loss").patience(c.patience));
-  auto nan = std::make_shared<TR::TerminateOnNaN>();
-  const std::string log = c.out + "/log.csv";
-  const auto start = std::chrono::steady_clock::now();
-  TR::History history;
-  try {
-    history = model.fit(train_x, train_x,
-                        TR::FitOptions()
-                            .epochs(c.epochs)
-                            .batch_size(c.batch)
-                            .validation_data(TR::ValidationData(test_x, test_x))
-                            .seed(static_cast<std::uint64_t>(c.seed))
-                            .callbacks({nan, best, stop, std::make_shared<TR::CSVLogger>(log)}));
-  } catch (const std::exception&) {
-    if (nan->stopped_batch() < 0) throw;  // else: the epoch cut short has no val_loss
-  }
-  if (nan->stopped_batch() >= 0 || (best->last_saved().empty() && !resumed_loss)) {
-    std::fprintf(stderr,
-                 "voxel_autoencoder: the loss became NaN or infinite; try a smaller --lr\n");
-    return 1;
-  }
-  const double train_secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::size_t epochs_run = history.epoch.size();
-  if (stop->stopped_epoch() > 0)
-    std::printf("stopped early: no lower val_loss in the last %d epochs\n", c.patience);
+  examples::BestEpochFit run(checkpoint, c.out + "/log.csv", c.patience, resumed_loss);
+  auto history = run.fit("voxel_autoencoder", [&](const TR::Callbacks& callbacks) {
+    return model.fit(train_x, train_x,
+                     TR::FitOptions()
+                         .epochs(c.epochs)
+                         .batch_size(c.batch)
+                         .validation_data(TR::ValidationData(test_x, test_x))
+                         .seed(static_cast<std::uint64_t>(c.seed))
+                         .callbacks(callbacks));
+  });
+  if (!history) return 1;
+  const double train_secs = run.seconds();
+  const std::size_t epochs_run = history->epoch.size();
   // Continue with the saved epoch: what examples/predict and --resume will load.
   tf::serialization::load_checkpoint(model, opt, checkpoint);
-  if (best->last_saved().empty()) {
+  if (!run.saved()) {
     std::printf("kept %s: no epoch beat its held-out loss %.4f\n", checkpoint.c_str(),
                 *resumed_loss);
   } else {
-    const std::vector<double>& val_loss = history.at("val_loss");
-    const auto i = static_cast<std::size_t>(std::min_element(val_loss.begin(), val_loss.end()) -
-                                            val_loss.begin());
+    const std::size_t i = examples::BestEpochFit::best_epoch(*history);
     std::printf(
         "saved %s: epoch %d of %zu (val_loss %.4f, val_iou %.3f; model + optimizer state; "
         "examples/predict loads it)\n",
-        checkpoint.c_str(), history.epoch[i] + 1, epochs_run, val_loss[i],
-        history.at("val_iou")[i]);
+        checkpoint.c_str(), history->epoch[i] + 1, epochs_run, history->at("val_loss")[i],
+        history->at("val_iou")[i]);
   }
 
   tf::Tensor test_y = model.predict(test_x, TR::PredictOptions().batch_size(c.batch).verbose(0));
@@ -177,10 +157,10 @@ int run(const Config& c) {
   const std::string recon = c.out + "/recon.png", loss_png = c.out + "/loss.png",
                     iou_png = c.out + "/iou.png";
   examples::slice_grid(test_x, test_y, 6).save_png(recon);
-  examples::history_plot(history, "voxel_autoencoder: loss", "binary cross-entropy + L2",
+  examples::history_plot(*history, "voxel_autoencoder: loss", "binary cross-entropy + L2",
                          {{"loss", "training"}, {"val_loss", "held-out"}})
       .save_png(loss_png);
-  examples::history_plot(history, "voxel_autoencoder: IoU of the filled voxels", "IoU",
+  examples::history_plot(*history, "voxel_autoencoder: IoU of the filled voxels", "IoU",
                          {{"iou", "training"}, {"val_iou", "held-out"}})
       .save_png(iou_png);
   const std::size_t steps = epochs_run * static_cast<std::size_t>(c.steps);
@@ -188,7 +168,7 @@ int run(const Config& c) {
       "final held-out IoU %.3f (mean of %d shapes) after %zu steps in %.1f s (%.2f steps/s)\n", iou,
       c.test, steps, train_secs, double(steps) / std::max(train_secs, 1e-9));
   std::printf("wrote %s, %s, %s and %s\n", recon.c_str(), loss_png.c_str(), iou_png.c_str(),
-              log.c_str());
+              run.csv_log().c_str());
   return 0;
 }
 

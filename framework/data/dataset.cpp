@@ -9,6 +9,7 @@
 
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/framework/runtime/seed_mix.hpp"
 
 namespace tapeflow::data {
 
@@ -37,13 +38,6 @@ using detail::Node;
 using detail::Stream;
 using NodePtr = std::shared_ptr<const Node>;
 
-// SplitMix64's finalizer: the key of a sub-pass (a repetition inside a pass, a shuffle's stream).
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 Tensor row_of(const Tensor& t, std::size_t i) {
   Shape shape(t.shape().begin() + 1, t.shape().end());
@@ -190,7 +184,7 @@ class ShuffleNode : public Node {
     auto s = std::make_unique<S>();
     s->in = in_->open(pass);
     s->capacity = buffer_;
-    s->gen = RandomGenerator(mix(seed_ ^ mix(reshuffle_ ? pass : 0)));
+    s->gen = RandomGenerator(mix_seed(seed_ ^ mix_seed(reshuffle_ ? pass : 0)));
     return s;
   }
   std::int64_t cardinality() const override { return in_->cardinality(); }
@@ -282,7 +276,7 @@ class RepeatNode : public Node {
           if (!in) {
             if (count >= 0 && done >= count) return std::nullopt;
             // Each repetition is its own pass of the input (its own shuffled order).
-            in = node->open(mix(pass * 0x100000001b3ull + static_cast<std::uint64_t>(done)));
+            in = node->open(mix_seed(pass * 0x100000001b3ull + static_cast<std::uint64_t>(done)));
             any = false;
           }
           auto e = in->next();

@@ -36,6 +36,7 @@
 #include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/framework/runtime/seed_mix.hpp"
 #include "tapeflow/layers/activation.hpp"
 #include "tapeflow/layers/batch_normalization.hpp"
 #include "tapeflow/layers/conv.hpp"

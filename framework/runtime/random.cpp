@@ -6,6 +6,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "tapeflow/framework/runtime/seed_mix.hpp"
+
 namespace tapeflow {
 
 namespace {
@@ -22,13 +24,6 @@ SeedState& seed_state() {
   return s;
 }
 
-// splitmix64 finalizer: decorrelates nearby (global, op) pairs before seeding mt19937_64.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 }  // namespace
 
 void set_random_seed(std::uint64_t seed) {
@@ -64,7 +59,7 @@ void set_random_state(const RandomState& state) {
   s.counter = state.op_counter;
 }
 
-RandomGenerator::RandomGenerator(std::uint64_t stream_seed) : engine_(mix(stream_seed)) {}
+RandomGenerator::RandomGenerator(std::uint64_t stream_seed) : engine_(mix_seed(stream_seed)) {}
 
 RandomGenerator RandomGenerator::for_op(const Seed& op_seed) {
   auto& s = seed_state();
@@ -79,7 +74,7 @@ RandomGenerator RandomGenerator::for_op(const Seed& op_seed) {
     // Counter-drawn op seeds live in a range apart from small user op seeds.
     op = op_seed ? *op_seed : (0x8000000000000000ull | s.counter++);
   }
-  return RandomGenerator(mix(global) ^ op);
+  return RandomGenerator(mix_seed(global) ^ op);
 }
 
 std::uint64_t RandomGenerator::next_u64() { return engine_(); }

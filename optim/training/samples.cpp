@@ -6,24 +6,14 @@
 
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/framework/runtime/seed_mix.hpp"
 
 namespace tapeflow::training {
-
-namespace {
-// SplitMix64's finalizer: spreads (seed, pass) over the generator's seed space.
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 std::vector<std::size_t> shuffled_order(std::size_t n, std::uint64_t seed, std::int64_t pass) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  RandomGenerator gen(mix(seed ^ mix(static_cast<std::uint64_t>(pass))));
+  RandomGenerator gen(mix_seed(seed ^ mix_seed(static_cast<std::uint64_t>(pass))));
   for (std::size_t i = n; i > 1; --i) {
     // An unbiased draw in [0, i): reject the top of the range that does not divide evenly.
     const std::uint64_t bound = i, limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
