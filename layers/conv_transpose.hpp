@@ -63,9 +63,11 @@ extern template class ConvBase<ConvNDTransposeOptions<3>>;
 /// kernel[t]`, then the bias and the activation. Kernel `(k..., filters, in_channels)` named
 /// `<scope>/kernel`, bias `(filters,)` named `<scope>/bias`. Output length per axis (Keras
 /// `deconv_output_length`, dk = dilation_rate * (kernel_size - 1) + 1): "same" `in * s`,
-/// "valid" `in * s + max(dk - s, 0)`, placed by TF's SAME rule `pad_before = max(0, (in - 1) *
-/// s + dk - out) / 2` ("valid": 0); with output_padding `op`: `(in - 1) * s + dk - 2 * pad +
-/// op`, `pad_before = pad` (pad = dk / 2 for "same", 0 for "valid"). Default names
+/// "valid" `in * s + max(dk - s, 0)`; with output_padding `op`: `(in - 1) * s + dk - 2 * pad +
+/// op` (pad = dk / 2 for "same", 0 for "valid"). Placed, in every case, by TF's SAME rule on
+/// that length, as Keras: `pad_before = max(0, (in - 1) * s + dk - out) / 2` ("valid": 0).
+/// (Before issue 19 "same" with output_padding cropped PyTorch's `dk / 2` instead: outputs of
+/// such layers moved to Keras' placement.) Default names
 /// "conv1d_transpose", "conv2d_transpose", "conv3d_transpose". Errors: those of `ConvBase`
 /// (strides > 1 with dilation_rate > 1 is not one: see `ConvNDTransposeOptions`).
 ///

@@ -546,10 +546,11 @@ Variable conv_transpose(const Variable& x, const Variable& kernel, const Variabl
     } else {
       out = conv_transpose_output_length(in, f.kernel[a], s, f.dilation[a], padding,
                                          op.empty() ? -1 : op[a], where);
-      if (!op.empty())
-        pb = padding == "same" ? dk / 2 : 0;
-      else
-        pb = padding == "same" ? std::max(0L, (in - 1) * s + dk - out) / 2 : 0;
+      // TF's SAME rule on the actual output length, with or without output_padding (Keras 2
+      // through tf.nn.conv*_transpose, Keras 3 on every backend but torch; its JAX padding
+      // helper crops the same `dk - 1 - left_pad`). PyTorch would crop dk / 2: with
+      // output_padding the two differ, and tapeflow follows Keras.
+      pb = padding == "same" ? std::max(0L, (in - 1) * s + dk - out) / 2 : 0;
     }
     if (out < 1)
       fail(where, "the output length along spatial axis " + std::to_string(a) + " would be " +

@@ -20,8 +20,8 @@ namespace tapeflow {
 /// - `padding`: `"valid"` (default) or `"same"`, any case; TF's rules (see `conv_transpose`).
 /// - `pads`: explicit `(before, after)` per spatial axis instead of `padding` (PyTorch's
 ///   `padding=p` is `pads({{p, p}})`).
-/// - `output_padding` (conv_transpose only): extra length at the end of each axis, smaller than
-///   the stride (Keras / PyTorch `output_padding`).
+/// - `output_padding` (conv_transpose only): extra output length, smaller than the stride
+///   (Keras `output_padding`; the output is placed as Keras places it, see `conv_transpose`).
 /// - `output_shape` (conv_transpose only): the spatial output sizes, as TF's `output_shape`.
 /// - `data_format`: `"channels_last"` (default) or `"channels_first"`, any case.
 ///
@@ -96,10 +96,12 @@ Variable conv(const Variable& x, const Variable& kernel, const Variable& bias,
 /// Transposed convolution (the input gradient of `conv`), kernel in TF's layout
 /// `(k..., filters, in)`: `y[i * s + t * d - pad_before] += x[i] . kernel[t]`. Output length per
 /// spatial axis, with dk = d * (k - 1) + 1 (Keras `deconv_output_length`):
-/// - no output_padding: `same`: `in * s`, `valid`: `in * s + max(dk - s, 0)`, with TF's
-///   padding `pad_before = max(0, (in - 1) * s + dk - out) / 2` (`valid`: 0);
-/// - with output_padding `op` (as PyTorch `ConvTranspose`, `padding = dk / 2` for `same`, 0
-///   for `valid`): `(in - 1) * s + dk - 2 * padding + op`, `pad_before = padding`;
+/// - no output_padding: `same`: `in * s`, `valid`: `in * s + max(dk - s, 0)`;
+/// - with output_padding `op`: `(in - 1) * s + dk - 2 * (dk / 2) + op` for `same`,
+///   `(in - 1) * s + dk + op` for `valid`;
+/// - in both cases placed by TF's SAME rule on that output length, as Keras (not PyTorch's
+///   `dk / 2`): `pad_before = max(0, (in - 1) * s + dk - out) / 2` (`valid`: 0). Example: k 2,
+///   s 2, op 1, x = ones(3), kernel [1, 2]: `[1, 2, 1, 2, 1]`;
 /// - explicit `pads`: `(in - 1) * s + dk - before - after + op`, `pad_before = before`;
 /// - `output_shape`: as given (checked against the input), TF's padding rule.
 ///

@@ -128,11 +128,14 @@ TEST_CASE("known values by hand: conv, then bias, then activation") {
   TF_CHECK_CLOSE(twice(x).value(), shaped(Tensor{2.f, 20.f, 204.f, 40.f, 400.f}, {1, 1, 1, 5, 1}));
 }
 
-TEST_CASE("PyTorch ConvTranspose3d known values: output_padding and dilation_rate") {
+TEST_CASE("PyTorch ConvTranspose3d's definition, placed as Keras: output_padding, dilation_rate") {
   Graph g;
   auto scope = g.as_default();
-  // Tiny 1-D-like case worked by hand, as PyTorch ConvTranspose3d(1, 1, (1,1,3), stride
-  // (1,1,2), padding (0,0,1), output_padding (0,0,1)) gives it: [10, 102, 20, 200].
+  // Tiny 1-D-like case worked by hand: "same" with output_padding 1 along the last axis gives 4
+  // outputs, placed by TF's SAME rule as Keras does (pad_total max(0, 2 + 3 - 4) = 1, nothing
+  // cropped before): [1, 10, 102, 20]. PyTorch's ConvTranspose3d(1, 1, (1,1,3), stride (1,1,2),
+  // padding (0,0,1), output_padding (0,0,1)), the placement before issue 19, crops dk / 2 = 1
+  // before: [10, 102, 20, 200]. Where they differ tapeflow follows Keras.
   Variable x1(shaped(Tensor{1.f, 2.f}, {1, 1, 1, 2, 1}));
   Conv3DTranspose op1(
       Conv3DTransposeOptions(1, {1, 1, 3})
@@ -141,7 +144,7 @@ TEST_CASE("PyTorch ConvTranspose3d known values: output_padding and dilation_rat
           .output_padding({0, 0, 1})
           .use_bias(false)
           .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f, 100.f}, {1, 1, 3, 1, 1}))));
-  TF_CHECK_CLOSE(op1(x1).value(), shaped(Tensor{10.f, 102.f, 20.f, 200.f}, {1, 1, 1, 4, 1}));
+  TF_CHECK_CLOSE(op1(x1).value(), shaped(Tensor{1.f, 10.f, 102.f, 20.f}, {1, 1, 1, 4, 1}));
   // Dilation 2, kernel [1, 10]: y[i + 2t] = [1, 2, 10, 20].
   Conv3DTranspose dil1(Conv3DTransposeOptions(1, {1, 1, 2})
                            .dilation_rate(2)
@@ -149,7 +152,10 @@ TEST_CASE("PyTorch ConvTranspose3d known values: output_padding and dilation_rat
                            .kernel_initializer(fixed(shaped(Tensor{1.f, 10.f}, {1, 1, 2, 1, 1}))));
   TF_CHECK_CLOSE(dil1(x1).value(), shaped(Tensor{1.f, 2.f, 10.f, 20.f}, {1, 1, 1, 4, 1}));
 
-  // Random cases against the PyTorch definition (channels_first, PyTorch's layouts).
+  // Random cases against the PyTorch definition (channels_first, PyTorch's layouts), with
+  // PyTorch's padding p set to Keras' crop: for "same" with output_padding, p = TF's pad_before
+  // and an output_padding that gives Keras' length (0 or -1: outside PyTorch's own domain, where
+  // PyTorch cannot express Keras' placement; the definition still holds).
   struct Case {
     std::array<long, 3> k, s, d;
     std::string padding;
@@ -181,8 +187,14 @@ TEST_CASE("PyTorch ConvTranspose3d known values: output_padding and dilation_rat
     for (int a = 0; a < 3; ++a) {
       const long dk = c.d[a] * (c.k[a] - 1) + 1;
       if (c.op) {
-        p[a] = c.padding == "same" ? dk / 2 : 0;
-        op[a] = (*c.op)[a];
+        const long in = long(xf.shape()[2 + a]);
+        if (c.padding == "same") {
+          const long out = (in - 1) * c.s[a] + dk - 2 * (dk / 2) + (*c.op)[a];
+          p[a] = std::max(0L, (in - 1) * c.s[a] + dk - out) / 2;
+          op[a] = out - ((in - 1) * c.s[a] - 2 * p[a] + dk);
+        } else {
+          op[a] = (*c.op)[a];
+        }
       } else {
         // Without output_padding ("valid" only here): PyTorch padding 0, output_padding
         // max(s - dk, 0) gives TF's in * s + max(dk - s, 0).

@@ -117,7 +117,8 @@ TEST_CASE("Conv1DTranspose/Conv2DTranspose: names, weight shapes and output shap
 
   Conv1DTranspose same(Conv1DTransposeOptions(2, 3).strides(2).padding("same"));
   CHECK(same(Variable(random_tensor({1, 4, 1}))).shape() == Shape{1, 8, 2});
-  // output_padding (PyTorch rule): (in - 1) * s + k - 2 * pad + op, pad = k / 2 for same
+  // output_padding (Keras' deconv_output_length): (in - 1) * s + k - 2 * pad + op, pad = k / 2
+  // for same
   Conv1DTranspose opv(Conv1DTransposeOptions(2, 3).strides(2).output_padding(1));
   CHECK(opv.compute_output_shape({1, 4, 1}) == Shape{1, 10, 2});
   Conv1DTranspose ops(Conv1DTransposeOptions(2, 3).strides(2).padding("same").output_padding(1));
@@ -152,9 +153,10 @@ TEST_CASE("Conv1DTranspose known values: valid, same, output_padding, dilation")
   // output_padding 1, valid: one more (zero) position at the end
   Conv1DTranspose opv(Conv1DTransposeOptions(1, 3).strides(2).output_padding(1));
   TF_CHECK_CLOSE(run(opv, x, {k, b}).value(), plus(T({1, 6, 1}, {1, 10, 102, 20, 200, 0}), 0.5f));
-  // output_padding 1, same: PyTorch padding k / 2 = 1 trims one position before
+  // output_padding 1, same: 4 outputs placed by TF's rule, as Keras: max(0, 2 + 3 - 4) / 2 = 0
+  // before (PyTorch's k / 2 = 1 trimmed one position before: [10, 102, 20, 200])
   Conv1DTranspose ops(Conv1DTransposeOptions(1, 3).strides(2).padding("same").output_padding(1));
-  TF_CHECK_CLOSE(run(ops, x, {k, b}).value(), plus(T({1, 4, 1}, {10, 102, 20, 200}), 0.5f));
+  TF_CHECK_CLOSE(run(ops, x, {k, b}).value(), plus(T({1, 4, 1}, {1, 10, 102, 20}), 0.5f));
   // dilation 2, kernel [1, 10]: y[i + 2 t] += x[i] k[t]
   Conv1DTranspose dil(Conv1DTransposeOptions(1, 2).dilation_rate(2).use_bias(false));
   TF_CHECK_CLOSE(run(dil, x, {T({2, 1, 1}, {1, 10})}).value(), T({1, 4, 1}, {1, 2, 10, 20}));

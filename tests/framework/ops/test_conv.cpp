@@ -90,9 +90,10 @@ TEST_CASE("conv_transpose known values (1-D, by hand)") {
   // TF same: out 4, pad_total max(0, 2 + 3 - 4) = 1, pad_before 0.
   TF_CHECK_CLOSE(conv_transpose(x, k, o().padding("same")).value(),
                  shaped(Tensor{1.f, 10.f, 102.f, 20.f}, {1, 4, 1}));
-  // output_padding 1 (PyTorch padding = 3 / 2 = 1): out 4, crop 1 before.
+  // output_padding 1: out (2-1)*2 + 3 - 2 + 1 = 4, placed by TF's rule as Keras: pad_total
+  // max(0, 2 + 3 - 4) = 1, crop 0 before (PyTorch's 3 / 2 = 1 gave [10, 102, 20, 200]).
   TF_CHECK_CLOSE(conv_transpose(x, k, o().padding("same").output_padding(1)).value(),
-                 shaped(Tensor{10.f, 102.f, 20.f, 200.f}, {1, 4, 1}));
+                 shaped(Tensor{1.f, 10.f, 102.f, 20.f}, {1, 4, 1}));
   // explicit pads (0, 1): out (2-1)*2 + 3 - 1 = 4.
   TF_CHECK_CLOSE(conv_transpose(x, k, o().pads({{0, 1}})).value(),
                  shaped(Tensor{1.f, 10.f, 102.f, 20.f}, {1, 4, 1}));
@@ -132,8 +133,9 @@ TEST_CASE("conv_transpose matches the direct PyTorch/TF definition (3-D, both da
       {{2, 2, 3}, {1, 2, 2}, {2, 3, 3}, {1, 1, 1}, "same", {}, {4, 6, 9}, {0, 0, 0}},
       // dilation (2, 1, 3), same: dk (5, 3, 4); out = in*s; pb = max(0,(in-1)s+dk-out)/2.
       {{3, 3, 2}, {3, 3, 2}, {1, 2, 1}, {2, 1, 3}, "same", {}, {3, 6, 2}, {2, 0, 1}},
-      // output_padding (PyTorch): same -> padding dk/2 = (1, 1, 2), out (in-1)s + dk - 2p + op.
-      {{2, 3, 2}, {3, 3, 4}, {2, 2, 3}, {1, 1, 1}, "same", {1, 0, 2}, {4, 5, 5}, {1, 1, 2}},
+      // output_padding, same: out (in-1)s + dk - 2 (dk/2) + op, placed by TF's rule (Keras):
+      // pb = max(0, (in-1)s + dk - out) / 2 = (1/2, 2/2, 2/2) (PyTorch's dk/2 was (1, 1, 2)).
+      {{2, 3, 2}, {3, 3, 4}, {2, 2, 3}, {1, 1, 1}, "same", {1, 0, 2}, {4, 5, 5}, {0, 1, 1}},
       // output_padding + dilation, valid: padding 0, out (in-1)s + dk + op.
       {{2, 2, 2}, {2, 2, 2}, {2, 3, 2}, {2, 1, 3}, "valid", {1, 2, 0}, {6, 7, 6}, {0, 0, 0}},
   };
