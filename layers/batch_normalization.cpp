@@ -33,14 +33,15 @@ void BatchNormalization::build(const Shape& s) {
       add_weight("moving_variance", param, options_.moving_variance_initializer(), {}, {},
                  /*trainable=*/false);
   fix_input_spec(s);
-  // Registered last: nothing after this can throw, so the base's rollback of a failed build
-  // (which knows only add_weight's entries) is never needed for them.
+  // Tracked: the base takes them out of the graph with the layer (and on a failed build).
   Graph g = graph();
   Variable mm = moving_mean_, mv = moving_variance_;
-  g.add_to_collection(
-      GraphKeys::UPDATE_OPS, [mm] { return mm; }, scope_name() + "/AssignMovingAvg");
-  g.add_to_collection(
-      GraphKeys::UPDATE_OPS, [mv] { return mv; }, scope_name() + "/AssignMovingAvg_1");
+  track_graph_entry(GraphKeys::UPDATE_OPS, g.add_to_collection(
+                                               GraphKeys::UPDATE_OPS, [mm] { return mm; },
+                                               scope_name() + "/AssignMovingAvg"));
+  track_graph_entry(GraphKeys::UPDATE_OPS, g.add_to_collection(
+                                               GraphKeys::UPDATE_OPS, [mv] { return mv; },
+                                               scope_name() + "/AssignMovingAvg_1"));
 }
 
 Variable BatchNormalization::call(const Variable& x, bool training) {

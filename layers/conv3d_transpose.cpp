@@ -1,14 +1,17 @@
 #include "tapeflow/layers/conv3d_transpose.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace tapeflow::layers {
 
 namespace {
 
+// The functional layers made so far, weakly: each is owned by its graph (detail::give_to_graph)
+// and freed with it.
 std::mutex functional_mutex;
-std::vector<std::shared_ptr<Layer>>& functional_registry() {
-  static std::vector<std::shared_ptr<Layer>> layers;
+std::vector<std::weak_ptr<Layer>>& functional_registry() {
+  static std::vector<std::weak_ptr<Layer>> layers;
   return layers;
 }
 
@@ -22,8 +25,11 @@ Variable conv3d_transpose(const Variable& inputs, long filters,
   o.kernel_size(kernel_size);
   auto layer = std::make_shared<Conv3DTranspose>(o);
   Variable y = (*layer)(inputs);
+  detail::give_to_graph(layer);
   std::lock_guard<std::mutex> lock(functional_mutex);
-  functional_registry().push_back(layer);
+  auto& r = functional_registry();
+  std::erase_if(r, [](const std::weak_ptr<Layer>& w) { return w.expired(); });
+  r.push_back(layer);
   return y;
 }
 
@@ -34,7 +40,10 @@ Variable conv3d_transpose(const Variable& inputs, long filters, long kernel_size
 
 std::vector<std::shared_ptr<Layer>> functional_layers() {
   std::lock_guard<std::mutex> lock(functional_mutex);
-  return functional_registry();
+  std::vector<std::shared_ptr<Layer>> out;
+  for (const auto& w : functional_registry())
+    if (auto l = w.lock()) out.push_back(std::move(l));
+  return out;
 }
 
 }  // namespace tapeflow::layers

@@ -106,10 +106,12 @@ Layer::Layer(const std::string& default_name, const LayerOptions& options)
       if (it == keep->reserved_.end()) continue;
       keep->reserved_.erase(it);
       name_ = base;
+      graph_.hold_name(name_);
       return;
     }
   }
   name_ = graph_.unique_name(base);
+  graph_.hold_name(name_);
 }
 
 std::shared_ptr<Layer> Layer::twin_for_node() const {
@@ -137,8 +139,19 @@ namespace detail {
 
 KeepNames::KeepNames(const std::vector<std::string>& names) : outer_(kept_names) {
   Graph g = get_default_graph();
-  for (const auto& n : names)
-    if (!n.empty() && !g.is_name_used(n)) reserved_.push_back(g.unique_name(n));
+  auto reserved_outside = [&](const std::string& n) {
+    for (const KeepNames* k = outer_; k; k = k->outer_)
+      if (std::find(k->reserved_.begin(), k->reserved_.end(), n) != k->reserved_.end()) return true;
+    return false;
+  };
+  for (const auto& n : names) {
+    if (n.empty()) continue;
+    if (!g.is_name_used(n))
+      reserved_.push_back(g.unique_name(n));
+    else if (!g.is_name_held(n) && !reserved_outside(n) &&
+             std::find(reserved_.begin(), reserved_.end(), n) == reserved_.end())
+      reserved_.push_back(n);  // used by a layer that is gone: free again
+  }
   kept_names = this;
 }
 
@@ -188,7 +201,34 @@ std::vector<Layer*> Layer::sublayers() const {
   return out;
 }
 
-Layer::~Layer() = default;
+Layer::~Layer() {
+  // A graph that owned this layer and is being destroyed needs no cleaning (and graph_ does
+  // not keep it alive).
+  if (graph_lifetime_ && graph_lifetime_->expired()) return;
+  Graph g = graph_;
+  for (const auto& [key, id] : graph_entries_) g.remove_from_collection(key, id);
+  for (const auto& w : weights_) {
+    g.remove_from_collection(GraphKeys::GLOBAL_VARIABLES, w.var);
+    g.remove_from_collection(GraphKeys::TRAINABLE_VARIABLES, w.var);
+  }
+  g.release_name(name_);
+}
+
+void Layer::track_graph_entry(const std::string& key, Graph::EntryId id) {
+  graph_entries_.emplace_back(key, id);
+  if (building_) build_entries_.emplace_back(key, id);
+}
+
+namespace detail {
+void give_to_graph(const std::shared_ptr<Layer>& layer) {
+  if (!layer) fail("give_to_graph", "the layer is null");
+  if (layer->graph_lifetime_) return;  // already owned
+  Graph g = layer->graph_;
+  layer->graph_lifetime_ = tapeflow::detail::graph_lifetime(g);
+  layer->graph_ = tapeflow::detail::unowned_graph(g);
+  g.keep_alive(layer);
+}
+}  // namespace detail
 
 const std::string& Layer::scope_name() const {
   if (!built_ && !building_)
@@ -240,7 +280,10 @@ void Layer::check_input_compatible(const Shape& s, int channel_axis) const {
 
 void Layer::rollback_build() {
   Graph g = graph_;
-  for (const auto& [key, id] : build_entries_) g.remove_from_collection(key, id);
+  for (const auto& [key, id] : build_entries_) {
+    g.remove_from_collection(key, id);
+    std::erase(graph_entries_, std::pair<std::string, Graph::EntryId>(key, id));
+  }
   build_entries_.clear();
   weights_.clear();
   weight_losses_.clear();
@@ -282,9 +325,9 @@ Variable Layer::operator()(const Variable& x, bool training) {
     if (!activity_registered_) {
       std::weak_ptr<std::vector<Variable>> weak = activity_losses_;
       Graph g = graph_;
-      // A weak reference: a destroyed layer's activity entry evaluates to 0 instead of keeping
-      // its last outputs alive.
-      g.add_to_collection(
+      // A weak reference, so that the entry does not keep the layer's last outputs alive; the
+      // destructor removes the entry.
+      const Graph::EntryId id = g.add_to_collection(
           GraphKeys::REGULARIZATION_LOSSES,
           [weak]() -> Variable {
             auto losses = weak.lock();
@@ -294,6 +337,7 @@ Variable Layer::operator()(const Variable& x, bool training) {
             return total;
           },
           scope_name_ + "/ActivityRegularizer");
+      graph_entries_.emplace_back(GraphKeys::REGULARIZATION_LOSSES, id);
       activity_registered_ = true;
     }
   }
@@ -337,8 +381,10 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
   if (regularizer) {
     LossFn loss = [regularizer, v]() { return regularizer(v); };
     weight_losses_.push_back(loss);
-    track(GraphKeys::REGULARIZATION_LOSSES,
-          g.add_to_collection(GraphKeys::REGULARIZATION_LOSSES, loss, v.name() + "/Regularizer"));
+    const Graph::EntryId id =
+        g.add_to_collection(GraphKeys::REGULARIZATION_LOSSES, loss, v.name() + "/Regularizer");
+    track(GraphKeys::REGULARIZATION_LOSSES, id);
+    graph_entries_.emplace_back(GraphKeys::REGULARIZATION_LOSSES, id);
   }
   weights_.push_back({v, trainable});
   return v;

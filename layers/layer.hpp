@@ -173,7 +173,14 @@ class LayerOptionsBase : public LayerOptions {
 /// The `data_format` option ("channels_last", or "channels_first", any case).
 #define TAPEFLOW_DATA_FORMAT_FIELDS(F) F(std::string, data_format, "channels_last")
 
+class Layer;
+
 namespace detail {
+
+/// Hands `layer` to its graph (`Graph::keep_alive`): the graph keeps it alive and frees it with
+/// itself, and the layer no longer keeps the graph alive. What TF1's functional forms
+/// (`conv3d_transpose(inputs, ...)`) do with the layers they make.
+void give_to_graph(const std::shared_ptr<Layer>& layer);
 
 /// Base of the options of a layer over `N` spatial axes that has `data_format` only for N > 1,
 /// as Keras (ZeroPadding, Cropping, UpSampling): `LayerOptionsBase<D>` with that field after
@@ -223,7 +230,12 @@ struct InputSpec {
 /// "conv3d_transpose", "conv3d_transpose_1", ...; an explicit name is made unique the same way).
 /// The first `operator()` fixes `scope_name()` (the graph's current name scope + name),
 /// checks the input spec, calls `build(input_shape)`, which creates weights with `add_weight`,
-/// then `call`. Each call then applies the activity regularizer, if any.
+/// then `call`. Each call then applies the activity regularizer, if any. The destructor takes
+/// out of the graph's collections everything the layer put there (its variables in
+/// GLOBAL_VARIABLES and TRAINABLE_VARIABLES, its weight and activity regularization losses,
+/// the entries registered with `track_graph_entry`) and releases its name: a dead model adds
+/// nothing to a later `get_regularization_loss()`, and a model reloaded later takes its saved
+/// layer names again (see `detail::KeepNames`).
 ///
 /// Subclass example:
 /// ```
@@ -292,7 +304,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   /// Prefix of the weight names ("outer/conv3d_transpose"); an Error naming the layer before
   /// the first call.
   const std::string& scope_name() const;
-  /// The graph the layer lives in (the default graph when it was constructed).
+  /// The graph the layer lives in (the default graph when it was constructed). For a layer
+  /// owned by its graph (`detail::give_to_graph`, the TF1 functional forms) the handle does not
+  /// keep the graph alive.
   const Graph& graph() const { return graph_; }
 
   // ---- state -----------------------------------------------------------------------------
@@ -406,6 +420,11 @@ class Layer : public std::enable_shared_from_this<Layer> {
   /// (1, 4, 4, 4, 3) vs (1, 4, 4, 4, 4)".
   void check_input_compatible(const Shape& shape, int channel_axis = -1) const;
 
+  /// Marks a collection entry that this layer added to `graph()` itself (say in `build`) as
+  /// its own: the destructor removes it with the rest. Example (BatchNormalization):
+  /// `track_graph_entry(GraphKeys::UPDATE_OPS, g.add_to_collection(GraphKeys::UPDATE_OPS, fn));`
+  void track_graph_entry(const std::string& key, Graph::EntryId id);
+
   const Regularizer& activity_regularizer() const { return activity_regularizer_; }
   /// True while `build` runs from the first `operator()` (lets a public `build` override tell
   /// that call from a user's).
@@ -421,6 +440,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void add_sublayer(detail::LayerRef ref, const Layer* layer);
   std::shared_ptr<Layer> twin_for_node() const;
   friend struct detail::LayerRef;
+  friend void detail::give_to_graph(const std::shared_ptr<Layer>& layer);
 
   Graph graph_;
   std::string name_;
@@ -439,6 +459,11 @@ class Layer : public std::enable_shared_from_this<Layer> {
   bool activity_registered_ = false;
   // graph entries made while building, undone if build throws
   std::vector<std::pair<std::string, Graph::EntryId>> build_entries_;
+  // every callable entry the layer made (losses, update ops), removed by the destructor
+  std::vector<std::pair<std::string, Graph::EntryId>> graph_entries_;
+  // set when the graph owns the layer (give_to_graph): graph_ then does not keep the graph
+  // alive, and this expires with it
+  std::optional<std::weak_ptr<const void>> graph_lifetime_;
   std::vector<detail::LayerRef> sublayers_;
   bool scopes_sublayers_ = true;
   // Expires with the layer: what tells a node or a parent holding this layer by reference that

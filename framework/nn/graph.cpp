@@ -20,8 +20,18 @@ struct GraphImpl {
   std::map<std::string, std::vector<Entry>> collections;
   std::set<std::string> used_names;
   std::map<std::string, std::size_t> next_suffix;
-  std::vector<std::string> name_scopes;  // full prefixes, innermost last
+  std::vector<std::string> name_scopes;           // full prefixes, innermost last
+  std::map<std::string, std::size_t> held_names;  // name -> live holders
   Graph::EntryId next_id = 1;
+  // Expires first when the graph dies (declared after everything the owned objects' destructors
+  // could want to touch, so destroyed before it).
+  std::shared_ptr<const char> lifetime = std::make_shared<const char>('\0');
+  // Last: freed first, while the rest of the graph is still whole.
+  std::vector<std::shared_ptr<void>> owned;
+  ~GraphImpl() {
+    lifetime.reset();  // owned objects see the graph as gone and leave it alone
+    while (!owned.empty()) owned.pop_back();  // last kept, first freed
+  }
 };
 }  // namespace detail
 
@@ -121,6 +131,34 @@ bool Graph::is_name_used(const std::string& name) const {
   return impl_->used_names.count(name) > 0;
 }
 
+void Graph::hold_name(const std::string& name) {
+  impl_->used_names.insert(name);
+  ++impl_->held_names[name];
+}
+
+void Graph::release_name(const std::string& name) {
+  auto it = impl_->held_names.find(name);
+  if (it == impl_->held_names.end()) return;
+  if (--it->second == 0) impl_->held_names.erase(it);
+}
+
+bool Graph::is_name_held(const std::string& name) const {
+  return impl_->held_names.count(name) > 0;
+}
+
+void Graph::keep_alive(std::shared_ptr<void> object) {
+  if (object) impl_->owned.push_back(std::move(object));
+}
+
+namespace detail {
+Graph unowned_graph(const Graph& g) {
+  Graph h;
+  h.impl_ = std::shared_ptr<GraphImpl>(std::shared_ptr<GraphImpl>(), g.impl_.get());
+  return h;
+}
+std::weak_ptr<const void> graph_lifetime(const Graph& g) { return g.impl_->lifetime; }
+}  // namespace detail
+
 Graph::NameScope::NameScope(const Graph& g, const std::string& name) : impl_(g.impl_) {
   if (name.empty()) fail("Graph.name_scope", "the scope name is empty");
   auto& s = impl_->name_scopes;
@@ -169,8 +207,11 @@ void reset_default_graph() {
   if (!default_stack.empty())
     fail("reset_default_graph",
          "called inside a Graph::as_default() scope; a nested default graph cannot be reset");
-  std::lock_guard<std::mutex> lock(global_mu);
-  global_default() = Graph();
+  Graph old;  // freed after the lock: what the old graph owns may want the default graph
+  {
+    std::lock_guard<std::mutex> lock(global_mu);
+    std::swap(old, global_default());
+  }
 }
 
 Graph::EntryId add_to_collection(const std::string& key, const Variable& v) {

@@ -11,8 +11,16 @@
 
 namespace tapeflow {
 
+class Graph;
+
 namespace detail {
 struct GraphImpl;
+/// A handle to `g` that does not keep it alive, for an object that `g` itself keeps alive
+/// (`Graph::keep_alive`), which would otherwise keep its owner alive forever. Valid only while
+/// `graph_lifetime(g)` has not expired.
+Graph unowned_graph(const Graph& g);
+/// Expires when the graph is destroyed.
+std::weak_ptr<const void> graph_lifetime(const Graph& g);
 }  // namespace detail
 
 /// The standard collection names (TF `tf.GraphKeys`).
@@ -75,6 +83,18 @@ class Graph {
   std::string unique_name(const std::string& base);
   /// True when `name` was returned by `unique_name` (or marked used).
   bool is_name_used(const std::string& name) const;
+  /// Names held by live objects: a layer holds its name from its construction to its
+  /// destruction. `hold_name` marks `name` used and held once more, `release_name` once less.
+  void hold_name(const std::string& name);
+  void release_name(const std::string& name);
+  /// True while a live object holds `name`. A used name that nothing holds any more is free for
+  /// a reloaded model to take again (`unique_name` still never hands a name out twice).
+  bool is_name_held(const std::string& name) const;
+
+  // ---- ownership -------------------------------------------------------------------------
+  /// Keeps `object` alive as long as this graph, freed with it (last kept, first freed): TF1's
+  /// graph owns the layers that its functional forms (`layers::conv3d_transpose(...)`) make.
+  void keep_alive(std::shared_ptr<void> object);
 
   /// Pushes a name scope while the returned guard is alive; nested scopes join with '/'.
   class NameScope {
@@ -117,6 +137,8 @@ class Graph {
   bool operator!=(const Graph& other) const { return impl_ != other.impl_; }
 
  private:
+  friend Graph detail::unowned_graph(const Graph& g);
+  friend std::weak_ptr<const void> detail::graph_lifetime(const Graph& g);
   std::shared_ptr<detail::GraphImpl> impl_;
 };
 
