@@ -13,12 +13,16 @@ namespace tapeflow {
 
 namespace {
 
+// Keras 3's names (keras/src/initializers/__init__.py): each class name ("GlorotUniform") and its
+// snake_case form ("glorot_uniform"), and the aliases below.
 std::string canonical_name(const std::string& name) {
   static const std::map<std::string, std::string> aliases = {
       {"zero", "zeros"},
       {"one", "ones"},
       {"uniform", "random_uniform"},
       {"normal", "random_normal"},
+      {"identity_initializer", "identity"},      // "IdentityInitializer"
+      {"orthogonal_initializer", "orthogonal"},  // "OrthogonalInitializer"
   };
   std::string s = detail::camel_to_snake(name);
   auto it = aliases.find(s);

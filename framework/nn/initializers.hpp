@@ -15,7 +15,8 @@ namespace tapeflow {
 using InitFn = std::function<Tensor(const Shape&)>;
 
 /// An initializer: a name, a config and the function. Built from a Keras name
-/// (`"glorot_uniform"`, `"GlorotUniform"`, aliases `"zero"`, `"one"`, `"uniform"`, `"normal"`)
+/// (`"glorot_uniform"`, `"GlorotUniform"`, aliases `"zero"`, `"one"`, `"uniform"`, `"normal"`,
+/// and Keras 3's `"IdentityInitializer"`, `"OrthogonalInitializer"`)
 /// with default arguments, from a `tapeflow::initializers::` factory, or from any callable
 /// `Tensor(const Shape&)` (named "custom"). An unknown name is an Error naming "initializer".
 /// A default-constructed `Initializer` is undefined; calling it is an Error.

@@ -14,9 +14,11 @@ namespace tapeflow {
 using RegularizerFn = std::function<Variable(const Variable&)>;
 
 /// A regularizer: name, config and function. Built from a Keras name ("l1", "l2", "l1_l2",
-/// each with 0.01 coefficients), a `tapeflow::regularizers::` factory, or any callable
-/// `Variable(const Variable&)` (named "custom"). An unknown name is an Error naming
-/// "regularizer". Default-constructed: undefined (no regularization); calling it is an Error.
+/// each with 0.01 coefficients, "orthogonal_regularizer" with factor 0.01, rows) or Keras 3
+/// class name ("L1", "L2", "L1L2", "OrthogonalRegularizer"; any case), a
+/// `tapeflow::regularizers::` factory, or any callable `Variable(const Variable&)` (named
+/// "custom"). An unknown name is an Error naming "regularizer". Default-constructed: undefined
+/// (no regularization); calling it is an Error.
 ///
 /// Example:
 /// ```
@@ -67,12 +69,20 @@ void config_read(const std::string& where, const std::string& key, const std::st
                  Regularizer& out);
 
 namespace regularizers {
+/// Every factor must be a finite number >= 0 (0: no penalty), as Keras 3's
+/// `validate_float_arg`: `l1(-1)` is a ValueError naming "regularizers::l1" and "l1".
+///
 /// `l1 * sum(|x|)`.
 Regularizer l1(float l1 = 0.01f);
 /// `l2 * sum(x^2)` (Keras: no 1/2 factor).
 Regularizer l2(float l2 = 0.01f);
 /// `l1 * sum(|x|) + l2 * sum(x^2)`; name "l1_l2", config keys "l1" and "l2".
 Regularizer l1_l2(float l1 = 0.01f, float l2 = 0.01f);
+/// Keras 3 `OrthogonalRegularizer(factor, mode)` for a rank-2 weight: its rows (`mode` "rows")
+/// or columns ("columns") L2-normalized, then `factor * 0.5 * sum(|u_i . u_j|, i != j) /
+/// (size * (size - 1) / 2)`. A weight of another rank is a ShapeError; a mode other than "rows"
+/// or "columns" a ValueError. Example: `orthogonal_regularizer(0.01f, "columns")`.
+Regularizer orthogonal_regularizer(float factor = 0.01f, const std::string& mode = "rows");
 /// Keras `regularizers.get`: by name; same as `Regularizer(name)`.
 Regularizer get(const std::string& name);
 }  // namespace regularizers

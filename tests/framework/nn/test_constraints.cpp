@@ -109,3 +109,15 @@ TEST_CASE("constraint errors") {
   TF_CHECK_ERROR(C::min_max_norm(2.f, 1.f), "min_max_norm", "min_value", "max_value");
   TF_CHECK_ERROR(Constraint::from_config("max_norm", {{"axis", "0"}}), "max_norm", "axis");
 }
+
+TEST_CASE("every Keras 3 constraint name resolves (keras/src/constraints ALL_OBJECTS)") {
+  const std::pair<const char*, const char*> names[] = {
+      {"MaxNorm", "max_norm"},        {"max_norm", "max_norm"},         {"maxnorm", "max_norm"},
+      {"MinMaxNorm", "min_max_norm"}, {"min_max_norm", "min_max_norm"}, {"NonNeg", "non_neg"},
+      {"non_neg", "non_neg"},         {"UnitNorm", "unit_norm"},        {"unit_norm", "unit_norm"},
+  };
+  for (auto [name, canonical] : names) {
+    CAPTURE(std::string(name));
+    CHECK(Constraint(name).name() == canonical);
+  }
+}

@@ -259,3 +259,37 @@ TEST_CASE("by name, by object, by callable, configs round-trip") {
   TF_CHECK_ERROR(Initializer::from_config("constant", {{"value", "abc"}}), "constant", "value",
                  "abc");
 }
+
+TEST_CASE(
+    "every Keras 3 initializer name and alias resolves (keras/src/initializers ALL_OBJECTS)") {
+  // Each class name, its snake_case form, and Keras 3's aliases.
+  const std::pair<const char*, const char*> names[] = {
+      {"Constant", "constant"},
+      {"Identity", "identity"},
+      {"IdentityInitializer", "identity"},
+      {"Ones", "ones"},
+      {"one", "ones"},
+      {"Zeros", "zeros"},
+      {"zero", "zeros"},
+      {"GlorotNormal", "glorot_normal"},
+      {"GlorotUniform", "glorot_uniform"},
+      {"HeNormal", "he_normal"},
+      {"HeUniform", "he_uniform"},
+      {"LecunNormal", "lecun_normal"},
+      {"LecunUniform", "lecun_uniform"},
+      {"Orthogonal", "orthogonal"},
+      {"OrthogonalInitializer", "orthogonal"},
+      {"RandomNormal", "random_normal"},
+      {"normal", "random_normal"},
+      {"RandomUniform", "random_uniform"},
+      {"uniform", "random_uniform"},
+      {"TruncatedNormal", "truncated_normal"},
+      {"VarianceScaling", "variance_scaling"},
+  };
+  for (auto [name, canonical] : names) {
+    CAPTURE(std::string(name));
+    CHECK(Initializer(name).name() == canonical);
+    CHECK(Initializer(std::string(canonical)).name() == canonical);
+  }
+  TF_CHECK_CLOSE(Initializer("IdentityInitializer")({2, 2}), (Tensor{{1.f, 0.f}, {0.f, 1.f}}));
+}

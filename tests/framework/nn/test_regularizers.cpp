@@ -64,3 +64,78 @@ TEST_CASE("by name, callable, config") {
   TF_CHECK_ERROR(R::l2(NAN), "regularizers::l2", "l2");
   TF_CHECK_ERROR(Regularizer::from_config("custom", {}), "regularizer", "custom");
 }
+
+TEST_CASE("negative regularization factors are rejected, as Keras 3's validate_float_arg") {
+  // Keras 3: `Invalid value for argument l1: expected a non-negative float`; 0 is allowed.
+  TF_CHECK_ERROR(R::l1(-1.f), "regularizers::l1", "argument l1", "non-negative", "-1");
+  TF_CHECK_ERROR(R::l2(-1.f), "regularizers::l2", "argument l2", "non-negative", "-1");
+  TF_CHECK_ERROR(R::l1_l2(-0.001f, 0.01f), "regularizers::l1_l2", "argument l1", "non-negative");
+  TF_CHECK_ERROR(R::l1_l2(0.01f, -0.5f), "regularizers::l1_l2", "argument l2", "non-negative");
+  TF_CHECK_ERROR(R::l2(INFINITY), "regularizers::l2", "argument l2");
+  TF_CHECK_ERROR(R::orthogonal_regularizer(-0.1f), "orthogonal_regularizer", "argument factor");
+  CHECK_THROWS_AS(R::l1(-1.f), ValueError);
+  // A negative factor read from a config is rejected too.
+  CHECK_THROWS_AS(Regularizer::from_config("l2", {{"l2", "-0.5"}}), ValueError);
+  Variable w(Tensor{1.f, -2.f});
+  CHECK(R::l1(0.f)(w).item() == 0.f);
+  CHECK(R::l2(0.f)(w).item() == 0.f);
+  CHECK(R::l1_l2(0.f, 0.f)(w).item() == 0.f);
+}
+
+TEST_CASE("Keras 3 regularizer class names resolve (keras/src/regularizers ALL_OBJECTS)") {
+  const std::pair<const char*, const char*> names[] = {
+      {"L1", "l1"},
+      {"l1", "l1"},
+      {"L2", "l2"},
+      {"l2", "l2"},
+      {"L1L2", "l1_l2"},
+      {"l1l2", "l1_l2"},
+      {"l1_l2", "l1_l2"},
+      {"OrthogonalRegularizer", "orthogonal_regularizer"},
+      {"orthogonal_regularizer", "orthogonal_regularizer"},
+  };
+  for (auto [name, canonical] : names) {
+    CAPTURE(std::string(name));
+    CHECK(Regularizer(name).name() == canonical);
+  }
+}
+
+TEST_CASE("orthogonal_regularizer: Keras 3's regularizers_test reference") {
+  // factor * 0.5 * sum|U U^T off the diagonal| / (n (n - 1) / 2), U the rows normalized.
+  Tensor value = test::random_tensor({4, 3}, 5, 0.1f, 1.f);
+  auto reference = [](Tensor u, bool rows) {
+    if (!rows) u = xt::transpose(u);
+    const std::size_t n = u.shape()[0], m = u.shape()[1];
+    for (std::size_t i = 0; i < n; ++i) {
+      double s = 0;
+      for (std::size_t j = 0; j < m; ++j) s += double(u(i, j)) * u(i, j);
+      for (std::size_t j = 0; j < m; ++j) u(i, j) = static_cast<float>(u(i, j) / std::sqrt(s));
+    }
+    double total = 0;
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = 0; b < n; ++b) {
+        if (a == b) continue;
+        double d = 0;
+        for (std::size_t j = 0; j < m; ++j) d += double(u(a, j)) * u(b, j);
+        total += std::abs(d);
+      }
+    return 0.1 * 0.5 * total / (n * (n - 1.0) / 2.0);
+  };
+  Variable w(value);
+  CHECK(R::orthogonal_regularizer(0.1f)(w).item() ==
+        doctest::Approx(reference(value, true)).epsilon(1e-5));
+  CHECK(R::orthogonal_regularizer(0.1f, "columns")(w).item() ==
+        doctest::Approx(reference(value, false)).epsilon(1e-5));
+  // Orthonormal rows: no penalty.
+  CHECK(R::orthogonal_regularizer(0.1f)(Variable(Tensor{{2.f, 0.f}, {0.f, 3.f}})).item() == 0.f);
+  Regularizer r = R::orthogonal_regularizer(0.01f, "columns");
+  CHECK(r.get_config() == Config{{"factor", "0.01"}, {"mode", "columns"}});
+  auto back = Regularizer::from_config(r.name(), r.get_config());
+  CHECK(back(w).item() == doctest::Approx(r(w).item()));
+  TF_GRADCHECK([&](const std::vector<Variable>& in) { return r(in[0]); }, {value});
+  TF_CHECK_ERROR(R::orthogonal_regularizer(0.01f, "diagonal"), "orthogonal_regularizer", "mode",
+                 "diagonal");
+  Regularizer def = "OrthogonalRegularizer";
+  CHECK(def.get_config() == Config{{"factor", "0.01"}, {"mode", "rows"}});
+  CHECK_THROWS_AS(def(Variable(Tensor{1.f, 2.f})), ShapeError);
+}
