@@ -42,6 +42,15 @@ struct BatchNormalizationOptions : LayerOptionsBase<BatchNormalizationOptions> {
 /// - a layer made non-trainable (`trainable(false)` / `set_trainable(false)`) always runs in
 ///   inference mode, as in TF 2 Keras (fine-tuning).
 ///
+/// NaN, as in TF (nothing is silently corrected): a training call on a batch holding a NaN
+/// gives NaN batch statistics for every feature the NaN reaches, so all of that batch's outputs
+/// of those features are NaN, and TF's update rule carries the NaN into `moving_mean` and
+/// `moving_variance` of those features. From then on inference gives NaN for those features for
+/// every input: loud, never one plausible value for all inputs (which is what the old relu made
+/// of it downstream). Such a model is lost, as in TF; guard the input (or call
+/// `enable_check_numerics()`, which raises at the first op producing the NaN) and reload the
+/// last good weights.
+///
 /// Weights, in Keras' order: `gamma` (if scale), `beta` (if center), then the non-trainable
 /// `moving_mean` and `moving_variance`, all of shape `(C,)` for one axis (for several axes,
 /// the input's rank with 1 on the other axes, as Keras). In UPDATE_OPS, TF1 style, the layer

@@ -27,6 +27,10 @@ double sum_squares(const Tensor& t) {
 Tensor clip_by_norm(const Tensor& t, float clip_norm) {
   check_clip_norm("clip_by_norm", clip_norm);
   double norm = std::sqrt(sum_squares(t));
+  // A NaN norm (a NaN element): TF divides by maximum(NaN, clip_norm), which is NaN, so every
+  // element is NaN. `!(norm > clip_norm)` alone passed the tensor through, its other elements
+  // unclipped.
+  if (std::isnan(norm)) return Tensor(xt::full_like(t, std::numeric_limits<float>::quiet_NaN()));
   if (!(norm > clip_norm)) return t;
   return Tensor(t * static_cast<float>(clip_norm / norm));
 }

@@ -1,7 +1,7 @@
 #pragma once
 /// Gradient clipping on plain tensors, as TensorFlow's `tf.clip_by_norm` and
 /// `tf.clip_by_global_norm`; the optimizers' `clipnorm`, `global_clipnorm` and `clipvalue`
-/// options use them (clipping by value is `xt::clip(g, -v, v)`).
+/// options use them (clipping by value is `xt::clip(g, -v, v)`, which keeps NaN).
 #include <vector>
 
 #include "tapeflow/framework/core/tensor.hpp"
@@ -9,7 +9,8 @@
 namespace tapeflow::optim {
 
 /// `t * clip_norm / max(||t||_2, clip_norm)`: `t` unchanged when its L2 norm is at most
-/// `clip_norm`, otherwise rescaled to that norm. A zero tensor stays zero.
+/// `clip_norm`, otherwise rescaled to that norm. A zero tensor stays zero. As TF, a NaN element
+/// makes every element NaN; an infinite one makes itself NaN and the finite ones 0.
 /// Errors: `clip_norm` not finite or not > 0.
 /// Example: `clip_by_norm(Tensor{3.f, 4.f}, 1.f)` is `{0.6, 0.8}`.
 Tensor clip_by_norm(const Tensor& t, float clip_norm);

@@ -104,26 +104,43 @@ Tensor softmax_value(const Tensor& x, std::size_t ax, bool log_space) {
 Variable linear(const Variable& x) { return x; }
 
 Variable relu(const Variable& x) {
+  // NaN stays NaN (TF's Relu); `v > 0 ? v : 0` alone turned it into 0. The slope at NaN is 0,
+  // as TF's ReluGrad (computed on the output, `y > 0`).
   return piecewise_linear(
-      "relu", x, [](float v) { return v > 0.f ? v : 0.f; },
+      "relu", x, [](float v) { return v > 0.f || std::isnan(v) ? v : 0.f; },
       [](float v) { return v > 0.f ? 1.f : 0.f; });
 }
 
 Variable relu(const Variable& x, float negative_slope, std::optional<float> max_value,
               float threshold) {
   if (max_value && std::isnan(*max_value)) fail("relu", "max_value is NaN");
-  float hi = max_value ? *max_value : std::numeric_limits<float>::infinity();
+  // Keras' own shortcuts, kept because their gradients at the kinks differ.
+  if (negative_slope != 0.f && !max_value && threshold == 0.f) return leaky_relu(x, negative_slope);
+  if (negative_slope == 0.f && threshold == 0.f && !max_value) return relu(x);
+  if (negative_slope == 0.f && threshold == 0.f && *max_value == 6.f) return relu6(x);
+  // Keras' order (keras.activations.relu): first `x` above the threshold and 0 at or below it,
+  // then that clipped to [0, max_value], then `negative_slope * relu(threshold - x)` subtracted.
+  // So the threshold wins over max_value: x = 5, threshold 5, max_value 5 gives 0. NaN stays NaN
+  // (TF 2's `x * cast(x > threshold)`; Keras 3's `where` would give 0 there).
+  const bool clip = max_value.has_value();
+  const float hi = clip ? *max_value : 0.f;
+  // With no threshold and max_value 6 Keras calls relu6, whose gradient is 0 at 6 too.
+  const bool relu6_kink = clip && threshold == 0.f && hi == 6.f;
   return piecewise_linear(
       "relu", x,
       [=](float v) {
-        if (v >= hi) return hi;
-        if (v > threshold) return v;
-        return negative_slope * (v - threshold);
+        if (std::isnan(v)) return v;
+        float pos = threshold != 0.f ? (v > threshold ? v : 0.f) : std::max(v, 0.f);
+        if (clip) pos = std::max(std::min(pos, hi), 0.f);  // tf.clip_by_value(pos, 0, hi)
+        return pos - negative_slope * std::max(threshold - v, 0.f);
       },
       [=](float v) {
-        if (v >= hi) return 0.f;
-        if (v > threshold) return 1.f;
-        return negative_slope;
+        // TF's gradients of each piece: relu's (y > 0), clip_by_value's (0 outside [0, hi]).
+        float pos = v > threshold ? v : 0.f;
+        float d = v > threshold ? 1.f : 0.f;
+        if (clip && (pos > hi || pos < 0.f || (relu6_kink && pos >= hi))) d = 0.f;
+        if (threshold - v > 0.f) d += negative_slope;
+        return d;
       });
 }
 

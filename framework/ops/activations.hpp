@@ -19,10 +19,11 @@ namespace tapeflow::activations {
 /// Example: `auto y = tapeflow::activations::linear(x);`
 Variable linear(const Variable& x);
 
-/// `max(x, 0)`; the gradient at 0 is 0 (as TF).
-/// The four-argument form is Keras `activations.relu(x, negative_slope, max_value, threshold)`:
-/// `max_value` for `x >= max_value`, `x` for `threshold < x < max_value`,
-/// `negative_slope * (x - threshold)` otherwise (at `x == threshold` this gives 0, as Keras 3).
+/// `max(x, 0)`; the gradient at 0 is 0 (as TF). NaN stays NaN, as in TF.
+/// The four-argument form is Keras `activations.relu(x, negative_slope, max_value, threshold)`,
+/// in Keras' order: `x` above `threshold` and 0 at or below it, that clipped to
+/// `[0, max_value]`, then `negative_slope * max(threshold - x, 0)` subtracted. The threshold wins
+/// over `max_value` (x = 5, threshold 5, max_value 5 gives 0, as Keras). NaN stays NaN.
 /// Example: `relu(x)`, `relu(x, 0.1f)`, `relu(x, 0.f, 6.f)`, `relu(x, 0.f, std::nullopt, 1.f)`.
 Variable relu(const Variable& x);
 Variable relu(const Variable& x, float negative_slope,
@@ -63,9 +64,12 @@ Variable silu(const Variable& x);
 /// Example: `sigmoid(x)`.
 Variable sigmoid(const Variable& x);
 
-/// Keras 2 / tf.keras hard sigmoid: `clip(0.2 * x + 0.5, 0, 1)` (0 below -2.5, 1 above 2.5).
-/// Keras 3 changed this to `clip(x / 6 + 0.5, 0, 1)`; tapeflow follows the TF 2 definition
-/// that its TF-named layers match. Example: `hard_sigmoid(x)`.
+/// TF 2 / tf.keras hard sigmoid: `clip(0.2 * x + 0.5, 0, 1)` (0 below -2.5, 1 above 2.5); NaN
+/// stays NaN. Keras 3 changed this to `clip(x / 6 + 0.5, 0, 1)` (= `relu6(x + 3) / 6`); tapeflow
+/// deliberately keeps TF 2's definition: its API is TF 2.0's (the seed `Conv3DTranspose`), and a
+/// model saved by TF 2 / tf.keras with `activation="hard_sigmoid"` must compute what it computed
+/// there. A Keras 3 user who wants the new curve writes `relu6(x + 3) / 6`.
+/// Example: `hard_sigmoid(x)`.
 Variable hard_sigmoid(const Variable& x);
 
 /// Hyperbolic tangent; the gradient reuses the output. Example: `tanh(x)`.

@@ -267,3 +267,42 @@ TEST_CASE("BatchNormalization: config and pretty_print") {
   CHECK(m.pretty_print() ==
         "BatchNormalization(axis=(1, 2), momentum=0.99, epsilon=0.001, scale=false)");
 }
+
+TEST_CASE("BatchNormalization: a NaN in a training batch propagates, as TF, nothing is silent") {
+  const float nan = std::nanf("");
+  // Both paths: the fused channels-last op (axis -1) and the composed one (axis 1 of rank 3).
+  for (bool fused : {true, false}) {
+    CAPTURE(fused);
+    reset_default_graph();
+    BatchNormalization bn(fused ? BatchNormalizationOptions()
+                                : BatchNormalizationOptions().axis(1));
+    Tensor x = random_tensor({4, 3, 2}, 5);
+    x(2, 0, fused ? 1 : 0) = nan;  // feature 1 (fused: the last axis) or 0 (axis 1)
+    const std::size_t bad = fused ? 1 : 0, good = fused ? 0 : 1;
+    Tensor y = bn(Variable(x), /*training=*/true).value();
+    // The batch statistics of that feature are NaN, so are all its outputs in the batch; the
+    // other features are untouched.
+    for (std::size_t b = 0; b < 4; ++b)
+      for (std::size_t i = 0; i < 3; ++i) {
+        const float v_bad = fused ? y(b, i, bad) : y(b, bad, i % 2);
+        const float v_good = fused ? y(b, i, good) : y(b, good, i % 2);
+        CHECK(std::isnan(v_bad));
+        CHECK(std::isfinite(v_good));
+      }
+    // TF's moving statistics take the NaN too (moving = moving * m + batch * (1 - m)).
+    CHECK(std::isnan(bn.moving_mean().value()(bad)));
+    CHECK(std::isnan(bn.moving_variance().value()(bad)));
+    CHECK(std::isfinite(bn.moving_mean().value()(good)));
+    CHECK(std::isfinite(bn.moving_variance().value()(good)));
+    // Inference on clean inputs afterwards: that feature is NaN for every input (loud), not one
+    // and the same number; the others still depend on the input.
+    Tensor clean1 = random_tensor({4, 3, 2}, 6), clean2 = random_tensor({4, 3, 2}, 7);
+    Tensor z1 = bn(Variable(clean1)).value(), z2 = bn(Variable(clean2)).value();
+    std::size_t nans = 0;
+    for (float v : z1) nans += std::isnan(v);
+    CHECK(nans == (fused ? 4u * 3u : 4u * 2u));  // every position of that feature
+    const float g1 = fused ? z1(0, 0, good) : z1(0, good, 0);
+    const float g2 = fused ? z2(0, 0, good) : z2(0, good, 0);
+    CHECK(g1 != g2);
+  }
+}

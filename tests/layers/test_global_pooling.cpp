@@ -138,3 +138,28 @@ TEST_CASE("Global pooling layers: get_config and pretty_print") {
   CHECK(GlobalAveragePooling1D(GlobalAveragePooling1DOptions().keepdims(true)).pretty_print() ==
         "GlobalAveragePooling1D(keepdims=true)");
 }
+
+TEST_CASE("Global pooling layers propagate NaN (as TF's reduce_max / reduce_mean)") {
+  reset_default_graph();
+  const float nan = std::nanf("");
+  // (batch 2, 3 steps, 2 channels): a NaN in sample 0, channel 1, at the first and middle steps
+  // of two copies of the input (the old max dropped a NaN that was not last).
+  for (std::size_t at : {0u, 1u, 2u}) {
+    CAPTURE(at);
+    Tensor x = T({2, 3, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+    x(0, at, 1) = nan;
+    test::check_close_nan(GlobalMaxPooling1D()(Variable(x)).value(), T({2, 2}, {5, nan, 11, 12}));
+    test::check_close_nan(GlobalAveragePooling1D()(Variable(x)).value(),
+                          T({2, 2}, {3, nan, 9, 10}));
+  }
+  Tensor x3 = xt::ones<float>({1, 2, 2, 2, 3});
+  x3(0, 0, 1, 0, 2) = nan;
+  test::check_close_nan(GlobalMaxPooling3D()(Variable(x3)).value(), T({1, 3}, {1, 1, nan}));
+  test::check_close_nan(GlobalAveragePooling3D()(Variable(x3)).value(), T({1, 3}, {1, 1, nan}));
+  Tensor x2 = xt::ones<float>({1, 2, 2, 2});  // channels_first: channel 0 holds the NaN
+  x2(0, 0, 0, 1) = nan;
+  test::check_close_nan(
+      GlobalMaxPooling2D(GlobalMaxPooling2DOptions().data_format("channels_first"))(Variable(x2))
+          .value(),
+      T({1, 2}, {nan, 1}));
+}

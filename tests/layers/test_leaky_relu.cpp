@@ -42,3 +42,16 @@ TEST_CASE("LeakyReLU: errors, config, pretty_print") {
   CHECK(act.get_config()["name"] == "leaky_re_lu");
   CHECK(act.pretty_print() == "LeakyReLU(alpha=0.1)");
 }
+
+TEST_CASE("LeakyReLU propagates NaN, for any alpha") {
+  reset_default_graph();
+  const float nan = std::nanf("");
+  for (float alpha : {0.3f, 0.f, 1.f}) {
+    CAPTURE(alpha);
+    LeakyReLU act(LeakyReLUOptions().alpha(alpha));
+    Tensor y = act(Variable(Tensor{nan, -2.f, 3.f})).value();
+    CHECK(std::isnan(y(0)));
+    CHECK(y(1) == doctest::Approx(-2.f * alpha));
+    CHECK(y(2) == 3.f);
+  }
+}

@@ -168,3 +168,21 @@ TEST_CASE("Pooling layers: get_config and pretty_print") {
   CHECK(MaxPooling3D(MaxPooling3DOptions({1, 2, 3})).pretty_print() ==
         "MaxPooling3D(pool_size=(1, 2, 3), strides=(1, 2, 3), padding=valid)");
 }
+
+TEST_CASE("Pooling layers propagate NaN") {
+  reset_default_graph();
+  const float nan = std::nanf("");
+  Tensor x = xt::ones<float>({1, 4, 4, 4, 2});
+  x(0, 1, 2, 3, 0) = nan;  // in the window (0, 1, 1) of a 2x2x2 pool, channel 0
+  for (bool is_max : {true, false}) {
+    CAPTURE(is_max);
+    Tensor y = is_max ? MaxPooling3D(MaxPooling3DOptions(2))(Variable(x)).value()
+                      : AveragePooling3D(AveragePooling3DOptions(2))(Variable(x)).value();
+    REQUIRE(shape_of(y) == Shape{1, 2, 2, 2, 2});
+    std::size_t nans = 0;
+    for (float v : y) nans += std::isnan(v);
+    CHECK(nans == 1);
+    CHECK(std::isnan(y(0, 0, 1, 1, 0)));
+    CHECK(y(0, 0, 1, 1, 1) == 1.f);
+  }
+}

@@ -92,3 +92,12 @@ TEST_CASE("PReLU: config and pretty_print") {
   CHECK(q.pretty_print() == "PReLU()");
   CHECK(q.get_config()["shared_axes"] == "None");
 }
+
+TEST_CASE("PReLU propagates NaN (relu(NaN) was 0, so PReLU(NaN) was 0)") {
+  reset_default_graph();
+  const float nan = std::nanf("");
+  PReLU p(PReLUOptions().alpha_initializer(initializers::constant(0.25f)));
+  test::check_close_nan(p(Variable(Tensor{{nan, -4.f, 2.f}})).value(), Tensor{{nan, -1.f, 2.f}});
+  PReLU zero;  // alpha 0: relu(x) - 0 * relu(-x)
+  test::check_close_nan(zero(Variable(Tensor{{nan, -4.f}})).value(), Tensor{{nan, 0.f}});
+}

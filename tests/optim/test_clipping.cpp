@@ -78,3 +78,25 @@ TEST_CASE("Clipping options: at most one, each finite and positive") {
   TF_CHECK_ERROR(SGD(SGDOptions().global_clipnorm(std::numeric_limits<float>::infinity())), "SGD",
                  "global_clipnorm");
 }
+
+TEST_CASE("clipping keeps NaN, as TF: clip_by_norm, clip_by_global_norm, clipvalue") {
+  const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+  // A NaN element makes the norm NaN, and TF's t * c / maximum(NaN, c) is NaN everywhere (the
+  // old code returned the tensor unclipped: the 30 passed through a clip_norm of 1).
+  Tensor c = clip_by_norm(Tensor{nan, 30.f}, 1.f);
+  CHECK(std::isnan(c(0)));
+  CHECK(std::isnan(c(1)));
+  // An infinite element: itself NaN (inf / inf), the finite ones 0.
+  Tensor i = clip_by_norm(Tensor{inf, 3.f}, 1.f);
+  CHECK(std::isnan(i(0)));
+  CHECK(i(1) == 0.f);
+  auto g = clip_by_global_norm({Tensor{nan}, Tensor{1.f}}, 1.f);
+  CHECK(std::isnan(g[0](0)));
+  CHECK(std::isnan(g[1](0)));
+  // clipvalue: NaN stays NaN (not -clipvalue or clipvalue).
+  SGD sgd(SGDOptions().learning_rate(1.0).clipvalue(0.5f));
+  Variable v(Tensor{0.f, 0.f}, true, "v");
+  sgd.apply_gradients({Variable(Tensor{nan, 2.f})}, {v});
+  CHECK(std::isnan(v.value()(0)));
+  CHECK(v.value()(1) == -0.5f);
+}

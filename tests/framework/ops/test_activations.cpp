@@ -113,6 +113,15 @@ TEST_CASE("relu with Keras' negative_slope, max_value and threshold") {
   TF_CHECK_CLOSE(relu(V(x), 0.5f).value(), (Tensor{-5.f, -2.5f, 0.f, 5.f, 10.f}));
   TF_CHECK_CLOSE(relu(V(x), 0.f, 5.f).value(), (Tensor{0.f, 0.f, 0.f, 5.f, 5.f}));
   TF_CHECK_CLOSE(relu(V(x), 0.f, std::nullopt, 5.f).value(), (Tensor{0.f, 0.f, 0.f, 0.f, 10.f}));
+  // Keras' order: zero at or below the threshold first, then clip to max_value. x = 5,
+  // threshold 5, max_value 5 gives 0 (the old form let max_value win and gave 5); inputs in
+  // [max_value, threshold] are 0, beyond the threshold max_value.
+  TF_CHECK_CLOSE(relu(V(Tensor{5.f}), 0.f, 5.f, 5.f).value(), (Tensor{0.f}));
+  TF_CHECK_CLOSE(relu(V(Tensor{1.f, 2.f, 3.f, 4.f, 5.f}), 0.f, 2.f, 4.f).value(),
+                 (Tensor{0.f, 0.f, 0.f, 0.f, 2.f}));
+  // With a negative slope: slope * (x - threshold) at or below it, max_value above.
+  TF_CHECK_CLOSE(relu(V(Tensor{1.f, 3.f, 4.f, 5.f}), 0.5f, 2.f, 4.f).value(),
+                 (Tensor{-1.5f, -0.5f, 0.f, 2.f}));
   // relu(x, 0, 6) is relu6.
   TF_CHECK_CLOSE(relu(V(kX), 0.f, 6.f).value(), relu6(V(kX)).value());
   TF_CHECK_ERROR(relu(V(kX), 0.f, std::nanf("")), "relu", "max_value");
@@ -354,4 +363,79 @@ TEST_CASE("NamedActivation: every name maps to its function, unknown names are e
   TF_CHECK_ERROR(NamedActivation("swishy"), "activation", "'swishy'", "silu");
   TF_CHECK_ERROR(NamedActivation(static_cast<const char*>(nullptr)), "activation", "null");
   TF_CHECK_ERROR(NamedActivation(ActivationFn(), "empty"), "activation", "'empty'", "empty");
+}
+
+// ---- NaN propagates as in TF ---------------------------------------------------------------
+
+TEST_CASE("every activation keeps NaN (relu(NaN) was 0)") {
+  const float nan = std::nanf("");
+  // Every named activation, on a NaN among numbers: the NaN stays NaN, the numbers stay numbers
+  // (softmax and log_softmax normalize over the row: a NaN makes its whole row NaN, as TF).
+  for (const std::string& name : names()) {
+    CAPTURE(name);
+    Tensor y = get(name)(V(Tensor{nan, -1.f, 2.f})).value();
+    CHECK(std::isnan(y(0)));
+    if (name != "softmax" && name != "log_softmax") {
+      CHECK(std::isfinite(y(1)));
+      CHECK(std::isfinite(y(2)));
+    }
+  }
+  // The argument forms.
+  const Tensor x{nan, -1.f, 7.f};
+  const ActivationFn forms[] = {
+      [](const Variable& v) { return relu(v, 0.f, 5.f); },
+      [](const Variable& v) { return relu(v, 0.f, 6.f); },
+      [](const Variable& v) { return relu(v, 0.f, std::nullopt, 1.f); },
+      [](const Variable& v) { return relu(v, 0.f, 5.f, 5.f); },
+      [](const Variable& v) { return relu(v, 0.1f); },
+      [](const Variable& v) { return relu(v, 0.1f, 5.f, 1.f); },
+      [](const Variable& v) { return relu(v, 0.f, std::nullopt, -2.f); },
+      [](const Variable& v) { return leaky_relu(v, 0.f); },
+      [](const Variable& v) { return leaky_relu(v, 0.3f); },
+      [](const Variable& v) { return elu(v, 0.5f); },
+      [](const Variable& v) { return gelu(v, true); },
+      [](const Variable& v) { return softmax(v, 0); },
+  };
+  for (std::size_t i = 0; i < std::size(forms); ++i) {
+    CAPTURE(i);
+    CHECK(std::isnan(forms[i](V(x)).value()(0)));
+  }
+  TF_CHECK_CLOSE(relu(V(Tensor{-1.f, 7.f}), 0.f, 5.f, 5.f).value(), (Tensor{0.f, 5.f}));
+}
+
+TEST_CASE("activation gradients at NaN: NaN where the slope depends on the value, as TF") {
+  const float nan = std::nanf("");
+  const Tensor x{nan, 1.f};
+  const Tensor w{1.f, 1.f};
+  // The smooth activations' derivatives are functions of x (or of the output): NaN at NaN, not
+  // a silent 0.
+  for (const char* name :
+       {"sigmoid", "tanh", "softplus", "gelu", "silu", "softsign", "exponential"}) {
+    CAPTURE(std::string(name));
+    Tensor g = grad_of(get(name), x, w);
+    CHECK(std::isnan(g(0)));
+    CHECK(std::isfinite(g(1)));
+  }
+  // Piecewise-linear ones follow TF's gradient kernels, which test the input (or the output)
+  // against the kinks: relu and relu6 give 0 at NaN (TF's ReluGrad/Relu6Grad), leaky_relu its
+  // negative slope (LeakyReluGrad), hard_sigmoid 0 (clip's mask through maximum/minimum).
+  TF_CHECK_CLOSE(grad_of(get("relu"), x, w), (Tensor{0.f, 1.f}));
+  TF_CHECK_CLOSE(grad_of(relu6, x, w), (Tensor{0.f, 1.f}));
+  TF_CHECK_CLOSE(grad_of(get("leaky_relu"), x, w), (Tensor{0.2f, 1.f}));
+}
+
+TEST_CASE("relu's general form: gradients of Keras' composition") {
+  Tensor w = xt::ones<float>({6});
+  // threshold 4, max_value 2, slope 0.5: 0.5 below the threshold, 0 at it and above (clipped).
+  TF_CHECK_CLOSE(grad_of([](const Variable& v) { return relu(v, 0.5f, 2.f, 4.f); },
+                         Tensor{1.f, 3.f, 4.f, 4.5f, 1.5f, 5.f}, w),
+                 (Tensor{0.5f, 0.5f, 0.f, 0.f, 0.5f, 0.f}));
+  // No slope, threshold 1, max_value 5: 1 strictly between, 0 elsewhere; at x == max_value the
+  // clip passes the gradient (TF's ClipByValueGrad), relu6 does not (Relu6Grad).
+  TF_CHECK_CLOSE(grad_of([](const Variable& v) { return relu(v, 0.f, 5.f, 1.f); },
+                         Tensor{0.f, 1.f, 2.f, 5.f, 6.f, -1.f}, w),
+                 (Tensor{0.f, 0.f, 1.f, 1.f, 0.f, 0.f}));
+  TF_CHECK_CLOSE(grad_of([](const Variable& v) { return relu(v, 0.1f, 6.f); },
+                         Tensor{-1.f, 0.f, 2.f, 6.f, 7.f, 3.f}, w),
+                 (Tensor{0.1f, 0.f, 1.f, 0.f, 0.f, 1.f}));
 }

@@ -152,3 +152,18 @@ TEST_CASE("max and min propagate NaN from any position, over one axis or several
       grad_of([](auto& v) { return max(v, {1}); }, x),
       shaped(Tensor{kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, 0.f, 0.f, 1.f}, {4, 3}));
 }
+
+TEST_CASE("sum, mean and prod propagate NaN, their gradients stay finite elsewhere") {
+  Tensor x = shaped(Tensor{kNaN, 1.f, 2.f, 3.f, 4.f, 5.f}, {2, 3});
+  check_close_nan(sum(V(x), {1}).value(), Tensor{kNaN, 12.f});
+  check_close_nan(mean(V(x), {1}).value(), Tensor{kNaN, 4.f});
+  check_close_nan(prod(V(x), {1}).value(), Tensor{kNaN, 60.f});
+  check_close_nan(sum(V(x)).value(), Tensor(kNaN));
+  check_close_nan(mean(V(x), {0, 1}).value(), Tensor(kNaN));
+  check_close_nan(prod(V(x), {0}).value(), Tensor{kNaN, 4.f, 10.f});
+  // sum and mean: the gradient does not depend on the values (TF: 1 and 1/n everywhere).
+  check_close_nan(grad_of([](auto& v) { return sum(v, {1}); }, x), xt::ones<float>({2, 3}));
+  // prod: the product of the others, NaN wherever a NaN is among them (TF's ProdGrad too).
+  check_close_nan(grad_of([](auto& v) { return prod(v, {1}); }, x),
+                  shaped(Tensor{2.f, kNaN, kNaN, 20.f, 15.f, 12.f}, {2, 3}));
+}

@@ -218,3 +218,25 @@ TEST_CASE("max_pool propagates NaN from anywhere in its window, the first NaN ge
   Variable w(T({1, 1, 2, 2}, {4.f, 3.f, 2.f, nan}));
   CHECK(std::isnan(max_pool(w, PoolOptions(2).data_format("channels_first")).value()(0, 0, 0, 0)));
 }
+
+TEST_CASE("avg_pool propagates NaN into each window holding it, gradient independent of values") {
+  const float nan = std::nanf("");
+  // 1-D, windows of 2, stride 1, same padding: the NaN at position 1 is in windows 0 and 1.
+  Variable x(T({1, 4, 1}, {1.f, nan, 3.f, 5.f}));
+  Tensor y = avg_pool(x, PoolOptions(2).strides(1).padding("same")).value();
+  test::check_close_nan(y, T({1, 4, 1}, {nan, nan, 4.f, 5.f}));
+  // TF's AvgPoolGrad spreads g / n without looking at x: finite everywhere.
+  TF_CHECK_CLOSE(
+      grad_of(
+          x, [](const Variable& v) { return avg_pool(v, PoolOptions(2)); }, T({1, 2, 1}, {1, 1})),
+      T({1, 4, 1}, {0.5f, 0.5f, 0.5f, 0.5f}));
+  // 2-D channels_first and 3-D: only the window with the NaN, only its channel.
+  Variable w(T({1, 1, 2, 4}, {4.f, 3.f, 2.f, 1.f, 2.f, nan, 0.f, 1.f}));
+  test::check_close_nan(avg_pool(w, PoolOptions(2).data_format("channels_first")).value(),
+                        T({1, 1, 1, 2}, {nan, 1.f}));
+  Tensor v3 = xt::ones<float>({1, 2, 2, 2, 2});
+  v3(0, 1, 1, 1, 0) = nan;
+  Tensor y3 = avg_pool(Variable(v3), PoolOptions(2)).value();
+  CHECK(std::isnan(y3(0, 0, 0, 0, 0)));
+  CHECK(y3(0, 0, 0, 0, 1) == 1.f);
+}
