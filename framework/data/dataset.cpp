@@ -38,7 +38,6 @@ using detail::Node;
 using detail::Stream;
 using NodePtr = std::shared_ptr<const Node>;
 
-
 Tensor row_of(const Tensor& t, std::size_t i) {
   Shape shape(t.shape().begin() + 1, t.shape().end());
   Tensor out = Tensor::from_shape(shape);
