@@ -40,6 +40,58 @@ inline Tensor T(const Shape& shape, const std::vector<float>& values) {
   return t;
 }
 
+/// A tensor as a constant Variable: a bare Tensor argument would find xt::exp & co. by ADL.
+inline Variable V(Tensor t) { return Variable(std::move(t)); }
+
+/// A tensor of the given shape filled from a flat list (nested braces of one element are
+/// ambiguous). Example: `Tensor x = shaped(Tensor{1, 2, 3, 4}, {2, 2});`
+inline Tensor shaped(Tensor flat, const Shape& shape) {
+  flat.reshape(shape);
+  return flat;
+}
+
+/// The gradient of f at x for one input, through a tape.
+inline Tensor grad_of(const std::function<Variable(const Variable&)>& f, const Tensor& x) {
+  Variable v(x, true);
+  GradientTape tape;
+  Variable y = f(v);
+  return tape.gradient(y, {v})[0].value();
+}
+
+/// Keeps every element at least `gap` away from each kink, so finite differences are valid.
+inline Tensor away_from(Tensor t, std::initializer_list<float> kinks, float gap = 0.05f) {
+  for (auto& v : t)
+    for (float k : kinks)
+      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
+  return t;
+}
+
+/// True when no element is NaN or infinite.
+inline bool all_finite(const Tensor& t) {
+  for (float v : t)
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+/// `start, start + 1, ...` in row-major order, in the given shape.
+/// Example: `Tensor x = iota({2, 3});` holds 0 to 5.
+inline Tensor iota(const Shape& shape, float start = 0.f) {
+  Tensor t = Tensor::from_shape(shape);
+  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = start + static_cast<float>(i);
+  return t;
+}
+
+/// Builds `layer` on x, sets its weights, then runs it on x.
+template <class L>
+Variable run_with_weights(L& layer, const Tensor& x, const std::vector<Tensor>& weights) {
+  layer(Variable(x));
+  layer.set_weights(weights);
+  return layer(Variable(x));
+}
+
+/// A quiet NaN, for the tests that NaN propagates as in TF.
+inline const float kNaN = std::nanf("");
+
 /// True when shapes match and every element is within atol + rtol * |b|.
 inline bool allclose(const Tensor& a, const Tensor& b, float atol = 1e-5f, float rtol = 1e-5f) {
   if (shape_of(a) != shape_of(b)) return false;

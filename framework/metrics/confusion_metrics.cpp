@@ -7,12 +7,11 @@
 
 #include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/metrics/detail/inputs.hpp"
+#include "tapeflow/framework/ops/losses.hpp"  // losses::kEpsilon
 
 namespace tapeflow::metrics {
 
 namespace {
-
-constexpr float kEpsilon = 1e-7f;  // Keras backend.epsilon()
 
 // Keras' is_evenly_distributed_thresholds: at least 3 values, np.allclose to i / (n - 1) with
 // atol = epsilon (and numpy's default rtol 1e-5), in the order given.
@@ -254,9 +253,9 @@ AUC::AUC(AUCOptions options, std::string name)
     for (int i = 0; i < n - 2; ++i) inner.push_back(static_cast<float>((i + 1) * 1.0 / (n - 1)));
     evenly_ = true;
   }
-  thresholds_.push_back(static_cast<float>(0.0 - kEpsilon));
+  thresholds_.push_back(static_cast<float>(0.0 - losses::kEpsilon));
   thresholds_.insert(thresholds_.end(), inner.begin(), inner.end());
-  thresholds_.push_back(static_cast<float>(1.0 + kEpsilon));
+  thresholds_.push_back(static_cast<float>(1.0 + losses::kEpsilon));
   tp_.assign(thresholds_.size(), 0.0);
   fp_ = tn_ = fn_ = tp_;
 }

@@ -5,12 +5,11 @@
 #include <utility>
 
 #include "tapeflow/framework/metrics/detail/inputs.hpp"
+#include "tapeflow/framework/ops/losses.hpp"  // losses::kEpsilon
 
 namespace tapeflow::metrics {
 
 namespace {
-
-constexpr double kEpsilon = 1e-7;  // Keras backend.epsilon()
 
 std::vector<int> all_classes(int n) {
   std::vector<int> ids(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -134,10 +133,10 @@ double IoU::result() const {
     const double tp = cm_[k * n + k], denominator = row + col - tp;
     if (denominator > 1e-9) {
       valid += 1;
-      sum += tp / (denominator + kEpsilon);
+      sum += tp / (denominator + losses::kEpsilon);
     }
   }
-  return sum / (valid + kEpsilon);
+  return sum / (valid + losses::kEpsilon);
 }
 
 void IoU::reset_state() {

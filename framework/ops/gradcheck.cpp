@@ -15,17 +15,17 @@ namespace tapeflow {
 
 namespace {
 
-constexpr const char* kWhere = "gradcheck";
+constexpr const char* kGradcheck = "gradcheck";
 
 void validate(const GradcheckOptions& o) {
-  TAPEFLOW_CHECK(std::isfinite(o.eps()) && o.eps() > 0, ValueError, kWhere,
+  TAPEFLOW_CHECK(std::isfinite(o.eps()) && o.eps() > 0, ValueError, kGradcheck,
                  "eps must be positive and finite, got ", o.eps());
   const std::pair<const char*, double> tols[] = {{"atol", o.atol()},
                                                  {"rtol", o.rtol()},
                                                  {"mean_tol", o.mean_tol()},
                                                  {"accumulation_tol", o.accumulation_tol()}};
   for (const auto& [name, v] : tols)
-    TAPEFLOW_CHECK(v >= 0, ValueError, kWhere, name, " must be >= 0, got ", v);
+    TAPEFLOW_CHECK(v >= 0, ValueError, kGradcheck, name, " must be >= 0, got ", v);
 }
 
 // The loss weights: mixed signs so that errors in two output elements cannot cancel, |w| >= 0.5
@@ -41,11 +41,11 @@ Tensor loss_weights(const Shape& shape, std::mt19937& rng) {
 // sum(y * w) in double: the central difference subtracts two such sums, and float round-off of
 // a sum over many elements would swamp the change one perturbed element makes.
 double weighted_sum(const Variable& y, const Tensor& w) {
-  if (!y.defined()) fail(kWhere, "f returned an undefined variable");
+  if (!y.defined()) fail(kGradcheck, "f returned an undefined variable");
   const Tensor& v = y.value();
   if (shape_of(v) != shape_of(w))
-    fail_shape(kWhere, "f returned shape " + shape_str(v.shape()) + " on one call and " +
-                           shape_str(w.shape()) + " on another (f must be deterministic)");
+    fail_shape(kGradcheck, "f returned shape " + shape_str(v.shape()) + " on one call and " +
+                               shape_str(w.shape()) + " on another (f must be deterministic)");
   double s = 0;
   for (std::size_t i = 0; i < v.size(); ++i) s += double(v.data()[i]) * double(w.data()[i]);
   return s;
@@ -101,7 +101,7 @@ double central_difference(const std::function<Variable()>& f, const Variable& v,
   Perturbation p(v, j);
   const float xp = float(double(p.orig()) + eps), xm = float(double(p.orig()) - eps);
   const double step = double(xp) - double(xm);
-  TAPEFLOW_CHECK(step > 0, ValueError, kWhere, "eps ", eps,
+  TAPEFLOW_CHECK(step > 0, ValueError, kGradcheck, "eps ", eps,
                  " is below float resolution at the value ", p.orig());
   p.set(xp);
   const double fp = weighted_sum(f(), w);
@@ -135,16 +135,16 @@ GradcheckResult check(const std::function<Variable()>& f, const std::vector<Vari
     GradientTape tape(/*persistent=*/true);
     tape.watch(vars);
     Variable y1 = f();
-    if (!y1.defined()) fail(kWhere, "f returned an undefined variable");
+    if (!y1.defined()) fail(kGradcheck, "f returned an undefined variable");
     std::mt19937 rng(o.seed());
     w1 = loss_weights(y1.shape(), rng);
     w2 = loss_weights(y1.shape(), rng);  // another w: see step 2 in gradcheck.hpp
     Variable loss1 = sum(mul(y1, Variable(w1)));
     Variable y2 = f();
-    if (!y2.defined()) fail(kWhere, "f returned an undefined variable");
+    if (!y2.defined()) fail(kGradcheck, "f returned an undefined variable");
     if (y2.shape() != y1.shape())
-      fail_shape(kWhere, "f returned shape " + shape_str(y1.shape()) + " on one call and " +
-                             shape_str(y2.shape()) + " on another (f must be deterministic)");
+      fail_shape(kGradcheck, "f returned shape " + shape_str(y1.shape()) + " on one call and " +
+                                 shape_str(y2.shape()) + " on another (f must be deterministic)");
     Variable loss2 = sum(mul(y2, Variable(w2)));
     Variable both = add(loss1, loss2);
     try {
@@ -278,7 +278,8 @@ GradcheckResult gradcheck_variables(const std::function<Variable()>& f,
                                     const GradcheckOptions& opts) {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < variables.size(); ++i) {
-    if (!variables[i].defined()) fail(kWhere, "variable " + std::to_string(i) + " is undefined");
+    if (!variables[i].defined())
+      fail(kGradcheck, "variable " + std::to_string(i) + " is undefined");
     const std::string& n = variables[i].name();
     names.push_back(n.empty() ? "variable " + std::to_string(i) : "variable '" + n + "'");
   }

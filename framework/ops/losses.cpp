@@ -8,12 +8,13 @@
 
 #include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/framework/ops/detail/axis_view.hpp"
 
 namespace tapeflow::losses {
 
-namespace {
+using detail::as_long;
 
-std::vector<long> as_long(const Shape& s) { return std::vector<long>(s.begin(), s.end()); }
+namespace {
 
 Shape with_trailing_one(Shape s) {
   s.push_back(1);

@@ -12,25 +12,16 @@
 #include <xtensor/xoperation.hpp>
 #include <xtensor/xreducer.hpp>
 
+#include "tapeflow/framework/ops/detail/axis_view.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow {
 
+using detail::as_long;
+using detail::AxisView;
 using detail::result;
 
 namespace {
-
-// (outer, n, inner) view of a row-major shape around `axis`.
-struct AxisView {
-  std::size_t outer = 1, n = 1, inner = 1;
-  AxisView(const Shape& s, std::size_t axis) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (i < axis) outer *= s[i];
-      if (i > axis) inner *= s[i];
-    }
-    n = s[axis];
-  }
-};
 
 // up: y_j = x_(j+1), last = 0. Down: y_j = x_(j-1), first = 0. Each is the other's adjoint.
 Variable shift(const Variable& x, std::size_t axis, bool up) {
@@ -124,8 +115,6 @@ Shape reduced_shape(const Shape& xs, const std::vector<std::size_t>& ax, bool ke
   }
   return out;
 }
-
-std::vector<long> as_long(const Shape& s) { return std::vector<long>(s.begin(), s.end()); }
 
 // max or min over one axis of a non-empty axis, keepdims. A NaN wins over any number and stays,
 // as in TF's reduce_max/reduce_min; xt::amax's `acc > x ? acc : x` keeps the next number after

@@ -7,15 +7,16 @@
 #include <string>
 #include <xtensor/xmanipulation.hpp>
 
+#include "tapeflow/framework/ops/detail/axis_view.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 
 namespace tapeflow {
 
+using detail::as_long;
+using detail::AxisView;
 using detail::result;
 
 namespace {
-
-std::vector<long> as_long(const Shape& s) { return std::vector<long>(s.begin(), s.end()); }
 
 template <class T>
 std::string list_str(const std::vector<T>& v) {
@@ -93,18 +94,6 @@ Variable box_scatter(const Variable& g, const Box& b, const Shape& full, float f
 Box whole(const Shape& s) {
   return Box{s, std::vector<long>(s.size(), 0), std::vector<long>(s.size(), 1)};
 }
-
-// (outer, n, inner) around an axis.
-struct AxisView {
-  std::size_t outer = 1, n = 1, inner = 1;
-  AxisView(const Shape& s, std::size_t axis) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (i < axis) outer *= s[i];
-      if (i > axis) inner *= s[i];
-    }
-    n = s[axis];
-  }
-};
 
 Variable scatter_add(const Variable& g, const IndexTensor& indices, std::size_t axis,
                      const Shape& xs);

@@ -119,11 +119,6 @@ Case load_case(const fs::path& dir) {
 
 namespace {
 
-// An initializer that hands back a golden array (its shape is checked by the layer).
-Initializer from_array(const Tensor& t) {
-  return [t](const Shape&) { return t; };
-}
-
 CaseResult run_conv3d_transpose(const Case& c) {
   Checker check;
   // A graph of its own per case: fresh names and collections.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/framework/nn/initializers.hpp"
 
 namespace tapeflow::golden {
 
@@ -74,6 +75,11 @@ CaseType conv3d_transpose_case_type();
 /// config's regularizers, kernel constraint and optimizer (sgd, momentum, adam), the loss
 /// checked before each step and the weights after it.
 CaseType training_case_type();
+
+/// An initializer that hands back a reference array (its shape is checked by the layer).
+inline Initializer from_array(const Tensor& t) {
+  return [t](const Shape&) { return t; };
+}
 
 /// The case types the runner knows, in the order they are tried.
 std::vector<CaseType> default_case_types();

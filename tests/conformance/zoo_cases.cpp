@@ -17,11 +17,6 @@ namespace tapeflow::golden {
 
 namespace {
 
-// An initializer that hands back a reference array (its shape is checked by the layer).
-Initializer from_array(const Tensor& t) {
-  return [t](const Shape&) { return t; };
-}
-
 bool flag(const Case& c, const std::string& key, bool fallback) {
   const std::string v = c.get(key, fallback ? "true" : "false");
   if (v != "true" && v != "false")

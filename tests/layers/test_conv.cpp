@@ -6,25 +6,11 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::iota;
+using tapeflow::test::run_with_weights;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
 using tapeflow::test::T;
-
-namespace {
-Tensor iota(const Shape& shape, float start = 1.f) {
-  Tensor t = Tensor::from_shape(shape);
-  float v = start;
-  for (auto& e : t) e = v++;
-  return t;
-}
-// Builds the layer on x, then sets its weights.
-template <class L>
-Variable run(L& layer, const Tensor& x, const std::vector<Tensor>& weights) {
-  layer(Variable(x));
-  layer.set_weights(weights);
-  return layer(Variable(x));
-}
-}  // namespace
 
 TEST_CASE("Conv1D/2D/3D: names, weight shapes and output shapes") {
   reset_default_graph();
@@ -76,17 +62,17 @@ TEST_CASE("Conv1D known values: valid, same with strides, causal, dilation") {
   const Tensor b = T({1}, {0.5f});
   // y[i] = x[i] + 2 x[i+1] + 3 x[i+2] + 0.5
   Conv1D valid(Conv1DOptions(1, 3));
-  TF_CHECK_CLOSE(run(valid, x, {k, b}).value(), T({1, 3, 1}, {14.5f, 20.5f, 26.5f}));
+  TF_CHECK_CLOSE(run_with_weights(valid, x, {k, b}).value(), T({1, 3, 1}, {14.5f, 20.5f, 26.5f}));
   // same, stride 2: 3 outputs, TF pads 2 in total, 1 before: windows start at -1, 1, 3
   Conv1D same(Conv1DOptions(1, 3).strides(2).padding("same"));
-  TF_CHECK_CLOSE(run(same, x, {k, b}).value(), T({1, 3, 1}, {8.5f, 20.5f, 14.5f}));
+  TF_CHECK_CLOSE(run_with_weights(same, x, {k, b}).value(), T({1, 3, 1}, {8.5f, 20.5f, 14.5f}));
   // causal, dilation 2, kernel [1, 10]: y[i] = x[i - 2] + 10 x[i]
   Conv1D causal(Conv1DOptions(1, 2).padding("causal").dilation_rate(2).use_bias(false));
-  TF_CHECK_CLOSE(run(causal, x, {T({2, 1, 1}, {1, 10})}).value(),
+  TF_CHECK_CLOSE(run_with_weights(causal, x, {T({2, 1, 1}, {1, 10})}).value(),
                  T({1, 5, 1}, {10, 20, 31, 42, 53}));
   // dilation 2 spans all 5 inputs: x0 + 2 x2 + 3 x4
   Conv1D dil(Conv1DOptions(1, 3).dilation_rate(2).use_bias(false));
-  TF_CHECK_CLOSE(run(dil, x, {k}).value(), T({1, 1, 1}, {22}));
+  TF_CHECK_CLOSE(run_with_weights(dil, x, {k}).value(), T({1, 1, 1}, {22}));
 }
 
 TEST_CASE("Conv2D known values: kernel layout (kh, kw, in, out), bias, activation") {
@@ -94,17 +80,20 @@ TEST_CASE("Conv2D known values: kernel layout (kh, kw, in, out), bias, activatio
   // 3x3 image 1..9, 2x2 kernel [[1, 2], [3, 4]], bias -40, relu:
   // 37, 47, 67, 77 before the bias
   Conv2D c(Conv2DOptions(1, 2).activation("relu"));
-  TF_CHECK_CLOSE(run(c, iota({1, 3, 3, 1}), {T({2, 2, 1, 1}, {1, 2, 3, 4}), T({1}, {-40})}).value(),
-                 T({1, 2, 2, 1}, {0, 7, 27, 37}));
+  TF_CHECK_CLOSE(
+      run_with_weights(c, iota({1, 3, 3, 1}, 1.f), {T({2, 2, 1, 1}, {1, 2, 3, 4}), T({1}, {-40})})
+          .value(),
+      T({1, 2, 2, 1}, {0, 7, 27, 37}));
   // 1x1 kernel, 2 -> 2 channels: y[out] = sum_in x[in] K[in, out] + b[out]
   Conv2D m(Conv2DOptions(2, 1));
   const Tensor x = T({1, 1, 2, 2}, {1, 2, 3, -1});
   const Tensor k = T({1, 1, 2, 2}, {1, -1, 2, 3});
   const Tensor b = T({2}, {0.5f, -0.5f});
-  TF_CHECK_CLOSE(run(m, x, {k, b}).value(), T({1, 1, 2, 2}, {5.5f, 4.5f, 1.5f, -6.5f}));
+  TF_CHECK_CLOSE(run_with_weights(m, x, {k, b}).value(),
+                 T({1, 1, 2, 2}, {5.5f, 4.5f, 1.5f, -6.5f}));
   // channels_first: the same numbers, transposed
   Conv2D mf(Conv2DOptions(2, 1).data_format("channels_first"));
-  TF_CHECK_CLOSE(run(mf, Tensor(xt::transpose(x, {0, 3, 1, 2})), {k, b}).value(),
+  TF_CHECK_CLOSE(run_with_weights(mf, Tensor(xt::transpose(x, {0, 3, 1, 2})), {k, b}).value(),
                  T({1, 2, 1, 2}, {5.5f, 1.5f, 4.5f, -6.5f}));
 }
 
@@ -130,8 +119,8 @@ TEST_CASE("Conv2D and Conv3D: channels_first equals channels_last transposed") {
   Conv2D last(Conv2DOptions(4, {3, 2}).strides(2).padding("same").activation("tanh"));
   Conv2D first(Conv2DOptions(4, {3, 2}).strides(2).padding("same").activation("tanh").data_format(
       "channels_first"));
-  Tensor yl = run(last, x, {k, b}).value();
-  Tensor yf = run(first, Tensor(xt::transpose(x, {0, 3, 1, 2})), {k, b}).value();
+  Tensor yl = run_with_weights(last, x, {k, b}).value();
+  Tensor yf = run_with_weights(first, Tensor(xt::transpose(x, {0, 3, 1, 2})), {k, b}).value();
   TF_CHECK_CLOSE(yf, Tensor(xt::transpose(yl, {0, 3, 1, 2})));
 
   Tensor x3 = random_tensor({1, 4, 3, 5, 2}, 14);
@@ -139,8 +128,8 @@ TEST_CASE("Conv2D and Conv3D: channels_first equals channels_last transposed") {
   Conv3D l3(Conv3DOptions(3, 2).dilation_rate({1, 1, 2}));
   Conv3D f3(Conv3DOptions(3, 2).dilation_rate({1, 1, 2}).data_format("CHANNELS_FIRST"));
   CHECK(f3.data_format() == "channels_first");
-  Tensor y3l = run(l3, x3, {k3, b3}).value();
-  Tensor y3f = run(f3, Tensor(xt::transpose(x3, {0, 4, 1, 2, 3})), {k3, b3}).value();
+  Tensor y3l = run_with_weights(l3, x3, {k3, b3}).value();
+  Tensor y3f = run_with_weights(f3, Tensor(xt::transpose(x3, {0, 4, 1, 2, 3})), {k3, b3}).value();
   TF_CHECK_CLOSE(y3f, Tensor(xt::transpose(y3l, {0, 4, 1, 2, 3})));
 }
 
@@ -149,7 +138,7 @@ TEST_CASE("Conv layers: gradcheck of input, kernel and bias") {
   SUBCASE("Conv1D same, stride 2") {
     Conv1D c(Conv1DOptions(2, 3).strides(2).padding("same").activation("tanh"));
     Tensor x = random_tensor({2, 5, 2}, 21);
-    run(c, x, {random_tensor({3, 2, 2}, 22), random_tensor({2}, 23)});
+    run_with_weights(c, x, {random_tensor({3, 2, 2}, 22), random_tensor({2}, 23)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return c(in[0]); }, {x});
     TF_GRADCHECK_VARIABLES([&] { return c(Variable(x)); }, c.trainable_variables());
   }

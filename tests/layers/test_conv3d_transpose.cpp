@@ -14,16 +14,12 @@ using namespace tapeflow;
 using layers::Conv3DTranspose;
 using layers::Conv3DTransposeOptions;
 using tapeflow::test::random_tensor;
+using tapeflow::test::shaped;
 
 namespace {
 
 Initializer fixed(const Tensor& t) {
   return [t](const Shape&) { return t; };
-}
-
-Tensor shaped(Tensor t, const Shape& s) {
-  t.reshape(s);
-  return t;
 }
 
 // PyTorch ConvTranspose3d written from its definition, with PyTorch's own layouts: input

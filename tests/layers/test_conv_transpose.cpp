@@ -10,17 +10,12 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::run_with_weights;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
 using tapeflow::test::T;
 
 namespace {
-template <class L>
-Variable run(L& layer, const Tensor& x, const std::vector<Tensor>& weights) {
-  layer(Variable(x));
-  layer.set_weights(weights);
-  return layer(Variable(x));
-}
 Tensor plus(const Tensor& t, float v) { return Tensor(t + v); }
 
 // Row-major offset of the multi-index `idx` in `shape`.
@@ -146,32 +141,39 @@ TEST_CASE("Conv1DTranspose known values: valid, same, output_padding, dilation")
   const Tensor b = T({1}, {0.5f});
   // y[i * 2 + t] += x[i] k[t]: [1, 10, 100 + 2, 20, 200]
   Conv1DTranspose valid(Conv1DTransposeOptions(1, 3).strides(2));
-  TF_CHECK_CLOSE(run(valid, x, {k, b}).value(), plus(T({1, 5, 1}, {1, 10, 102, 20, 200}), 0.5f));
+  TF_CHECK_CLOSE(run_with_weights(valid, x, {k, b}).value(),
+                 plus(T({1, 5, 1}, {1, 10, 102, 20, 200}), 0.5f));
   // same: 4 outputs; TF pads max(0, (2 - 1) * 2 + 3 - 4) / 2 = 0 before: the last one drops
   Conv1DTranspose same(Conv1DTransposeOptions(1, 3).strides(2).padding("same"));
-  TF_CHECK_CLOSE(run(same, x, {k, b}).value(), plus(T({1, 4, 1}, {1, 10, 102, 20}), 0.5f));
+  TF_CHECK_CLOSE(run_with_weights(same, x, {k, b}).value(),
+                 plus(T({1, 4, 1}, {1, 10, 102, 20}), 0.5f));
   // output_padding 1, valid: one more (zero) position at the end
   Conv1DTranspose opv(Conv1DTransposeOptions(1, 3).strides(2).output_padding(1));
-  TF_CHECK_CLOSE(run(opv, x, {k, b}).value(), plus(T({1, 6, 1}, {1, 10, 102, 20, 200, 0}), 0.5f));
+  TF_CHECK_CLOSE(run_with_weights(opv, x, {k, b}).value(),
+                 plus(T({1, 6, 1}, {1, 10, 102, 20, 200, 0}), 0.5f));
   // output_padding 1, same: 4 outputs placed by TF's rule, as Keras: max(0, 2 + 3 - 4) / 2 = 0
   // before (PyTorch's k / 2 = 1 trimmed one position before: [10, 102, 20, 200])
   Conv1DTranspose ops(Conv1DTransposeOptions(1, 3).strides(2).padding("same").output_padding(1));
-  TF_CHECK_CLOSE(run(ops, x, {k, b}).value(), plus(T({1, 4, 1}, {1, 10, 102, 20}), 0.5f));
+  TF_CHECK_CLOSE(run_with_weights(ops, x, {k, b}).value(),
+                 plus(T({1, 4, 1}, {1, 10, 102, 20}), 0.5f));
   // dilation 2, kernel [1, 10]: y[i + 2 t] += x[i] k[t]
   Conv1DTranspose dil(Conv1DTransposeOptions(1, 2).dilation_rate(2).use_bias(false));
-  TF_CHECK_CLOSE(run(dil, x, {T({2, 1, 1}, {1, 10})}).value(), T({1, 4, 1}, {1, 2, 10, 20}));
+  TF_CHECK_CLOSE(run_with_weights(dil, x, {T({2, 1, 1}, {1, 10})}).value(),
+                 T({1, 4, 1}, {1, 2, 10, 20}));
 }
 
 TEST_CASE("Conv2DTranspose known values: kernel layout (kh, kw, filters, in), activation") {
   reset_default_graph();
   // one pixel 2, kernel [[1, 2], [3, 4]], stride 2: the kernel scaled by 2
   Conv2DTranspose up(Conv2DTransposeOptions(1, 2).strides(2).use_bias(false));
-  TF_CHECK_CLOSE(run(up, T({1, 1, 1, 1}, {2}), {T({2, 2, 1, 1}, {1, 2, 3, 4})}).value(),
-                 T({1, 2, 2, 1}, {2, 4, 6, 8}));
+  TF_CHECK_CLOSE(
+      run_with_weights(up, T({1, 1, 1, 1}, {2}), {T({2, 2, 1, 1}, {1, 2, 3, 4})}).value(),
+      T({1, 2, 2, 1}, {2, 4, 6, 8}));
   // 1x1 kernel K[filter][in] = [[1, 2], [3, 4]]: y[f] = sum_c x[c] K[f][c] + b, then relu
   Conv2DTranspose m(Conv2DTransposeOptions(2, 1).activation("relu"));
   TF_CHECK_CLOSE(
-      run(m, T({1, 1, 1, 2}, {1, 2}), {T({1, 1, 2, 2}, {1, 2, 3, 4}), T({2}, {-6, 1})}).value(),
+      run_with_weights(m, T({1, 1, 1, 2}, {1, 2}), {T({1, 1, 2, 2}, {1, 2, 3, 4}), T({2}, {-6, 1})})
+          .value(),
       T({1, 1, 1, 2}, {0, 12}));
   // channels_first gives the transposed result
   Tensor x = random_tensor({2, 2, 3, 2}, 31);
@@ -179,8 +181,8 @@ TEST_CASE("Conv2DTranspose known values: kernel layout (kh, kw, filters, in), ac
   Conv2DTranspose last(Conv2DTransposeOptions(3, {3, 2}).strides(2).padding("same"));
   Conv2DTranspose first(
       Conv2DTransposeOptions(3, {3, 2}).strides(2).padding("same").data_format("channels_first"));
-  Tensor yl = run(last, x, {kk, bb}).value();
-  Tensor yf = run(first, Tensor(xt::transpose(x, {0, 3, 1, 2})), {kk, bb}).value();
+  Tensor yl = run_with_weights(last, x, {kk, bb}).value();
+  Tensor yf = run_with_weights(first, Tensor(xt::transpose(x, {0, 3, 1, 2})), {kk, bb}).value();
   TF_CHECK_CLOSE(yf, Tensor(xt::transpose(yl, {0, 3, 1, 2})));
 }
 
@@ -192,8 +194,8 @@ TEST_CASE("Conv2DTranspose is the adjoint of Conv2D with the same kernel tensor"
   Tensor x = random_tensor({1, 6, 6, 2}, 42), g = random_tensor({1, 3, 3, 3}, 43);
   Conv2D c(Conv2DOptions(3, 3).strides(2).padding("same").use_bias(false));
   Conv2DTranspose t(Conv2DTransposeOptions(2, 3).strides(2).padding("same").use_bias(false));
-  Tensor cx = run(c, x, {k}).value();
-  Tensor tg = run(t, g, {k}).value();
+  Tensor cx = run_with_weights(c, x, {k}).value();
+  Tensor tg = run_with_weights(t, g, {k}).value();
   REQUIRE(shape_of(tg) == shape_of(x));
   CHECK(double(xt::sum(cx * g)()) == doctest::Approx(double(xt::sum(x * tg)())).epsilon(1e-5));
 }
@@ -203,7 +205,7 @@ TEST_CASE("Conv transposes: gradcheck of input, kernel and bias") {
   SUBCASE("Conv1DTranspose same, stride 2, tanh") {
     Conv1DTranspose c(Conv1DTransposeOptions(2, 3).strides(2).padding("same").activation("tanh"));
     Tensor x = random_tensor({2, 3, 2}, 51);
-    run(c, x, {random_tensor({3, 2, 2}, 52), random_tensor({2}, 53)});
+    run_with_weights(c, x, {random_tensor({3, 2, 2}, 52), random_tensor({2}, 53)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return c(in[0]); }, {x});
     TF_GRADCHECK_VARIABLES([&] { return c(Variable(x)); }, c.trainable_variables());
   }
@@ -328,7 +330,7 @@ void check_against_scatter(const Shape& x_shape, long filters, const std::vector
         ConvNDTransposeOptions<N>(filters, k).strides(s).dilation_rate(d).padding(padding));
     const Tensor expected = scatter_reference(x, kernel, bias, s, d, padding);
     CHECK(layer.compute_output_shape(x_shape) == shape_of(expected));
-    TF_CHECK_CLOSE(run(layer, x, {kernel, bias}).value(), expected, 1e-4f, 1e-4f);
+    TF_CHECK_CLOSE(run_with_weights(layer, x, {kernel, bias}).value(), expected, 1e-4f, 1e-4f);
   }
 }
 

@@ -4,15 +4,11 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::iota;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
 
 namespace {
-Tensor iota(const Shape& s, float start = 0.f) {
-  Tensor t = Tensor::from_shape(s);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = start + static_cast<float>(i);
-  return t;
-}
 // A tensor of the given shape holding `values` in row-major order.
 Tensor tensor(const Shape& s, std::vector<float> values) {
   Tensor t = Tensor::from_shape(s);

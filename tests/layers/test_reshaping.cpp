@@ -4,17 +4,9 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::iota;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
-
-namespace {
-// 0, 1, 2, ... in the given shape.
-Tensor iota(const Shape& s) {
-  Tensor t = Tensor::from_shape(s);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
-  return t;
-}
-}  // namespace
 
 TEST_CASE("Flatten: shape, values, channels_first order, rank 1") {
   Graph g;

@@ -10,6 +10,12 @@
 
 namespace tapeflow::test {
 
+/// The variable and the gradients every optimizer test steps through (`run_steps(opt, kW0,
+/// kGrads)`), each test against its optimizer's formulas written out in double.
+inline const std::vector<double> kW0 = {1.0, -2.0, 0.5};
+inline const std::vector<std::vector<double>> kGrads = {
+    {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
+
 /// Applies `grads[k]` to a fresh variable holding `w0` for each k and returns the value after
 /// every step (the gradients do not depend on w, so expected values are easy to write by hand).
 inline std::vector<std::vector<double>> run_steps(optim::Optimizer& opt,

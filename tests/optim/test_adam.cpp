@@ -11,9 +11,6 @@ using optim::AdamW;
 using optim::AdamWOptions;
 
 namespace {
-const std::vector<double> kW0 = {1.0, -2.0, 0.5};
-const std::vector<std::vector<double>> kGrads = {
-    {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
 
 // Keras 3's Adam (keras/src/optimizers/adam.py) written out in double: the bias corrections
 // folded into the rate, `alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)`, and epsilon added to sqrt(v)

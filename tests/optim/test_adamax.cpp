@@ -8,12 +8,6 @@ using namespace tapeflow::test;
 using optim::Adamax;
 using optim::AdamaxOptions;
 
-namespace {
-const std::vector<double> kW0 = {1.0, -2.0, 0.5};
-const std::vector<std::vector<double>> kGrads = {
-    {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
-}  // namespace
-
 TEST_CASE("Adamax: defaults are Keras'") {
   AdamaxOptions o;
   CHECK(o.learning_rate()(0) == doctest::Approx(0.001));

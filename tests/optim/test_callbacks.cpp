@@ -70,7 +70,7 @@ int drive_epochs(TR::Callback& cb, L::Model& model, const std::string& monitor,
   return run;
 }
 
-struct Data {
+struct CallbackData {
   Tensor x = test::random_tensor({8, 3}, 5);
   Tensor y = test::random_tensor({8, 1}, 6);
 };
@@ -187,7 +187,7 @@ TEST_CASE("LearningRateScheduler sets each epoch's rate, History logs it") {
   auto m = tiny_model();
   auto opt = std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.1f));
   m->compile(opt, "mse");
-  Data d;
+  CallbackData d;
   std::vector<float> used;
   TR::LambdaCallback::Hooks hooks;
   hooks.on_train_batch_begin = [&](std::int64_t, TR::Logs&) {
@@ -211,7 +211,7 @@ TEST_CASE("LearningRateScheduler sets each epoch's rate, History logs it") {
 TEST_CASE("TerminateOnNaN stops after the first batch with a NaN loss") {
   auto m = tiny_model();
   m->compile("sgd", "mse");
-  Data d;
+  CallbackData d;
   d.x(3, 1) = std::numeric_limits<float>::quiet_NaN();
   auto term = std::make_shared<TR::TerminateOnNaN>();
   int batches = 0;
@@ -232,7 +232,7 @@ TEST_CASE("ModelCheckpoint: path templates, save_best_only, weights only or full
   auto m = tiny_model();
   auto opt = std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.01f));
   m->compile(opt, "mse");
-  Data d;
+  CallbackData d;
   auto every = std::make_shared<TR::ModelCheckpoint>(
       TR::ModelCheckpointOptions(dir + "/sub/e{epoch:02d}-{loss:.3f}.tfw").monitor("loss"));
   auto best = std::make_shared<TR::ModelCheckpoint>(TR::ModelCheckpointOptions(dir + "/best.tfw")
@@ -364,7 +364,7 @@ TEST_CASE("Progbar: Keras' line, redrawn only on a terminal") {
 TEST_CASE("ProgbarLogger in fit: Epoch lines and one final line per epoch off a terminal") {
   auto m = tiny_model();
   m->compile("sgd", "mse");
-  Data d;
+  CallbackData d;
   std::ostringstream os;
   auto bar = std::make_shared<TR::ProgbarLogger>(os, false, 1);
   m->fit(d.x, d.y,

@@ -9,9 +9,6 @@ using optim::RMSprop;
 using optim::RMSpropOptions;
 
 namespace {
-const std::vector<double> kW0 = {1.0, -2.0, 0.5};
-const std::vector<std::vector<double>> kGrads = {
-    {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
 
 // Keras' RMSprop written out in double.
 std::vector<std::vector<double>> rmsprop_reference(double lr, double rho, double momentum,

@@ -9,12 +9,6 @@ using namespace tapeflow::test;
 using optim::SGD;
 using optim::SGDOptions;
 
-namespace {
-const std::vector<double> kW0 = {1.0, -2.0, 0.5};
-const std::vector<std::vector<double>> kGrads = {
-    {0.5, -1.0, 2.0}, {0.1, 0.2, -0.3}, {-1.0, 0.5, 0.25}};
-}  // namespace
-
 TEST_CASE("SGD: defaults are Keras'") {
   SGDOptions o;
   CHECK(o.learning_rate()(0) == doctest::Approx(0.01));

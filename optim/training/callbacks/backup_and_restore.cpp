@@ -14,7 +14,7 @@ namespace tapeflow::training {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr const char* kWhere = "BackupAndRestore";
+constexpr const char* kBackupAndRestore = "BackupAndRestore";
 // The state file is a few numbers and a name.
 constexpr std::size_t kMaxStateBytes = 64 * 1024;
 // Two checkpoint files in turn: the one the state file names stays intact while the next is
@@ -27,9 +27,9 @@ BackupAndRestore::BackupAndRestore(std::string backup_dir, std::int64_t save_fre
     : backup_dir_(std::move(backup_dir)),
       save_freq_(save_freq),
       delete_checkpoint_(delete_checkpoint) {
-  if (backup_dir_.empty()) fail(std::string(kWhere) + ": backup_dir", "an empty path");
+  if (backup_dir_.empty()) fail(std::string(kBackupAndRestore) + ": backup_dir", "an empty path");
   if (save_freq_ < 0)
-    fail(std::string(kWhere) + ": save_freq",
+    fail(std::string(kBackupAndRestore) + ": save_freq",
          "must be 0 (every epoch) or a number of batches, got " + std::to_string(save_freq_));
 }
 
@@ -41,10 +41,10 @@ void BackupAndRestore::on_train_begin(Logs&) {
   resumed_.reset();
   batches_since_backup_ = 0;
   FitPosition* pos = position();
-  if (!pos) fail(kWhere, "is a callback of fit");
+  if (!pos) fail(kBackupAndRestore, "is a callback of fit");
   std::error_code ec;
   if (!fs::exists(state_path(), ec)) return;
-  const std::string where = std::string(kWhere) + ": '" + state_path() + "'";
+  const std::string where = std::string(kBackupAndRestore) + ": '" + state_path() + "'";
   const std::string text = serialization::read_file_bounded(state_path(), kMaxStateBytes, where);
   FitPosition restored;
   std::string checkpoint;
@@ -60,7 +60,7 @@ void BackupAndRestore::on_train_begin(Logs&) {
   if (checkpoint != kSlots[0] && checkpoint != kSlots[1])
     fail_file(where, "names the checkpoint '" + checkpoint + "', which is not one of its own");
   if (restored.epoch < 0 || restored.batch < 0) fail_file(where, "holds a negative epoch or batch");
-  serialization::load_checkpoint(model(kWhere), optimizer(kWhere),
+  serialization::load_checkpoint(model(kBackupAndRestore), optimizer(kBackupAndRestore),
                                  (fs::path(backup_dir_) / checkpoint).string());
   next_slot_ = checkpoint == kSlots[0] ? 1 : 0;
   *pos = restored;
@@ -71,16 +71,17 @@ void BackupAndRestore::backup() {
   FitPosition* pos = position();
   std::error_code ec;
   fs::create_directories(backup_dir_, ec);
-  if (ec) fail_file(kWhere, "cannot create the folder '" + backup_dir_ + "': " + ec.message());
+  if (ec)
+    fail_file(kBackupAndRestore, "cannot create the folder '" + backup_dir_ + "': " + ec.message());
   const char* slot = kSlots[next_slot_];
-  serialization::save_checkpoint(model(kWhere), optimizer(kWhere),
+  serialization::save_checkpoint(model(kBackupAndRestore), optimizer(kBackupAndRestore),
                                  (fs::path(backup_dir_) / slot).string());
   nlohmann::json j{{"checkpoint", slot},
                    {"epoch", pos->epoch},
                    {"batch", pos->batch},
                    {"shuffle_seed", pos->shuffle_seed}};
   serialization::write_file_atomically(state_path(), j.dump() + "\n",
-                                       std::string(kWhere) + ": '" + state_path() + "'");
+                                       std::string(kBackupAndRestore) + ": '" + state_path() + "'");
   next_slot_ = 1 - next_slot_;
 }
 

@@ -12,16 +12,17 @@
 namespace tapeflow::training {
 
 namespace {
-constexpr const char* kWhere = "ModelCheckpoint";
+constexpr const char* kModelCheckpoint = "ModelCheckpoint";
 }
 
 ModelCheckpoint::ModelCheckpoint(ModelCheckpointOptions options)
     : options_(std::move(options)),
-      monitor_(kWhere, options_.monitor(), options_.mode()),
+      monitor_(kModelCheckpoint, options_.monitor(), options_.mode()),
       best_(options_.initial_value_threshold().value_or(monitor_.worst())) {
-  if (options_.filepath().empty()) fail(std::string(kWhere) + ": filepath", "an empty path");
+  if (options_.filepath().empty())
+    fail(std::string(kModelCheckpoint) + ": filepath", "an empty path");
   if (options_.save_freq() < 0)
-    fail(std::string(kWhere) + ": save_freq",
+    fail(std::string(kModelCheckpoint) + ": save_freq",
          "must be 0 (every epoch) or a number of batches, got " +
              std::to_string(options_.save_freq()));
 }
@@ -47,8 +48,8 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
 void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const Logs& logs) {
   std::vector<std::pair<std::string, long long>> integers{{"epoch", epoch + 1}};
   if (batch) integers.emplace_back("batch", *batch + 1);
-  const std::string path =
-      detail::format_path(options_.filepath(), integers, logs, std::string(kWhere) + ": filepath");
+  const std::string path = detail::format_path(options_.filepath(), integers, logs,
+                                               std::string(kModelCheckpoint) + ": filepath");
   if (options_.save_best_only()) {
     const double current = monitor_.value(logs);
     if (!monitor_.improved(current, best_)) {
@@ -67,12 +68,14 @@ void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const L
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) fail_file(kWhere, "cannot create the folder '" + parent.string() + "': " + ec.message());
-  layers::Model& m = model(kWhere);
+  if (ec)
+    fail_file(kModelCheckpoint,
+              "cannot create the folder '" + parent.string() + "': " + ec.message());
+  layers::Model& m = model(kModelCheckpoint);
   if (options_.save_weights_only())
     serialization::save(m, path);
   else
-    serialization::save_checkpoint(m, optimizer(kWhere), path);
+    serialization::save_checkpoint(m, optimizer(kModelCheckpoint), path);
   last_saved_ = path;
 }
 

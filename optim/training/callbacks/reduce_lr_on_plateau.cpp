@@ -9,20 +9,21 @@
 namespace tapeflow::training {
 
 namespace {
-constexpr const char* kWhere = "ReduceLROnPlateau";
+constexpr const char* kReduceLROnPlateau = "ReduceLROnPlateau";
 }
 
 ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options)
     : options_(std::move(options)),
-      monitor_(kWhere, options_.monitor(), options_.mode()),
+      monitor_(kReduceLROnPlateau, options_.monitor(), options_.mode()),
       best_(monitor_.worst()) {
   const auto& o = options_;
   if (!(o.factor() > 0.0 && o.factor() < 1.0))
-    fail(std::string(kWhere) + ": factor", "must be in (0, 1), got " + std::to_string(o.factor()));
-  if (o.patience() < 0) fail(std::string(kWhere) + ": patience", "must be >= 0");
-  if (o.cooldown() < 0) fail(std::string(kWhere) + ": cooldown", "must be >= 0");
-  if (!(o.min_delta() >= 0)) fail(std::string(kWhere) + ": min_delta", "must be >= 0");
-  if (!(o.min_lr() >= 0)) fail(std::string(kWhere) + ": min_lr", "must be >= 0");
+    fail(std::string(kReduceLROnPlateau) + ": factor",
+         "must be in (0, 1), got " + std::to_string(o.factor()));
+  if (o.patience() < 0) fail(std::string(kReduceLROnPlateau) + ": patience", "must be >= 0");
+  if (o.cooldown() < 0) fail(std::string(kReduceLROnPlateau) + ": cooldown", "must be >= 0");
+  if (!(o.min_delta() >= 0)) fail(std::string(kReduceLROnPlateau) + ": min_delta", "must be >= 0");
+  if (!(o.min_lr() >= 0)) fail(std::string(kReduceLROnPlateau) + ": min_lr", "must be >= 0");
 }
 
 void ReduceLROnPlateau::on_train_begin(Logs&) {
@@ -31,7 +32,7 @@ void ReduceLROnPlateau::on_train_begin(Logs&) {
 }
 
 void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs) {
-  optim::Optimizer& opt = optimizer(kWhere);
+  optim::Optimizer& opt = optimizer(kReduceLROnPlateau);
   logs.set("learning_rate", static_cast<double>(opt.learning_rate()));
   const double current = monitor_.value(logs);
   if (in_cooldown()) {
@@ -49,7 +50,8 @@ void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs) {
   // Keras compares with min_lr as a float32.
   if (old_lr > static_cast<double>(static_cast<float>(options_.min_lr()))) {
     if (opt.learning_rate_option().is_schedule())
-      fail(kWhere, "the optimizer's learning rate is a schedule; ReduceLROnPlateau needs a number");
+      fail(kReduceLROnPlateau,
+           "the optimizer's learning rate is a schedule; ReduceLROnPlateau needs a number");
     const double new_lr = std::max(old_lr * options_.factor(), options_.min_lr());
     opt.set_learning_rate(static_cast<float>(new_lr));
     if (options_.verbose() > 0)

@@ -3,6 +3,7 @@
 // test_checkpoint); not a test file itself: no `test_` prefix.
 #include <unistd.h>
 
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -43,6 +44,35 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
+}
+
+/// True when `part` occurs in `text`.
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// The message of the `E` that `f()` throws; a note when it throws something else or nothing.
+/// Example: `CHECK(contains(error_of<FileError>([&] { read_npy(p); }), "truncated"));`
+template <class E, class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    std::string note = "(another exception: ";
+    note += e.what();
+    return note + ")";
+  }
+  return "(no error)";
+}
+
+/// How many temporary files of atomic writes (`<name>.tmp.<pid>.<n>`) are left in `dir`.
+inline int temporary_files_in(const std::string& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) ++n;
+  return n;
 }
 
 }  // namespace tapeflow::test

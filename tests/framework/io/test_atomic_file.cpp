@@ -15,16 +15,9 @@ namespace S = tapeflow::serialization;
 using tapeflow::FileError;
 using tapeflow::test::read_bytes;
 using tapeflow::test::temp_path;
+using tapeflow::test::temporary_files_in;
 
 namespace {
-
-// The files in `dir` whose name has the temporary-file marker.
-int temporary_files_in(const std::string& dir) {
-  int n = 0;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().find(".tmp.") != std::string::npos) ++n;
-  return n;
-}
 
 // The message of the FileError that `write_file_atomically` throws, or a note if none.
 std::string write_error(const std::string& path, const std::string& bytes) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/io/io_test_util.hpp"
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/io/detail/bounded_archive.hpp"
 
@@ -14,6 +15,7 @@ namespace S = tapeflow::serialization;
 namespace D = tapeflow::serialization::detail;
 using tapeflow::FileError;
 
+using tapeflow::test::contains;
 namespace {
 
 const S::Archive kKinds[] = {S::Archive::binary, S::Archive::text, S::Archive::xml};
@@ -86,7 +88,7 @@ struct FlagReader {
 };
 
 // The message of the FileError that reading `payload` as a Sample throws, or a note if none.
-std::string read_error(const std::string& payload, S::Archive kind) {
+std::string archive_read_error(const std::string& payload, S::Archive kind) {
   Sample s;
   try {
     D::read_payload(payload, kind, s, "load: 'f'");
@@ -96,10 +98,6 @@ std::string read_error(const std::string& payload, S::Archive kind) {
     return "(an exception other than FileError)";
   }
   return "(no error)";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -157,7 +155,7 @@ TEST_CASE("bounded archive: a huge string count is refused before any allocation
   REQUIRE(at != std::string::npos);
   std::string bad = payload;
   bad.replace(at, 8, std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8));
-  CHECK(read_error(bad, S::Archive::binary) ==
+  CHECK(archive_read_error(bad, S::Archive::binary) ==
         "load: 'f': corrupted file: name count 9223372036854775807 exceeds the payload size " +
             std::to_string(bad.size()));
 }
@@ -179,15 +177,16 @@ TEST_CASE("bounded archive: signatures and XML tag lengths are checked before Bo
     CAPTURE(S::archive_name(kind));
     std::string payload = D::write_payload(sample(), kind);
     payload[10] = static_cast<char>(payload[10] ^ 0x01);
-    CHECK(read_error(payload, kind) == std::string("load: 'f': corrupted file: the ") +
-                                           S::archive_name(kind) + " archive signature is wrong");
+    CHECK(archive_read_error(payload, kind) == std::string("load: 'f': corrupted file: the ") +
+                                                   S::archive_name(kind) +
+                                                   " archive signature is wrong");
   }
   const std::string xml = D::write_payload(sample(), S::Archive::xml);
   const std::string long_tag = "<" + std::string(60, 'a') + ">";
-  CHECK(read_error(long_tag + xml, S::Archive::xml) ==
+  CHECK(archive_read_error(long_tag + xml, S::Archive::xml) ==
         "load: 'f': corrupted file: an XML tag name is 60 characters long");
   // One character shorter passes the guard; Boost then refuses the payload.
-  CHECK(read_error("<" + std::string(47, 'a') + ">", S::Archive::xml)
+  CHECK(archive_read_error("<" + std::string(47, 'a') + ">", S::Archive::xml)
             .rfind("load: 'f': corrupted file: cannot read the xml archive", 0) == 0);
   // Tags are zero-padded buffers that live on.
   const char* t = D::tag("flag");
@@ -203,7 +202,7 @@ TEST_CASE("bounded archive: a truncated payload is a FileError (or, in text, a s
     int refused = 0;
     for (std::size_t n = 0; n < payload.size(); ++n) {
       CAPTURE(n);
-      const std::string message = read_error(payload.substr(0, n), kind);
+      const std::string message = archive_read_error(payload.substr(0, n), kind);
       // Text can end inside a number and still parse ("0.5" cut to "0."): never anything but a
       // FileError, though.
       CHECK(message != "(an exception other than FileError)");

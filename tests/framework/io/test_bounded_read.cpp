@@ -18,7 +18,7 @@ using tapeflow::test::write_bytes;
 namespace {
 
 // The message of the FileError that `read_file_bounded` throws, or a note if none.
-std::string read_error(const std::string& path, std::size_t max_bytes) {
+std::string bounded_read_error(const std::string& path, std::size_t max_bytes) {
   try {
     S::read_file_bounded(path, max_bytes, "load: 'f'");
   } catch (const FileError& e) {
@@ -42,18 +42,19 @@ TEST_CASE("bounded read: the exact bytes, up to and including the bound") {
 }
 
 TEST_CASE("bounded read: missing, a folder, or over the bound is a FileError") {
-  CHECK(read_error(temp_path("does_not_exist.bin"), 100) ==
+  CHECK(bounded_read_error(temp_path("does_not_exist.bin"), 100) ==
         "load: 'f': cannot open: No such file or directory");
   CHECK_THROWS_AS(S::read_file_bounded(temp_path("does_not_exist.bin"), 100, "load: 'f'"),
                   FileError);
   const std::string folder = temp_path("read_folder");
   fs::create_directories(folder);
-  CHECK(read_error(folder, 100).rfind("load: 'f': cannot read: ", 0) == 0);
+  CHECK(bounded_read_error(folder, 100).rfind("load: 'f': cannot read: ", 0) == 0);
   const std::string path = temp_path("read_large.bin");
   write_bytes(path, std::string(101, 'x'));
-  CHECK(read_error(path, 100) == "load: 'f': the file is larger than the 100 bytes a read accepts");
+  CHECK(bounded_read_error(path, 100) ==
+        "load: 'f': the file is larger than the 100 bytes a read accepts");
   // Something with no size (a device) is stopped once the bound is read.
   if (fs::exists("/dev/zero"))
-    CHECK(read_error("/dev/zero", 1 << 20) ==
+    CHECK(bounded_read_error("/dev/zero", 1 << 20) ==
           "load: 'f': the file is larger than the 1048576 bytes a read accepts");
 }

@@ -7,13 +7,14 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::all_finite;
+using tapeflow::test::away_from;
+using tapeflow::test::V;
 using namespace tapeflow::activations;
 using tapeflow::test::random_tensor;
 namespace act = tapeflow::activations;  // bare `tanh` would also find ::tanh
 
 namespace {
-
-Variable V(Tensor t) { return Variable(std::move(t)); }
 
 // The gradient of sum(w * f(x)) at x, through a tape.
 Tensor grad_of(const ActivationFn& f, const Tensor& x, const Tensor& w) {
@@ -21,20 +22,6 @@ Tensor grad_of(const ActivationFn& f, const Tensor& x, const Tensor& w) {
   GradientTape tape;
   Variable y = f(v);
   return tape.gradient(sum(mul(y, V(w))), {v})[0].value();
-}
-
-// Keeps every element at least `gap` away from each kink, so finite differences are valid.
-Tensor away_from(Tensor t, std::initializer_list<float> kinks, float gap = 0.05f) {
-  for (auto& v : t)
-    for (float k : kinks)
-      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
-  return t;
-}
-
-bool all_finite(const Tensor& t) {
-  for (float v : t)
-    if (!std::isfinite(v)) return false;
-  return true;
 }
 
 // Inputs of the value table; expected values below are from Python's math module with the

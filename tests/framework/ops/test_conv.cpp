@@ -7,6 +7,7 @@
 
 using namespace tapeflow;
 using tapeflow::test::random_tensor;
+using tapeflow::test::shaped;
 
 namespace {
 
@@ -58,12 +59,9 @@ double dot(const Tensor& a, const Tensor& b) {
   return s;
 }
 
-Tensor shaped(Tensor t, const Shape& s) {
-  t.reshape(s);
-  return t;
+Tensor to_first(const Tensor& t) {
+  return tapeflow::detail::to_channels_first(Variable(t)).value();
 }
-
-Tensor to_first(const Tensor& t) { return detail::to_channels_first(Variable(t)).value(); }
 
 }  // namespace
 
@@ -272,7 +270,8 @@ TEST_CASE("bias_add and channel_sum: known values and gradients, both formats") 
   CHECK(yf(1, 0, 2) == 1.f);
   CHECK(yf(1, 1, 0) == 2.f);
   Tensor s =
-      detail::channel_sum(Variable(Tensor(xt::ones<float>({2, 3, 4}))), "channels_first").value();
+      tapeflow::detail::channel_sum(Variable(Tensor(xt::ones<float>({2, 3, 4}))), "channels_first")
+          .value();
   TF_CHECK_CLOSE(s, (Tensor{8.f, 8.f, 8.f}));
   TF_GRADCHECK([](const std::vector<Variable>& in) { return bias_add(in[0], in[1]); },
                (std::vector<Tensor>{random_tensor({2, 2, 3}, 1), random_tensor({3}, 2)}));
@@ -281,7 +280,9 @@ TEST_CASE("bias_add and channel_sum: known values and gradients, both formats") 
       (std::vector<Tensor>{random_tensor({2, 2, 3}, 3), random_tensor({2}, 4)}));
   // channel_sum is linear; its own gradient (a broadcast) must be right too.
   TF_GRADCHECK(
-      [](const std::vector<Variable>& in) { return detail::channel_sum(mul(in[0], in[0])); },
+      [](const std::vector<Variable>& in) {
+        return tapeflow::detail::channel_sum(mul(in[0], in[0]));
+      },
       (std::vector<Tensor>{random_tensor({2, 2, 3}, 5)}));
   TF_CHECK_ERROR(bias_add(x, b2), "bias_add", "bias has shape (2,)", "(2, 2, 3)");
   TF_CHECK_ERROR(bias_add(x, b, "nchw"), "bias_add", "unknown data_format 'nchw'");
@@ -289,13 +290,14 @@ TEST_CASE("bias_add and channel_sum: known values and gradients, both formats") 
 
 TEST_CASE("to_channels_last / to_channels_first: values and gradients") {
   Tensor t = xt::arange<float>(12).reshape({1, 3, 2, 2});  // (n, c, h, w)
-  Tensor l = detail::to_channels_last(Variable(t)).value();
+  Tensor l = tapeflow::detail::to_channels_last(Variable(t)).value();
   REQUIRE(shape_of(l) == Shape{1, 2, 2, 3});
   CHECK(l(0, 1, 0, 2) == t(0, 2, 1, 0));
   CHECK(l(0, 0, 1, 1) == t(0, 1, 0, 1));
-  TF_CHECK_CLOSE(detail::to_channels_first(Variable(l)).value(), t);
-  TF_GRADCHECK([](const std::vector<Variable>& in) { return detail::to_channels_last(in[0]); },
-               (std::vector<Tensor>{random_tensor({2, 3, 2, 1}, 6)}));
+  TF_CHECK_CLOSE(tapeflow::detail::to_channels_first(Variable(l)).value(), t);
+  TF_GRADCHECK(
+      [](const std::vector<Variable>& in) { return tapeflow::detail::to_channels_last(in[0]); },
+      (std::vector<Tensor>{random_tensor({2, 3, 2, 1}, 6)}));
 }
 
 TEST_CASE("conv and conv_transpose with a bias equal bias_add of the plain op, both formats") {

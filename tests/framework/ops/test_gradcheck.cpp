@@ -23,9 +23,10 @@ bool contains(const std::string& s, const std::string& part) {
 }
 
 // y = x with a hand-written backward `backward(g)`: the way to plant a specific bug in an op.
-Variable identity_with(const Variable& x, detail::BackwardFn backward) {
+Variable identity_with(const Variable& x, tapeflow::detail::BackwardFn backward) {
   Variable y(x.value());
-  if (detail::recording({&x})) detail::record("test_identity", {x}, y, std::move(backward));
+  if (tapeflow::detail::recording({&x}))
+    tapeflow::detail::record("test_identity", {x}, y, std::move(backward));
   return y;
 }
 

@@ -5,6 +5,8 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::all_finite;
+using tapeflow::test::V;
 using namespace tapeflow::losses;
 using tapeflow::test::random_tensor;
 
@@ -12,8 +14,6 @@ using tapeflow::test::random_tensor;
 // Keras' docstrings (quoted where used).
 
 namespace {
-
-Variable V(Tensor t) { return Variable(std::move(t)); }
 
 float value_of(const Variable& loss) {
   REQUIRE(loss.dim() == 0);  // every loss reduces to a scalar
@@ -34,12 +34,6 @@ T column(std::initializer_list<typename T::value_type> values) {
   T t(values);
   t.reshape({values.size(), 1});
   return t;
-}
-
-bool all_finite(const Tensor& t) {
-  for (float v : t)
-    if (!std::isfinite(v)) return false;
-  return true;
 }
 
 }  // namespace

@@ -3,14 +3,10 @@
 
 using namespace tapeflow;
 using tapeflow::test::random_tensor;
+using tapeflow::test::shaped;
+using tapeflow::test::V;
 
 namespace {
-Variable V(Tensor t) { return Variable(std::move(t)); }
-
-Tensor shaped(Tensor flat, const Shape& shape) {
-  flat.reshape(shape);
-  return flat;
-}
 
 using Inputs = std::vector<Tensor>;
 }  // namespace
@@ -158,14 +154,15 @@ TEST_CASE("broadcast_to: values, gradient sums back, bad targets") {
 }
 
 TEST_CASE("detail helpers: broadcast_shape, unbroadcast, normalize_axis/axes") {
-  CHECK(detail::broadcast_shape("op", {2, 1, 3}, {4, 1}) == Shape{2, 4, 3});
-  CHECK(detail::broadcast_shape("op", {}, {5}) == Shape{5});
-  TF_CHECK_ERROR(detail::broadcast_shape("myop", {2}, {3}), "myop", "(2,)", "(3,)");
+  CHECK(tapeflow::detail::broadcast_shape("op", {2, 1, 3}, {4, 1}) == Shape{2, 4, 3});
+  CHECK(tapeflow::detail::broadcast_shape("op", {}, {5}) == Shape{5});
+  TF_CHECK_ERROR(tapeflow::detail::broadcast_shape("myop", {2}, {3}), "myop", "(2,)", "(3,)");
   Variable g(xt::ones<float>({2, 4, 3}));
-  TF_CHECK_CLOSE(detail::unbroadcast(g, {4, 1}).value(), Tensor(6.f * xt::ones<float>({4, 1})));
-  TF_CHECK_CLOSE(detail::unbroadcast(g, {}).value(), Tensor(24.f));
-  CHECK(detail::normalize_axis("op", -1, 3) == 2);
-  TF_CHECK_ERROR(detail::normalize_axis("myop", 3, 3), "myop", "axis 3", "rank 3");
-  CHECK(detail::normalize_axes("op", {2, -3, 0}, 3) == std::vector<std::size_t>{0, 2});
-  CHECK(detail::normalize_axes("op", {}, 2) == std::vector<std::size_t>{0, 1});
+  TF_CHECK_CLOSE(tapeflow::detail::unbroadcast(g, {4, 1}).value(),
+                 Tensor(6.f * xt::ones<float>({4, 1})));
+  TF_CHECK_CLOSE(tapeflow::detail::unbroadcast(g, {}).value(), Tensor(24.f));
+  CHECK(tapeflow::detail::normalize_axis("op", -1, 3) == 2);
+  TF_CHECK_ERROR(tapeflow::detail::normalize_axis("myop", 3, 3), "myop", "axis 3", "rank 3");
+  CHECK(tapeflow::detail::normalize_axes("op", {2, -3, 0}, 3) == std::vector<std::size_t>{0, 2});
+  CHECK(tapeflow::detail::normalize_axes("op", {}, 2) == std::vector<std::size_t>{0, 1});
 }

@@ -3,9 +3,9 @@
 
 using namespace tapeflow;
 using tapeflow::test::random_tensor;
+using tapeflow::test::V;
 
 namespace {
-Variable V(Tensor t) { return Variable(std::move(t)); }
 
 // Plain triple loop over broadcast batches: the reference for matmul.
 Tensor reference_matmul(const Tensor& a, const Tensor& b) {

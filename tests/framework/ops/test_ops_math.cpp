@@ -4,28 +4,11 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::away_from;
+using tapeflow::test::grad_of;
+using tapeflow::test::kNaN;
 using tapeflow::test::random_tensor;
-
-namespace {
-// Tensors as constants; a bare Tensor argument would find xt::exp & co. by ADL.
-Variable V(Tensor t) { return Variable(std::move(t)); }
-
-// The gradient of f at x for one input, through a tape.
-Tensor grad_of(const std::function<Variable(const Variable&)>& f, const Tensor& x) {
-  Variable v(x, true);
-  GradientTape tape;
-  Variable y = f(v);
-  return tape.gradient(y, {v})[0].value();
-}
-
-// Keeps every element at least `gap` away from each kink.
-Tensor away_from(Tensor t, std::initializer_list<float> kinks, float gap = 0.05f) {
-  for (auto& v : t)
-    for (float k : kinks)
-      if (std::abs(v - k) < gap) v = v < k ? k - gap : k + gap;
-  return t;
-}
-}  // namespace
+using tapeflow::test::V;
 
 TEST_CASE("exp: values, gradient, second and third derivatives") {
   TF_CHECK_CLOSE(exp(V(Tensor{0.f, 1.f, -2.f})).value(),
@@ -171,7 +154,6 @@ TEST_CASE("clip_by_value: values, gradient inside [lo, hi] inclusive") {
 
 namespace {
 using test::check_close_nan;
-const float kNaN = std::nanf("");
 }  // namespace
 
 TEST_CASE("maximum and minimum propagate NaN from either argument") {

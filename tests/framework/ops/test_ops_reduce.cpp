@@ -4,29 +4,19 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::grad_of;
+using tapeflow::test::kNaN;
 using tapeflow::test::random_tensor;
+using tapeflow::test::shaped;
+using tapeflow::test::V;
 
 namespace {
-Variable V(Tensor t) { return Variable(std::move(t)); }
-
-Tensor grad_of(const std::function<Variable(const Variable&)>& f, const Tensor& x) {
-  Variable v(x, true);
-  GradientTape tape;
-  Variable y = f(v);
-  return tape.gradient(y, {v})[0].value();
-}
 
 // The gradient of f, computed under the caller's tapes (so it can be differentiated again).
 Variable inner_grad(const std::function<Variable(const Variable&)>& f, const Variable& x) {
   GradientTape tape;
   Variable y = f(x);
   return tape.gradient(y, {x})[0];
-}
-
-// A tensor of the given shape filled from a flat list (nested braces of one element are ambiguous).
-Tensor shaped(Tensor flat, const Shape& shape) {
-  flat.reshape(shape);
-  return flat;
 }
 
 // Shuffled values 0.1 apart, so finite differences (step 0.01) never cross a tie.
@@ -39,29 +29,29 @@ Tensor distinct_tensor(const Shape& shape, unsigned seed) {
   return t;
 }
 
-const Tensor kX{{1.f, 2.f, 3.f}, {4.f, 5.f, 6.f}};
+const Tensor kMatrix23{{1.f, 2.f, 3.f}, {4.f, 5.f, 6.f}};
 }  // namespace
 
 TEST_CASE("mean: values over axes, keepdims, negative axes") {
-  TF_CHECK_CLOSE(mean(V(kX)).value(), Tensor(3.5f));
-  TF_CHECK_CLOSE(mean(V(kX), {0}).value(), (Tensor{2.5f, 3.5f, 4.5f}));
-  TF_CHECK_CLOSE(mean(V(kX), {-1}).value(), (Tensor{2.f, 5.f}));
-  Variable k = mean(V(kX), {1}, true);
+  TF_CHECK_CLOSE(mean(V(kMatrix23)).value(), Tensor(3.5f));
+  TF_CHECK_CLOSE(mean(V(kMatrix23), {0}).value(), (Tensor{2.5f, 3.5f, 4.5f}));
+  TF_CHECK_CLOSE(mean(V(kMatrix23), {-1}).value(), (Tensor{2.f, 5.f}));
+  Variable k = mean(V(kMatrix23), {1}, true);
   CHECK(k.shape() == Shape{2, 1});
-  TF_CHECK_CLOSE(mean(V(kX), {0, 1}, true).value(), shaped(Tensor{3.5f}, {1, 1}));
-  TF_CHECK_CLOSE(grad_of([](auto& v) { return mean(v, {1}); }, kX),
+  TF_CHECK_CLOSE(mean(V(kMatrix23), {0, 1}, true).value(), shaped(Tensor{3.5f}, {1, 1}));
+  TF_CHECK_CLOSE(grad_of([](auto& v) { return mean(v, {1}); }, kMatrix23),
                  Tensor(xt::ones<float>({2, 3}) / 3.f));
   TF_GRADCHECK([](auto& in) { return mean(in[0], {0, 2}); }, {random_tensor({2, 3, 4}, 1)});
   TF_GRADCHECK([](auto& in) { return mean(in[0], {-2}, true); }, {random_tensor({2, 3, 4}, 2)});
-  TF_CHECK_ERROR(mean(V(kX), {2}), "mean", "axis 2", "rank 2");
-  TF_CHECK_ERROR(mean(V(kX), {-3}), "mean", "axis -3");
+  TF_CHECK_ERROR(mean(V(kMatrix23), {2}), "mean", "axis 2", "rank 2");
+  TF_CHECK_ERROR(mean(V(kMatrix23), {-3}), "mean", "axis -3");
 }
 
 TEST_CASE("max and min: values, ties share the gradient equally") {
-  TF_CHECK_CLOSE(max(V(kX)).value(), Tensor(6.f));
-  TF_CHECK_CLOSE(min(V(kX)).value(), Tensor(1.f));
-  TF_CHECK_CLOSE(max(V(kX), {0}).value(), (Tensor{4.f, 5.f, 6.f}));
-  TF_CHECK_CLOSE(min(V(kX), {-1}, true).value(), shaped(Tensor{1.f, 4.f}, {2, 1}));
+  TF_CHECK_CLOSE(max(V(kMatrix23)).value(), Tensor(6.f));
+  TF_CHECK_CLOSE(min(V(kMatrix23)).value(), Tensor(1.f));
+  TF_CHECK_CLOSE(max(V(kMatrix23), {0}).value(), (Tensor{4.f, 5.f, 6.f}));
+  TF_CHECK_CLOSE(min(V(kMatrix23), {-1}, true).value(), shaped(Tensor{1.f, 4.f}, {2, 1}));
   // TF divides the gradient among tied extrema.
   TF_CHECK_CLOSE(grad_of([](auto& v) { return max(v); }, Tensor{3.f, 1.f, 3.f}),
                  (Tensor{0.5f, 0.f, 0.5f}));
@@ -71,8 +61,8 @@ TEST_CASE("max and min: values, ties share the gradient equally") {
   TF_GRADCHECK([](auto& in) { return max(in[0], {1}); }, {distinct_tensor({3, 4, 2}, 3)});
   TF_GRADCHECK([](auto& in) { return min(in[0], {0, 2}, true); }, {distinct_tensor({3, 4, 2}, 4)});
   TF_GRADCHECK([](auto& in) { return max(in[0]); }, {distinct_tensor({5}, 5)});
-  TF_CHECK_ERROR(max(V(kX), {5}), "max", "axis 5", "rank 2");
-  TF_CHECK_ERROR(min(V(kX), {-4}), "min", "axis -4");
+  TF_CHECK_ERROR(max(V(kMatrix23), {5}), "max", "axis 5", "rank 2");
+  TF_CHECK_ERROR(min(V(kMatrix23), {-4}), "min", "axis -4");
   TF_CHECK_ERROR(max(V(xt::zeros<float>({2, 0}))), "max", "length 0", "(2, 0)");
   TF_CHECK_ERROR(min(V(xt::zeros<float>({0, 3})), {0}), "min", "axis 0", "length 0");
   // Reducing only non-empty axes of a tensor with an empty axis is fine.
@@ -80,12 +70,12 @@ TEST_CASE("max and min: values, ties share the gradient equally") {
 }
 
 TEST_CASE("prod: values over axes") {
-  TF_CHECK_CLOSE(prod(V(kX)).value(), Tensor(720.f));
-  TF_CHECK_CLOSE(prod(V(kX), {0}).value(), (Tensor{4.f, 10.f, 18.f}));
-  TF_CHECK_CLOSE(prod(V(kX), {-1}, true).value(), shaped(Tensor{6.f, 120.f}, {2, 1}));
-  CHECK(prod(V(kX), {0, 1}, true).shape() == Shape{1, 1});
+  TF_CHECK_CLOSE(prod(V(kMatrix23)).value(), Tensor(720.f));
+  TF_CHECK_CLOSE(prod(V(kMatrix23), {0}).value(), (Tensor{4.f, 10.f, 18.f}));
+  TF_CHECK_CLOSE(prod(V(kMatrix23), {-1}, true).value(), shaped(Tensor{6.f, 120.f}, {2, 1}));
+  CHECK(prod(V(kMatrix23), {0, 1}, true).shape() == Shape{1, 1});
   TF_CHECK_CLOSE(prod(V(xt::zeros<float>({0}))).value(), Tensor(1.f));  // empty product
-  TF_CHECK_ERROR(prod(V(kX), {2}), "prod", "axis 2");
+  TF_CHECK_ERROR(prod(V(kMatrix23), {2}), "prod", "axis 2");
 }
 
 TEST_CASE("prod: gradient without dividing, exact with zeros") {
@@ -128,7 +118,6 @@ TEST_CASE("prod: second derivatives are exact with a zero in the input") {
 
 namespace {
 using test::check_close_nan;
-const float kNaN = std::nanf("");
 }  // namespace
 
 TEST_CASE("max and min propagate NaN from any position, over one axis or several") {
@@ -144,7 +133,7 @@ TEST_CASE("max and min propagate NaN from any position, over one axis or several
   check_close_nan(min(V(x), {0, 1}).value(), Tensor(kNaN));
   // Without NaN nothing changes; a group of -inf has max -inf (xt::amax gave the lowest float).
   const float inf = std::numeric_limits<float>::infinity();
-  check_close_nan(max(V(kX), {0}).value(), Tensor{4.f, 5.f, 6.f});
+  check_close_nan(max(V(kMatrix23), {0}).value(), Tensor{4.f, 5.f, 6.f});
   check_close_nan(max(V(Tensor{-inf, -inf})).value(), Tensor(-inf));
   check_close_nan(min(V(Tensor{inf, inf})).value(), Tensor(inf));
   // The gradient of a NaN group is NaN (TF: no element equals its max); other groups keep theirs.

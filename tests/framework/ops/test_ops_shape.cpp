@@ -4,22 +4,12 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::iota;
 using tapeflow::test::random_tensor;
+using tapeflow::test::shaped;
+using tapeflow::test::V;
 
 namespace {
-Variable V(Tensor t) { return Variable(std::move(t)); }
-
-// 0, 1, 2, ... in the given shape.
-Tensor iota(const Shape& shape) {
-  Tensor t = Tensor::from_shape(shape);
-  std::iota(t.begin(), t.end(), 0.f);
-  return t;
-}
-
-Tensor shaped(Tensor flat, const Shape& shape) {
-  flat.reshape(shape);
-  return flat;
-}
 
 // The gradient of sum(square(f(x))), computed under the caller's tapes: differentiating it
 // again exercises the backward of f's backward.
