@@ -1,13 +1,18 @@
 #include "tapeflow/framework/data/dataset.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "tapeflow/framework/core/errors.hpp"
+#include "tapeflow/framework/data/augment.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
 #include "tapeflow/framework/runtime/seed_mix.hpp"
 
@@ -92,27 +97,33 @@ class SlicesNode : public Node {
   Element e_;
 };
 
-class FilesNode : public Node {
+// Element i made by `make(i)` when the pipeline reaches it (the file sources).
+class IndexedNode : public Node {
  public:
-  FilesNode(std::vector<std::string> paths, std::function<Element(const std::string&)> loader)
-      : paths_(std::move(paths)), loader_(std::move(loader)) {}
+  IndexedNode(std::size_t n, ListStream::Make make) : n_(n), make_(std::move(make)) {}
   std::unique_ptr<Stream> open(std::uint64_t) const override {
-    return std::make_unique<ListStream>(paths_.size(), [this](std::size_t i) {
-      Element e;
-      try {
-        e = loader_(paths_[i]);
-      } catch (const Error& err) {
-        err.rethrow_in("Dataset.from_files: '" + paths_[i] + "'");
-      }
-      return e;
-    });
+    return std::make_unique<ListStream>(n_, make_);
   }
-  std::int64_t cardinality() const override { return static_cast<std::int64_t>(paths_.size()); }
+  std::int64_t cardinality() const override { return static_cast<std::int64_t>(n_); }
 
  private:
-  std::vector<std::string> paths_;
-  std::function<Element(const std::string&)> loader_;
+  std::size_t n_;
+  ListStream::Make make_;
 };
+
+std::string quoted(const std::string& path) {
+  std::string s = "'";
+  s += path;
+  s += "'";
+  return s;
+}
+
+std::string in_context(const char* where, const std::string& path) {
+  std::string s = where;
+  s += ": ";
+  s += quoted(path);
+  return s;
+}
 
 // ---- transformations ------------------------------------------------------------------------
 
@@ -140,6 +151,49 @@ class MapNode : public Node {
  private:
   NodePtr in_;
   std::function<Element(Element)> fn_;
+};
+
+class MapRandomNode : public Node {
+ public:
+  using Fn = std::function<Element(Element, RandomGenerator&)>;
+  MapRandomNode(NodePtr in, Fn fn, std::uint64_t seed, std::string where)
+      : in_(std::move(in)), fn_(std::move(fn)), seed_(seed), where_(std::move(where)) {}
+  std::unique_ptr<Stream> open(std::uint64_t pass) const override {
+    struct S : Stream {
+      std::unique_ptr<Stream> in;
+      const MapRandomNode* node;
+      std::uint64_t pass, index = 0;
+      std::optional<Element> next() override {
+        auto e = in->next();
+        if (!e) return e;
+        const std::uint64_t i = index++;
+        RandomGenerator gen(element_seed(node->seed_, pass, i));
+        if (node->where_.empty()) return node->fn_(std::move(*e), gen);
+        Element out;
+        try {
+          out = node->fn_(std::move(*e), gen);
+        } catch (const Error& err) {
+          std::string context = node->where_;
+          context += ": element ";
+          context += std::to_string(i);
+          err.rethrow_in(context);
+        }
+        return out;
+      }
+    };
+    auto s = std::make_unique<S>();
+    s->in = in_->open(pass);
+    s->node = this;
+    s->pass = pass;
+    return s;
+  }
+  std::int64_t cardinality() const override { return in_->cardinality(); }
+
+ private:
+  NodePtr in_;
+  Fn fn_;
+  std::uint64_t seed_;
+  std::string where_;  // set: errors get "<where>: element <i>" before them
 };
 
 class ShuffleNode : public Node {
@@ -506,12 +560,146 @@ Dataset Dataset::from_tensor_slices(Element tensors) {
 Dataset Dataset::from_files(std::vector<std::string> paths,
                             std::function<Element(const std::string&)> loader) {
   if (!loader) fail("Dataset.from_files: loader", "an empty function");
-  return Dataset(std::make_shared<FilesNode>(std::move(paths), std::move(loader)));
+  const std::size_t n = paths.size();
+  return Dataset(std::make_shared<IndexedNode>(
+      n, [paths = std::move(paths), loader = std::move(loader)](std::size_t i) {
+        Element e;
+        try {
+          e = loader(paths[i]);
+        } catch (const Error& err) {
+          err.rethrow_in(in_context("Dataset.from_files", paths[i]));
+        }
+        return e;
+      }));
+}
+
+std::vector<std::pair<std::string, std::string>> list_file_pairs(const std::string& directory,
+                                                                 const std::string& image_suffix,
+                                                                 const std::string& label_suffix) {
+  namespace fs = std::filesystem;
+  const std::string where = "Dataset.from_file_pairs";
+  if (image_suffix.empty()) fail(where + ": image_suffix", "must not be empty");
+  if (label_suffix.empty()) fail(where + ": label_suffix", "must not be empty");
+  if (image_suffix == label_suffix)
+    fail(where,
+         "image_suffix and label_suffix are both " + quoted(image_suffix) + "; they must differ");
+  std::error_code ec;
+  const fs::file_status st = fs::status(directory, ec);
+  if (!fs::exists(st)) fail_file(in_context(where.c_str(), directory), "no such folder");
+  if (!fs::is_directory(st)) fail_file(in_context(where.c_str(), directory), "not a folder");
+  const auto ends_with = [](const std::string& name, const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  // The longer suffix first: a name ending in both belongs to it.
+  const bool image_first = image_suffix.size() >= label_suffix.size();
+  std::map<std::string, std::string> images, labels;  // stem -> path, sorted by stem
+  fs::directory_iterator it(directory, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    std::error_code ec2;
+    if (!fs::is_regular_file(it->path(), ec2)) continue;
+    const bool img = ends_with(name, image_suffix), lbl = ends_with(name, label_suffix);
+    if (img && (!lbl || image_first))
+      images[name.substr(0, name.size() - image_suffix.size())] = it->path().string();
+    else if (lbl)
+      labels[name.substr(0, name.size() - label_suffix.size())] = it->path().string();
+  }
+  if (ec) fail_file(in_context(where.c_str(), directory), "cannot list it: " + ec.message());
+  if (images.empty() && labels.empty()) {
+    std::string what = "no file ending in ";
+    what += quoted(image_suffix);
+    what += " or ";
+    what += quoted(label_suffix);
+    fail_file(in_context(where.c_str(), directory), what);
+  }
+  const auto unpaired = [&](const std::map<std::string, std::string>& have,
+                            const std::map<std::string, std::string>& other, const char* kind,
+                            const char* missing, const std::string& suffix) {
+    std::size_t count = 0;
+    const std::string* first = nullptr;
+    std::string first_stem;
+    for (const auto& [stem, path] : have)
+      if (!other.count(stem)) {
+        if (!count) first = &path, first_stem = stem;
+        ++count;
+      }
+    if (!count) return;
+    std::string what = kind;
+    what += " ";
+    what += quoted(*first);
+    what += " has no ";
+    what += missing;
+    what += " ";
+    what += quoted((fs::path(directory) / (first_stem + suffix)).string());
+    if (count > 1) {
+      what += " (and ";
+      what += std::to_string(count - 1);
+      what += " more ";
+      what += kind + 4;  // "image" or "label"
+      what += count > 2 ? "s without their " : " without its ";
+      what += missing;
+      what += count > 2 ? "s)" : ")";
+    }
+    fail_file(where, what);
+  };
+  unpaired(images, labels, "the image", "label", label_suffix);
+  unpaired(labels, images, "the label", "image", image_suffix);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(images.size());
+  for (const auto& [stem, path] : images) pairs.emplace_back(path, labels.at(stem));
+  return pairs;
+}
+
+Dataset Dataset::from_file_pairs(const std::string& directory, const std::string& image_suffix,
+                                 const std::string& label_suffix,
+                                 std::function<Tensor(const std::string&)> loader,
+                                 std::function<Tensor(const std::string&)> label_loader) {
+  if (!loader) fail("Dataset.from_file_pairs: loader", "an empty function");
+  if (!label_loader) label_loader = loader;
+  auto pairs = list_file_pairs(directory, image_suffix, label_suffix);
+  const std::size_t n = pairs.size();
+  return Dataset(
+      std::make_shared<IndexedNode>(n, [pairs = std::move(pairs), loader = std::move(loader),
+                                        label_loader = std::move(label_loader)](std::size_t i) {
+        const auto load = [](const auto& fn, const std::string& path) {
+          Tensor t;
+          try {
+            t = fn(path);
+          } catch (const Error& err) {
+            err.rethrow_in(in_context("Dataset.from_file_pairs", path));
+          }
+          return t;
+        };
+        Element e;
+        e.push_back(load(loader, pairs[i].first));
+        e.push_back(load(label_loader, pairs[i].second));
+        return e;
+      }));
 }
 
 Dataset Dataset::map(std::function<Element(Element)> fn) const {
   if (!fn) fail("Dataset.map", "an empty function");
   return Dataset(std::make_shared<MapNode>(node_, std::move(fn)));
+}
+
+std::uint64_t element_seed(std::uint64_t seed, std::uint64_t pass, std::uint64_t index) {
+  return mix_seed(mix_seed(mix_seed(seed) ^ pass) ^ index);
+}
+
+Dataset Dataset::map_random(std::function<Element(Element, RandomGenerator&)> fn,
+                            std::optional<std::uint64_t> seed) const {
+  if (!fn) fail("Dataset.map_random", "an empty function");
+  const std::uint64_t s = seed ? *seed : RandomGenerator::for_op(Seed()).next_u64();
+  return Dataset(std::make_shared<MapRandomNode>(node_, std::move(fn), s, std::string()));
+}
+
+Dataset Dataset::augment(const Augment& aug, std::optional<std::uint64_t> seed) const {
+  const std::uint64_t s = seed ? *seed : RandomGenerator::for_op(Seed()).next_u64();
+  return Dataset(std::make_shared<MapRandomNode>(
+      node_, [aug](Element e, RandomGenerator& gen) { return aug.apply(std::move(e), gen); }, s,
+      "Dataset.augment"));
 }
 
 Dataset Dataset::shuffle(std::size_t buffer_size, std::optional<std::uint64_t> seed,

@@ -5,9 +5,12 @@
 /// at a time. `fit` (optim/training) takes one, and so does a range-for in a hand-written loop.
 ///
 /// - Sources: `from_tensors` (one element), `from_tensor_slices` (element i = row i of every
-///   tensor), `from_files` (one element per path, made by a loader function).
-/// - Transformations: `map`, `shuffle(buffer_size, seed)`, `batch(n, drop_remainder)`,
-///   `repeat(count)`, `take(n)`, `skip(n)`, `cache()`, `prefetch(n)`.
+///   tensor), `from_files` (one element per path, made by a loader function),
+///   `from_file_pairs` (a folder of image/label files: one `{image, label}` element per pair).
+/// - Transformations: `map`, `map_random` (a map given a random stream of its own per
+///   element), `augment` (data::Augment, augment.hpp), `shuffle(buffer_size, seed)`,
+///   `batch(n, drop_remainder)`, `repeat(count)`, `take(n)`, `skip(n)`, `cache()`,
+///   `prefetch(n)`.
 ///
 /// Shuffling is TF's buffer shuffle: the next element is drawn uniformly from a buffer of
 /// `buffer_size` elements, and its place refilled from the input (a buffer as large as the
@@ -20,7 +23,15 @@
 /// loading overlaps training; the elements and their order are the same as without it. A map
 /// function before a prefetch therefore runs on that thread: it may use tapeflow ops (the tape
 /// and the kernels' thread pool are safe there) but not the global random stream (give it its
-/// own `RandomGenerator`).
+/// own `RandomGenerator`, or use `map_random`).
+///
+/// Random maps (`map_random`, `augment`) are stateless per element, like TF's stateless random
+/// ops: element `i` of pass `p` gets `RandomGenerator(element_seed(seed, p, i))`, so what it
+/// draws depends on the seed, the pass and its position only, not on threads, prefetching or
+/// the elements read before; a resumed `fit` (same epoch = pass, the batches before skipped)
+/// draws what an uninterrupted one drew. `p` is the pass the stage runs in: `iterate(p)`'s,
+/// or, under a later `repeat`, one of its own per repetition. Put `cache()` before a random
+/// map, not after (after, every pass would see the first pass's draws).
 ///
 /// Example:
 /// ```
@@ -32,17 +43,28 @@
 ///               .prefetch(2);
 /// for (const D::Element& batch : ds) train_step(batch[0], batch[1]);
 /// model.fit(ds, tf::training::FitOptions().epochs(10));
+///
+/// // A folder of volumes: case1_img.npy with case1_seg.npy, ...; augmented, 2 per batch.
+/// auto vols = D::Dataset::from_file_pairs("train/", "_img.npy", "_seg.npy", load_volume)
+///                 .shuffle(100, /*seed=*/1)
+///                 .augment(D::Augment{}.flip({0, 1, 2}).random_crop({64, 64, 64}), /*seed=*/2)
+///                 .batch(2)
+///                 .prefetch(2);
 /// ```
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
 
 namespace tapeflow::data {
+
+class Augment;
 
 /// One element: a list of tensors (components), e.g. `{image, label}`.
 using Element = std::vector<Tensor>;
@@ -50,6 +72,17 @@ using Element = std::vector<Tensor>;
 /// tf.data's cardinality constants.
 inline constexpr std::int64_t kInfiniteCardinality = -1;
 inline constexpr std::int64_t kUnknownCardinality = -2;
+
+/// The stream seed of element `index` of pass `pass` of a random map seeded with `seed` (see
+/// the file comment): a hand-written loop reproduces `ds.augment(aug, seed)`'s pass `p` with
+/// `aug.apply(element_i, element_seed(seed, p, i))`.
+std::uint64_t element_seed(std::uint64_t seed, std::uint64_t pass, std::uint64_t index);
+
+/// The image/label pairs of a folder, as `Dataset::from_file_pairs` finds them: `(image path,
+/// label path)`, sorted by stem. Errors as there.
+std::vector<std::pair<std::string, std::string>> list_file_pairs(const std::string& directory,
+                                                                 const std::string& image_suffix,
+                                                                 const std::string& label_suffix);
 
 namespace detail {
 class Node;
@@ -86,9 +119,33 @@ class Dataset {
   /// loader; a loader's error is rethrown with the path before it.
   static Dataset from_files(std::vector<std::string> paths,
                             std::function<Element(const std::string& path)> loader);
+  /// A folder of image/label pairs: the file `<stem><image_suffix>` with `<stem><label_suffix>`
+  /// (`case7_img.nii.gz` with `case7_seg.nii.gz`), one element `{loader(image),
+  /// label_loader(label)}` per stem (`label_loader` unset: `loader`), in the order of the stems
+  /// (bytewise), each loaded when the pipeline reaches it. The folder is listed here, once:
+  /// only regular files (or links to them) whose names end in a suffix count, not those whose
+  /// name starts with '.'; a name ending in both suffixes (".nii" and "_seg.nii") takes the
+  /// longer. Errors: an empty loader, an empty suffix or two equal ones (ValueError); a missing
+  /// folder, one with no matching file, an image without its label or a label without its
+  /// image (FileError naming the file and the one missing); a loader's error is rethrown with
+  /// the path before it.
+  static Dataset from_file_pairs(const std::string& directory, const std::string& image_suffix,
+                                 const std::string& label_suffix,
+                                 std::function<Tensor(const std::string& path)> loader,
+                                 std::function<Tensor(const std::string& path)> label_loader = {});
 
   /// Each element replaced by `fn(element)`.
   Dataset map(std::function<Element(Element)> fn) const;
+  /// Each element replaced by `fn(element, gen)`, `gen` the element's own random stream (see
+  /// the file comment); `seed` unset draws one from the global random stream when called.
+  /// Example: `ds.map_random([](D::Element e, tapeflow::RandomGenerator& g) {
+  ///   e[0] += g.uniform(-0.1f, 0.1f); return e; }, /*seed=*/3)`.
+  Dataset map_random(std::function<Element(Element, RandomGenerator&)> fn,
+                     std::optional<std::uint64_t> seed = std::nullopt) const;
+  /// `aug` applied to each element (component 0 the image, the others geometric-only; see
+  /// augment.hpp), drawing from the element's own random stream as `map_random`. An error of
+  /// the augmentation names the element's position in the pass.
+  Dataset augment(const Augment& aug, std::optional<std::uint64_t> seed = std::nullopt) const;
   /// TF's buffer shuffle (see the file comment); `seed` unset draws one from the global random
   /// stream when called. `reshuffle_each_iteration` false: every pass has pass 0's order.
   /// Errors: a buffer size of 0.

@@ -9,6 +9,7 @@
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
 #include "tapeflow/framework/core/variable.hpp"
+#include "tapeflow/framework/data/augment.hpp"
 #include "tapeflow/framework/data/dataset.hpp"
 #include "tapeflow/framework/io/archive_kind.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"

@@ -1,8 +1,12 @@
 // data::Dataset (framework/data/dataset.hpp): the order, batching, remainder, shuffling
-// determinism, repeat/take/skip, cache and prefetch (the same elements as without it), and the
-// errors.
+// determinism, repeat/take/skip, cache and prefetch (the same elements as without it), the folder
+// of image/label pairs, and the errors. (augment and map_random: test_augment.cpp.)
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -174,4 +178,135 @@ TEST_CASE("Dataset: a batch of unequal shapes is a ShapeError naming the compone
   });
   TF_CHECK_ERROR(ragged.batch(2).iterate(0).next(), "Dataset.batch", "component 0", "(2,)", "(1,)");
   TF_CHECK_ERROR(numbers(2).batch(0), "batch_size");
+}
+
+namespace {
+
+// A fresh empty folder under the system's temporary one, removed at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("tapeflow_test_pairs_" + std::to_string(::getpid()) + "_" + std::to_string(next()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  static int next() {
+    static int n = 0;
+    return n++;
+  }
+  // A file holding one number (what the test loader reads).
+  void write(const std::string& name, float value) const { std::ofstream(path / name) << value; }
+  std::string str() const { return path.string(); }
+};
+
+Tensor read_number(const std::string& path) {
+  std::ifstream in(path);
+  float v = 0;
+  if (!(in >> v)) throw FileError("not a number");
+  return Tensor{v};
+}
+
+}  // namespace
+
+TEST_CASE("Dataset.from_file_pairs: pairs by stem, in order, loaded lazily") {
+  TempDir dir;
+  dir.write("b_img.txt", 2), dir.write("b_seg.txt", 20);
+  dir.write("a_img.txt", 1), dir.write("a_seg.txt", 10);
+  dir.write("c_img.txt", 3), dir.write("c_seg.txt", 30);
+  dir.write("README.md", 0);
+  dir.write(".hidden_img.txt", 0);                            // no label, but hidden: not counted
+  std::filesystem::create_directory(dir.path / "d_img.txt");  // a folder: not counted
+  std::atomic<int> loads{0};
+  D::Dataset ds =
+      D::Dataset::from_file_pairs(dir.str(), "_img.txt", "_seg.txt", [&](const std::string& p) {
+        ++loads;
+        return read_number(p);
+      });
+  CHECK(ds.cardinality() == 3);
+  CHECK(loads == 0);
+  auto it = ds.iterate(0);
+  auto e = it.next();
+  REQUIRE(e);
+  CHECK(loads == 2);
+  REQUIRE(e->size() == 2);
+  CHECK((*e)[0](0) == 1.f);
+  CHECK((*e)[1](0) == 10.f);
+  std::vector<float> images, labels;
+  for (const auto& el : ds) images.push_back(el[0](0)), labels.push_back(el[1](0));
+  CHECK(images == std::vector<float>{1, 2, 3});
+  CHECK(labels == std::vector<float>{10, 20, 30});
+
+  const auto pairs = D::list_file_pairs(dir.str(), "_img.txt", "_seg.txt");
+  REQUIRE(pairs.size() == 3);
+  CHECK(pairs[1].first == (dir.path / "b_img.txt").string());
+  CHECK(pairs[1].second == (dir.path / "b_seg.txt").string());
+
+  // A loader of its own for the labels; batching the pairs.
+  D::Dataset two = D::Dataset::from_file_pairs(
+      dir.str(), "_img.txt", "_seg.txt", read_number,
+      [](const std::string& p) { return Tensor(read_number(p) * -1.f); });
+  auto b = two.batch(3).iterate(0).next();
+  REQUIRE(b);
+  CHECK(shape_of((*b)[1]) == Shape{3, 1});
+  CHECK((*b)[1](2, 0) == -30.f);
+
+  // Suffixes where one ends the other: the longer wins ("x_seg.txt" is a label, not an image).
+  TempDir nested;
+  nested.write("x.txt", 1), nested.write("x_seg.txt", 2), nested.write("y.txt", 3),
+      nested.write("y_seg.txt", 4);
+  auto n = D::list_file_pairs(nested.str(), ".txt", "_seg.txt");
+  REQUIRE(n.size() == 2);
+  CHECK(n[0].first == (nested.path / "x.txt").string());
+  CHECK(n[0].second == (nested.path / "x_seg.txt").string());
+  CHECK(D::list_file_pairs(nested.str(), "_seg.txt", ".txt")[1].first ==
+        (nested.path / "y_seg.txt").string());
+}
+
+TEST_CASE("Dataset.from_file_pairs: the errors name the file") {
+  TempDir dir;
+  const auto load = [](const std::string& p) { return read_number(p); };
+  const auto from = [&](const std::string& folder) {
+    return D::Dataset::from_file_pairs(folder, "_img.txt", "_seg.txt", load);
+  };
+  // The message parts as named strings (TF_CHECK_ERROR keeps only their pointers).
+  const auto in_dir = [&](const char* name) { return (dir.path / name).string(); };
+  const std::string folder = dir.str(), missing = folder + "/nope", a_img = in_dir("a_img.txt"),
+                    a_seg = in_dir("a_seg.txt"), c_img = in_dir("c_img.txt"),
+                    c_seg = in_dir("c_seg.txt"), e_seg = "'" + in_dir("e_seg.txt") + "'";
+  // An empty folder, a missing one, a file instead of a folder.
+  CHECK_THROWS_AS(from(folder), FileError);
+  TF_CHECK_ERROR(from(folder), "Dataset.from_file_pairs", folder.c_str(), "no file ending in",
+                 "'_img.txt'");
+  CHECK_THROWS_AS(from(missing), FileError);
+  TF_CHECK_ERROR(from(missing), missing.c_str(), "no such folder");
+  dir.write("a_img.txt", 1);
+  TF_CHECK_ERROR(from(a_img), a_img.c_str(), "not a folder");
+  // An image without its label, labels without their images.
+  dir.write("b_img.txt", 2), dir.write("b_seg.txt", 20);
+  CHECK_THROWS_AS(from(folder), FileError);
+  TF_CHECK_ERROR(from(folder), "the image", a_img.c_str(), "has no label", a_seg.c_str());
+  std::filesystem::remove(dir.path / "a_img.txt");
+  dir.write("c_seg.txt", 3), dir.write("d_seg.txt", 3);
+  TF_CHECK_ERROR(from(folder), "the label", c_seg.c_str(), "has no image", c_img.c_str(),
+                 "and 1 more label without its image");
+  std::filesystem::remove(dir.path / "c_seg.txt");
+  std::filesystem::remove(dir.path / "d_seg.txt");
+  CHECK(from(folder).cardinality() == 1);
+  // Bad arguments.
+  CHECK_THROWS_AS(D::Dataset::from_file_pairs(folder, "", "_seg.txt", load), ValueError);
+  TF_CHECK_ERROR(D::Dataset::from_file_pairs(folder, "", "_seg.txt", load), "image_suffix");
+  TF_CHECK_ERROR(D::Dataset::from_file_pairs(folder, "_img.txt", "", load), "label_suffix");
+  TF_CHECK_ERROR(D::Dataset::from_file_pairs(folder, "_a", "_a", load), "must differ");
+  TF_CHECK_ERROR(D::Dataset::from_file_pairs(folder, "_img.txt", "_seg.txt", nullptr), "loader");
+  // A loader's error names the file it was loading.
+  dir.write("e_img.txt", 5);
+  std::ofstream(dir.path / "e_seg.txt") << "garbage";
+  auto it = from(folder).iterate(0);
+  CHECK(it.next());
+  TF_CHECK_ERROR(it.next(), "Dataset.from_file_pairs", e_seg.c_str(), "not a number");
 }
