@@ -17,7 +17,6 @@
 /// auto dw = tape.gradient(loss, {w})[0];
 /// ```
 #include <cstdint>
-#include <source_location>
 #include <utility>
 #include <vector>
 
@@ -152,12 +151,14 @@ std::size_t normalize_axis(const char* op, int axis, std::size_t rank);
 std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank);
 /// A new op result (not trainable, not watched by itself). Every op builds its output with it,
 /// then records: while `enable_check_numerics()` is on, a NaN or infinity found here makes the
-/// op's `detail::record` call throw, naming it (`where` names it should it never record).
-/// Example: `Variable y = result(Tensor(xt::exp(x.value())));`
-inline Variable result(Tensor value, std::source_location where = std::source_location::current()) {
+/// op's `detail::record` call throw, naming it (`function`, the caller, names it should it never
+/// record). Example: `Variable y = result(Tensor(xt::exp(x.value())));`
+/// (`__builtin_FUNCTION()`, GCC's and Clang's, rather than std::source_location, which Debian 12's
+/// Clang 14 cannot compile with its libstdc++: the fuzzing builds use Clang.)
+inline Variable result(Tensor value, const char* function = __builtin_FUNCTION()) {
   Variable y(std::move(value));
   if (check_numerics_enabled()) [[unlikely]]
-    note_new_output(y, where.function_name());
+    note_new_output(y, function);
   return y;
 }
 }  // namespace detail
