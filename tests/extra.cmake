@@ -25,17 +25,22 @@ foreach(program test_optim test_layers)
   endif()
 endforeach()
 
-# libFuzzer target for the model loader, built on demand with clang: -DTAPEFLOW_FUZZ=ON, then
-# `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR SEED_DIR` (a seed corpus:
-# files written by save/save_checkpoint, e.g. tests/data/serialization).
-option(TAPEFLOW_FUZZ "Build the libFuzzer target fuzz_load (clang)" OFF)
+# libFuzzer targets, built on demand with clang: -DTAPEFLOW_FUZZ=ON, then e.g.
+# `ninja fuzz_load && ./tests/fuzz_load -max_total_time=300 CORPUS_DIR SEED_DIR`. One target per
+# tests/tools/fuzz_<reader>.cpp: fuzz_load (the model loader; seeds: files written by
+# save/save_checkpoint, e.g. tests/data/serialization), and the data-file readers.
+option(TAPEFLOW_FUZZ "Build the libFuzzer targets tests/tools/fuzz_*.cpp (clang)" OFF)
 if(TAPEFLOW_FUZZ)
-  # Coverage instrumentation and sanitizers in the library too: the parser lives there.
+  # Coverage instrumentation and sanitizers in the library too: the parsers live there.
   target_compile_options(tapeflow PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
-  add_executable(fuzz_load ${CMAKE_CURRENT_SOURCE_DIR}/tools/fuzz_load.cpp)
-  target_compile_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_load PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_load PRIVATE tapeflow::tapeflow tapeflow_flags)
+  file(GLOB fuzz_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tools/fuzz_*.cpp)
+  foreach(src ${fuzz_sources})
+    get_filename_component(fuzz_target ${src} NAME_WE)
+    add_executable(${fuzz_target} ${src})
+    target_compile_options(${fuzz_target} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${fuzz_target} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${fuzz_target} PRIVATE tapeflow::tapeflow tapeflow_flags)
+  endforeach()
 endif()
 
 # `predict_model MODEL INPUT.npy OUTPUT.npy` (tests/tools/predict_model.cpp); tests/layers/

@@ -15,6 +15,8 @@
 #include "tapeflow/framework/io/atomic_file.hpp"
 #include "tapeflow/framework/io/bounded_read.hpp"
 #include "tapeflow/framework/io/file_header.hpp"
+#include "tapeflow/framework/io/npy.hpp"
+#include "tapeflow/framework/io/npz.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/metrics/accuracy_metrics.hpp"
 #include "tapeflow/framework/metrics/confusion_metrics.hpp"

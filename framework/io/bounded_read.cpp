@@ -9,19 +9,15 @@
 #include <cstring>
 
 #include "tapeflow/framework/core/errors.hpp"
+#include "tapeflow/framework/io/detail/file_descriptor.hpp"
 
 namespace tapeflow::serialization {
+
+using detail::FileDescriptor;
 
 namespace {
 
 // Closes the descriptor however the read ends.
-struct FileDescriptor {
-  int fd;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 std::string too_large(std::size_t max_bytes) {
   return "the file is larger than the " + std::to_string(max_bytes) + " bytes a read accepts";
 }
