@@ -15,6 +15,7 @@
 #include "tapeflow/framework/io/atomic_file.hpp"
 #include "tapeflow/framework/io/bounded_read.hpp"
 #include "tapeflow/framework/io/file_header.hpp"
+#include "tapeflow/framework/io/nifti.hpp"
 #include "tapeflow/framework/io/npy.hpp"
 #include "tapeflow/framework/io/npz.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
