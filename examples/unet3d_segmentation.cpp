@@ -17,15 +17,21 @@
 // <out>/slices.png (input, label, prediction and error slices), <out>/loss.png and
 // <out>/dice.png (training and held-out curves per epoch).
 //
+// With --data DIR it trains from files instead: a folder of NIfTI image/label pairs
+// (case_0000_image.nii.gz with case_0000_label.nii.gz, ..., as make_segmentation_volumes writes
+// them), read through a tapeflow::data::Dataset that loads, shuffles and batches them on a
+// background thread (prefetch) while the model trains; the last --test pairs are held out.
+//
 //   unet3d_segmentation [--epochs 6] [--steps 25] [--batch 4] [--size 24] [--channels 8]
 //                       [--test 16] [--lr 0.003] [--noise 0.3] [--clutter 12] [--seed 1]
-//                       [--out unet3d_out]
+//                       [--data DIR] [--out unet3d_out]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <tapeflow.hpp>
@@ -35,6 +41,7 @@
 #include "common/cli.hpp"
 #include "common/plot.hpp"
 #include "common/segmentation.hpp"
+#include "common/segmentation_files.hpp"
 #include "common/shapes.hpp"  // mean_iou
 
 namespace tf = tapeflow;
@@ -47,6 +54,7 @@ struct Config {
       patience = 3, seed = 1;
   double lr = 3e-3, noise = 0.3;
   std::string out = "unet3d_out";
+  std::string data;  // a folder of .nii.gz pairs; empty: generated volumes
 };
 
 // Conv3D (3x3x3, "same") + BatchNormalization + ReLU, twice. The convolutions need no bias: the
@@ -64,9 +72,9 @@ tf::SymbolicTensor conv_block(tf::SymbolicTensor x, long filters) {
 // Two levels down (n -> n/2 -> n/4, channels doubling), two up. Each upsampled tensor is
 // concatenated with the encoder's tensor at its resolution: the decoder sees both the context
 // (is this a shape or clutter?) and the fine detail (where exactly is its boundary?).
-std::shared_ptr<tf::Model> build_unet(const Config& c) {
-  const long n = c.size, ch = c.channels;
-  tf::SymbolicTensor inputs = tf::Input({n, n, n, 1}, "volume");
+std::shared_ptr<tf::Model> build_unet(const tf::Shape& volume_shape, long ch) {
+  std::vector<long> dims(volume_shape.begin(), volume_shape.end());
+  tf::SymbolicTensor inputs = tf::Input(dims, "volume");
   auto d1 = conv_block(inputs, ch);                                                  // n
   auto d2 = conv_block(L::MaxPooling3D(L::MaxPooling3DOptions(2))(d1), 2 * ch);      // n/2
   auto bottom = conv_block(L::MaxPooling3D(L::MaxPooling3DOptions(2))(d2), 4 * ch);  // n/4
@@ -95,13 +103,41 @@ int run(const Config& c) {
   const std::size_t n = static_cast<std::size_t>(c.size);
   const examples::SegmentationNoise noise{static_cast<float>(c.noise), c.clutter};
   const auto batch = static_cast<std::size_t>(c.batch);
-  // A fixed training set of --steps batches: each epoch visits every volume once, shuffled.
-  examples::SegmentationBatch train =
-      examples::make_segmentation_batch(static_cast<std::size_t>(c.steps) * batch, n, rng, noise);
-  examples::SegmentationBatch test =
-      examples::make_segmentation_batch(static_cast<std::size_t>(c.test), n, test_rng, noise);
+  const auto test_count = static_cast<std::size_t>(c.test);
+  examples::SegmentationBatch train, test;
+  std::optional<tf::data::Dataset> train_files;
+  std::size_t train_count = static_cast<std::size_t>(c.steps) * batch, steps_per_epoch = c.steps;
+  if (c.data.empty()) {
+    // A fixed training set of --steps batches: each epoch visits every volume once, shuffled.
+    train = examples::make_segmentation_batch(train_count, n, rng, noise);
+    test = examples::make_segmentation_batch(test_count, n, test_rng, noise);
+  } else {
+    // Training volumes stay on disk: each epoch reads them again, in a new order, loading
+    // the next batches on a background thread while the model trains on this one.
+    const auto pairs =
+        tf::data::list_file_pairs(c.data, examples::kImageSuffix, examples::kLabelSuffix);
+    if (pairs.size() <= test_count)
+      throw tf::ValueError("--data '" + c.data + "' holds " + std::to_string(pairs.size()) +
+                           " pairs: more than --test " + std::to_string(c.test) + " are needed");
+    train_count = pairs.size() - test_count;
+    steps_per_epoch = (train_count + batch - 1) / batch;
+    const tf::data::Dataset files = examples::segmentation_files(c.data);
+    train_files = files.take(static_cast<std::int64_t>(train_count))
+                      .shuffle(train_count, static_cast<std::uint64_t>(c.seed))
+                      .batch(batch)
+                      .prefetch(2);
+    // The held-out pairs (the folder's last) in memory, as one batch.
+    for (const tf::data::Element& all :
+         files.skip(static_cast<std::int64_t>(train_count)).batch(test_count))
+      test = {all[0], all[1]};
+  }
+  const tf::Shape volume_shape(test.volume.shape().begin() + 1, test.volume.shape().end());
+  for (std::size_t axis = 0; axis < 3; ++axis)
+    if (volume_shape[axis] % 4 != 0)
+      throw tf::ShapeError("the volumes are " + tf::shape_str(volume_shape) +
+                           ": each side must be a multiple of 4 (two 2x downsamplings)");
 
-  std::shared_ptr<tf::Model> model = build_unet(c);
+  std::shared_ptr<tf::Model> model = build_unet(volume_shape, c.channels);
   std::printf("%s", model->summary().c_str());
   tf::optim::Adam opt(tf::optim::AdamOptions().learning_rate(static_cast<float>(c.lr)));
   // "dice" and "iou" are the overlap of the predicted shape (probability >= 0.5) with the label,
@@ -109,11 +145,18 @@ int run(const Config& c) {
   model->compile(opt, "binary_crossentropy",
                  {"dice", std::make_shared<tf::metrics::BinaryIoU>(
                               tf::metrics::BinaryIoUOptions().target_class_ids({1}), "iou")});
-  std::printf(
-      "3-D U-Net segmentation: %zu^3 voxels, noise %.2f, %d clutter blobs, %zu training volumes, "
-      "batch %d, %d epochs x %d steps, %zu parameters\n",
-      n, c.noise, c.clutter, train.volume.shape()[0], c.batch, c.epochs, c.steps,
-      model->count_params());
+  if (c.data.empty())
+    std::printf(
+        "3-D U-Net segmentation: %zu^3 voxels, noise %.2f, %d clutter blobs, %zu training "
+        "volumes, batch %d, %d epochs x %zu steps, %zu parameters\n",
+        n, c.noise, c.clutter, train_count, c.batch, c.epochs, steps_per_epoch,
+        model->count_params());
+  else
+    std::printf(
+        "3-D U-Net segmentation: %s voxels from %s, %zu training volumes (read each epoch), %zu "
+        "held out, batch %d, %d epochs x %zu steps, %zu parameters\n",
+        tf::shape_str(volume_shape).c_str(), c.data.c_str(), train_count, test_count, c.batch,
+        c.epochs, steps_per_epoch, model->count_params());
 
   // The checkpoint keeps the epoch of the lowest held-out loss (model + optimizer state;
   // serialization::load reads it as a model); training stops once that loss has not improved
@@ -121,13 +164,14 @@ int run(const Config& c) {
   const std::string path = c.out + "/model.tfw";
   examples::BestEpochFit run(path, c.out + "/log.csv", c.patience);
   auto history = run.fit("unet3d_segmentation", [&](const TR::Callbacks& callbacks) {
-    return model->fit(train.volume, train.label,
-                      TR::FitOptions()
-                          .epochs(c.epochs)
-                          .batch_size(c.batch)
-                          .validation_data(TR::ValidationData(test.volume, test.label))
-                          .seed(static_cast<std::uint64_t>(c.seed))
-                          .callbacks(callbacks));
+    const auto options = TR::FitOptions()
+                             .epochs(c.epochs)
+                             .batch_size(c.batch)
+                             .validation_data(TR::ValidationData(test.volume, test.label))
+                             .seed(static_cast<std::uint64_t>(c.seed))
+                             .callbacks(callbacks);
+    return train_files ? model->fit(*train_files, options)
+                       : model->fit(train.volume, train.label, options);
   });
   if (!history) return 1;
   const double train_secs = run.seconds();
@@ -157,7 +201,7 @@ int run(const Config& c) {
                           {"iou", "IoU, training"},
                           {"val_iou", "IoU, held-out"}})
       .save_png(dice_png);
-  const std::size_t steps = epochs_run * static_cast<std::size_t>(c.steps);
+  const std::size_t steps = epochs_run * steps_per_epoch;
   std::printf(
       "held-out Dice %.3f, IoU %.3f (mean of %d volumes) after %zu steps in %.1f s (%.2f "
       "steps/s)\n",
@@ -189,6 +233,9 @@ int main(int argc, char** argv) {
   opts.add("noise", c.noise, 0.0, 2.0, "standard deviation of the Gaussian noise");
   opts.add("clutter", c.clutter, 0, 1000, "clutter blobs per volume");
   opts.add("seed", c.seed, 0, 1 << 30, "random seed (data and weights)");
+  opts.add("data", c.data,
+           "train from this folder of .nii.gz image/label pairs (make_segmentation_volumes "
+           "writes one; the last --test pairs are held out) instead of generated volumes");
   opts.add("out", c.out, "folder for model.tfw, log.csv and the pictures");
   if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
   if (c.size % 4 != 0) {

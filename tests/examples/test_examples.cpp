@@ -24,6 +24,7 @@
 #include "common/plot.hpp"
 #include "common/segmentation.hpp"
 #include "common/shapes.hpp"
+#include "tapeflow/framework/io/nifti.hpp"
 #include "tapeflow/optim/training/history.hpp"
 
 namespace fs = std::filesystem;
@@ -451,6 +452,50 @@ TEST_CASE("unet3d_segmentation: a tiny fit reports Dice and IoU, writes the pict
 #endif
   fs::remove_all(out);
 }
+
+#ifdef TAPEFLOW_EXAMPLE_MAKE_SEGMENTATION_VOLUMES
+TEST_CASE(
+    "unet3d_segmentation --data trains from the .nii.gz pairs make_segmentation_volumes writes") {
+  fs::path data = fresh_dir("unet3d_data"), out = fresh_dir("unet3d_data_out");
+  Result r = run(std::string(TAPEFLOW_EXAMPLE_MAKE_SEGMENTATION_VOLUMES) +
+                 " --count 9 --size 16 --out " + data.string());
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("wrote 9 image/label pairs of 16^3 voxels") != std::string::npos);
+  CHECK(fs::exists(data / "case_0000_image.nii.gz"));
+  CHECK(fs::exists(data / "case_0008_label.nii.gz"));
+  // The files are the generator's volumes: the label file holds 0/1 of the shape.
+  const tapeflow::Tensor label =
+      tapeflow::serialization::read_nifti((data / "case_0003_label.nii.gz").string()).data;
+  CHECK(label.shape() == tapeflow::Shape{16, 16, 16});
+  CHECK(std::all_of(label.begin(), label.end(), [](float v) { return v == 0.f || v == 1.f; }));
+  CHECK(std::count(label.begin(), label.end(), 1.f) > 0);
+
+  // 9 pairs: the last 4 held out, 5 for training in batches of 2 (3 steps, the last of one).
+  r = run(std::string(TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION) + " --data " + data.string() +
+          " --epochs 2 --batch 2 --test 4 --channels 2 --out " + out.string());
+  CHECK(r.status == 0);
+  CHECK(r.output.find("(16, 16, 16, 1) voxels from") != std::string::npos);
+  CHECK(r.output.find("5 training volumes (read each epoch), 4 held out") != std::string::npos);
+  CHECK(r.output.find("3/3 [") != std::string::npos);
+  CHECK(r.output.find(" - val_dice: ") != std::string::npos);
+  CHECK(r.output.find("after 6 steps") != std::string::npos);
+  CHECK(is_png(out / "slices.png"));
+
+  // Fewer pairs than --test needs, and a label missing: clear errors, exit status 1.
+  r = run(std::string(TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION) + " --data " + data.string() +
+          " --test 9 --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("holds 9 pairs: more than --test 9 are needed") != std::string::npos);
+  fs::remove(data / "case_0005_label.nii.gz");
+  r = run(std::string(TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION) + " --data " + data.string() +
+          " --out " + out.string());
+  CHECK(r.status == 1);
+  CHECK(r.output.find("case_0005_image.nii.gz") != std::string::npos);
+  fs::remove_all(data);
+  fs::remove_all(out);
+}
+#endif
 
 TEST_CASE("unet3d_segmentation: bad command lines fail with a clear message") {
   std::string bin = TAPEFLOW_EXAMPLE_UNET3D_SEGMENTATION;
