@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <tapeflow.hpp>
@@ -27,13 +26,7 @@ struct Config {
 };
 
 int run(const Config& c) {
-  std::error_code ec;
-  std::filesystem::create_directories(c.out, ec);
-  if (ec || !std::filesystem::is_directory(c.out)) {
-    std::fprintf(stderr, "make_segmentation_volumes: cannot create output folder '%s': %s\n",
-                 c.out.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (!examples::create_output_folder("make_segmentation_volumes", c.out)) return 1;
   std::mt19937 rng(static_cast<std::uint32_t>(c.seed));
   const examples::SegmentationNoise noise{static_cast<float>(c.noise), c.clutter};
   // A few volumes at a time: the whole set need never be in memory.

@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -55,15 +54,8 @@ void make_spirals(int points, double noise, std::mt19937& rng, tf::Tensor& x, tf
 }
 
 int run(const Config& c) {
-  namespace fs = std::filesystem;
   namespace TR = tapeflow::training;
-  std::error_code ec;
-  fs::create_directories(c.out, ec);
-  if (ec || !fs::is_directory(c.out)) {
-    std::fprintf(stderr, "mlp_classifier: cannot create output folder '%s': %s\n", c.out.c_str(),
-                 ec.message().c_str());
-    return 1;
-  }
+  if (!examples::create_output_folder("mlp_classifier", c.out)) return 1;
   tf::set_random_seed(static_cast<std::uint64_t>(c.seed));
   std::mt19937 rng(static_cast<std::uint32_t>(c.seed));
   tf::Tensor x, y, test_x, test_y;

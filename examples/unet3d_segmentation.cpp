@@ -29,7 +29,6 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
@@ -87,15 +86,8 @@ std::shared_ptr<tf::Model> build_unet(const tf::Shape& volume_shape, long ch) {
 }
 
 int run(const Config& c) {
-  namespace fs = std::filesystem;
   namespace TR = tapeflow::training;
-  std::error_code ec;
-  fs::create_directories(c.out, ec);
-  if (ec || !fs::is_directory(c.out)) {
-    std::fprintf(stderr, "unet3d_segmentation: cannot create output folder '%s': %s\n",
-                 c.out.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (!examples::create_output_folder("unet3d_segmentation", c.out)) return 1;
   tf::set_random_seed(static_cast<std::uint64_t>(c.seed));
   std::mt19937 rng(static_cast<std::uint32_t>(c.seed));
   // Held-out volumes come from their own generator: never seen in training.

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 namespace examples {
 
@@ -83,6 +85,15 @@ int Options::parse(int argc, char** argv) {
     return app_->exit(e) == 0 ? 0 : 2;  // --help prints the usage (exit 0), errors the message
   }
   return -1;
+}
+
+bool create_output_folder(const char* program, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!ec && std::filesystem::is_directory(dir)) return true;
+  std::fprintf(stderr, "%s: cannot create output folder '%s': %s\n", program, dir.c_str(),
+               ec.message().c_str());
+  return false;
 }
 
 }  // namespace examples

@@ -42,4 +42,9 @@ class Options {
   std::unique_ptr<CLI::App> app_;
 };
 
+/// Creates the folder an `--out` option names (and its parents); false, after printing
+/// `<program>: cannot create output folder '<dir>': <reason>` on stderr, when that fails.
+/// Example: `if (!examples::create_output_folder("unet3d_segmentation", c.out)) return 1;`
+bool create_output_folder(const char* program, const std::string& dir);
+
 }  // namespace examples

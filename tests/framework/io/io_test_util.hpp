@@ -75,4 +75,12 @@ inline int temporary_files_in(const std::string& dir) {
   return n;
 }
 
+/// `name` in tests/data/numpy (the fixtures tests/data/numpy/make_fixtures.py writes).
+inline std::string numpy_fixture(const std::string& name) {
+  std::string path = TAPEFLOW_TEST_DATA_DIR;
+  path += "/numpy/";
+  path += name;
+  return path;
+}
+
 }  // namespace tapeflow::test

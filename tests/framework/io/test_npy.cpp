@@ -26,18 +26,12 @@ using tapeflow::Shape;
 using tapeflow::Tensor;
 using tapeflow::test::contains;
 using tapeflow::test::error_of;
+using tapeflow::test::numpy_fixture;
 using tapeflow::test::read_bytes;
 using tapeflow::test::temp_path;
 using tapeflow::test::write_bytes;
 
 namespace {
-
-std::string npy_fixture(const std::string& name) {
-  std::string path = TAPEFLOW_TEST_DATA_DIR;
-  path += "/numpy/";
-  path += name;
-  return path;
-}
 
 // The (2, 3) array make_fixtures.py's values() gives for T: its extremes and ordinary values.
 template <class T>
@@ -117,19 +111,19 @@ void check_round_trip() {
       {"uint64", "u8"}, {"float32", "f4"}, {"float64", "f8"}};
   for (const auto& [dtype, code] : kCodes)
     if (name == dtype)
-      CHECK(read_bytes(path) == read_bytes(npy_fixture(std::string(code) + ".npy")));
+      CHECK(read_bytes(path) == read_bytes(numpy_fixture(std::string(code) + ".npy")));
 }
 
 template <class T>
 void check_numpy_fixture(const std::string& code) {
   CAPTURE(code);
   const xt::xarray<T> want = fixture_values<T>();
-  const NpyArray little = S::read_npy(npy_fixture(code + ".npy"));
+  const NpyArray little = S::read_npy(numpy_fixture(code + ".npy"));
   CHECK(little.dtype() == S::dtype_of<T>());
   CHECK(little.shape() == Shape{2, 3});
   CHECK(same_bits(little.as<T>(), want));
   if (sizeof(T) > 1) {
-    const NpyArray big = S::read_npy(npy_fixture("be_" + code + ".npy"));
+    const NpyArray big = S::read_npy(numpy_fixture("be_" + code + ".npy"));
     CHECK(big.dtype() == S::dtype_of<T>());
     CHECK(same_bits(big.as<T>(), want));
   }
@@ -163,8 +157,8 @@ TEST_CASE("npy: a Tensor round-trips as float32, an NpyArray as its dtype") {
   // Through an NpyArray (and its implicit conversion from a Tensor) too.
   S::write_npy(path, NpyArray(t));
   CHECK(S::load_npy(path) == t);
-  S::write_npy(path, S::read_npy(npy_fixture("i2.npy")));
-  CHECK(read_bytes(path) == read_bytes(npy_fixture("i2.npy")));
+  S::write_npy(path, S::read_npy(numpy_fixture("i2.npy")));
+  CHECK(read_bytes(path) == read_bytes(numpy_fixture("i2.npy")));
   // The default array: float32 of shape (0,).
   CHECK(NpyArray().dtype() == DType::float32);
   CHECK(NpyArray().shape() == Shape{0});
@@ -186,27 +180,27 @@ TEST_CASE("npy: reads NumPy's files of every dtype, little and big endian") {
 
 TEST_CASE("npy: Fortran order, 0-d, empty, and format versions 2.0 and 3.0") {
   // np.asfortranarray(np.arange(24.0).reshape(2, 3, 4) / 4): C order on reading.
-  const NpyArray f = S::read_npy(npy_fixture("fortran_f8.npy"));
+  const NpyArray f = S::read_npy(numpy_fixture("fortran_f8.npy"));
   CHECK(f.shape() == Shape{2, 3, 4});
   const xt::xarray<double> fv = f.as<double>();
   for (std::size_t i = 0; i < 24; ++i) CHECK(fv.data()[i] == static_cast<double>(i) / 4);
   // int16, Fortran order and big endian: arange(6) - 3 in shape (3, 2).
-  const NpyArray g = S::read_npy(npy_fixture("fortran_i2_be.npy"));
+  const NpyArray g = S::read_npy(numpy_fixture("fortran_i2_be.npy"));
   CHECK(g.dtype() == DType::int16);
   CHECK(g.as<std::int16_t>() == xt::xarray<std::int16_t>{{-3, -2}, {-1, 0}, {1, 2}});
 
-  const NpyArray s = S::read_npy(npy_fixture("scalar_f4.npy"));
+  const NpyArray s = S::read_npy(numpy_fixture("scalar_f4.npy"));
   CHECK(s.shape() == Shape{});
   CHECK(s.size() == 1);
   CHECK(s.to_tensor()() == 3.5f);
-  const NpyArray e = S::read_npy(npy_fixture("empty_f4.npy"));
+  const NpyArray e = S::read_npy(numpy_fixture("empty_f4.npy"));
   CHECK(e.shape() == Shape{0, 3});
   CHECK(e.size() == 0);
   CHECK(e.to_tensor().shape() == Tensor::shape_type{0, 3});
 
-  CHECK(same_bits(S::read_npy(npy_fixture("v2_i4.npy")).as<std::int32_t>(),
+  CHECK(same_bits(S::read_npy(numpy_fixture("v2_i4.npy")).as<std::int32_t>(),
                   fixture_values<std::int32_t>()));
-  CHECK(same_bits(S::read_npy(npy_fixture("v3_u1.npy")).as<std::uint8_t>(),
+  CHECK(same_bits(S::read_npy(numpy_fixture("v3_u1.npy")).as<std::uint8_t>(),
                   fixture_values<std::uint8_t>()));
 }
 
@@ -299,9 +293,9 @@ TEST_CASE("npy: cast<T> rounds as astype does, and still refuses values out of r
                  "which int64 cannot hold"));
   CHECK(NpyArray(xt::xarray<double>{9.2e18}).cast<std::int64_t>()(0) == 9200000000000000000);
   // to_tensor: float32 of any dtype, rounded.
-  CHECK(S::read_npy(npy_fixture("f8.npy")).to_tensor() ==
+  CHECK(S::read_npy(numpy_fixture("f8.npy")).to_tensor() ==
         Tensor(xt::xarray<float>{{0.1f, -2.5f, 3.f}, {1e-3f, 1e10f, -0.f}}));
-  CHECK(S::load_npy(npy_fixture("u8.npy"))(1, 1) == 18446744073709551615.f);
+  CHECK(S::load_npy(numpy_fixture("u8.npy"))(1, 1) == 18446744073709551615.f);
   CHECK(contains(error_of<tapeflow::ValueError>([] { S::load_npy(temp_path("none.npy")); }),
                  "(another exception"));  // a missing file is a FileError, not a ValueError
 }
@@ -310,7 +304,7 @@ TEST_CASE("npy: dtypes tapeflow does not read are FileErrors naming the dtype") 
   for (const auto& [file, descr] : {std::pair<const char*, const char*>{"complex64.npy", "'<c8'"},
                                     {"unicode_u3.npy", "'<U3'"},
                                     {"float16.npy", "'<f2'"}}) {
-    const std::string path = npy_fixture(file);
+    const std::string path = numpy_fixture(file);
     std::string want = "read_npy: '";
     want += path;
     want += "': dtype ";
@@ -320,7 +314,7 @@ TEST_CASE("npy: dtypes tapeflow does not read are FileErrors naming the dtype") 
         "float64)";
     CHECK(npy_read_error(path) == want);
   }
-  CHECK(contains(npy_read_error(npy_fixture("structured.npy")),
+  CHECK(contains(npy_read_error(numpy_fixture("structured.npy")),
                  "': a structured dtype (a list of fields) is not supported"));
   CHECK(contains(bytes_error(npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
                                        std::string(8, '\0'))),
@@ -328,7 +322,7 @@ TEST_CASE("npy: dtypes tapeflow does not read are FileErrors naming the dtype") 
 }
 
 TEST_CASE("npy: a file truncated at any length is a FileError naming the file") {
-  const std::string whole = read_bytes(npy_fixture("f4.npy"));
+  const std::string whole = read_bytes(numpy_fixture("f4.npy"));
   REQUIRE(whole.size() == 152);
   const std::string path = temp_path("truncated.npy");
   std::string prefix = "read_npy: '";

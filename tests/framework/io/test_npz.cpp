@@ -24,18 +24,12 @@ using tapeflow::Shape;
 using tapeflow::Tensor;
 using tapeflow::test::contains;
 using tapeflow::test::error_of;
+using tapeflow::test::numpy_fixture;
 using tapeflow::test::read_bytes;
 using tapeflow::test::temp_path;
 using tapeflow::test::write_bytes;
 
 namespace {
-
-std::string npz_fixture(const std::string& name) {
-  std::string path = TAPEFLOW_TEST_DATA_DIR;
-  path += "/numpy/";
-  path += name;
-  return path;
-}
 
 std::string npz_read_error(const std::string& path,
                            std::uint64_t max_bytes = S::kNpzDefaultMaxBytes) {
@@ -148,10 +142,10 @@ unsigned first_method(const std::string& zip) {
 }  // namespace
 
 TEST_CASE("npz: reads what np.savez and np.savez_compressed write") {
-  check_fixture_members(S::read_npz(npz_fixture("stored.npz")));
-  check_fixture_members(S::read_npz(npz_fixture("compressed.npz")));
-  CHECK(first_method(read_bytes(npz_fixture("stored.npz"))) == 0);
-  CHECK(first_method(read_bytes(npz_fixture("compressed.npz"))) == 8);
+  check_fixture_members(S::read_npz(numpy_fixture("stored.npz")));
+  check_fixture_members(S::read_npz(numpy_fixture("compressed.npz")));
+  CHECK(first_method(read_bytes(numpy_fixture("stored.npz"))) == 0);
+  CHECK(first_method(read_bytes(numpy_fixture("compressed.npz"))) == 8);
 }
 
 TEST_CASE("npz: every dtype round-trips, stored and deflated") {
@@ -195,17 +189,17 @@ TEST_CASE("npz: every dtype round-trips, stored and deflated") {
   S::write_npz(empty, {});
   CHECK(read_bytes(empty).size() == 22);
   CHECK(S::read_npz(empty).empty());
-  CHECK(S::read_npz(npz_fixture("stored.npz")).at("a").to_tensor() ==
+  CHECK(S::read_npz(numpy_fixture("stored.npz")).at("a").to_tensor() ==
         Tensor(xt::xarray<float>{{1.f, 2.f}, {3.f, 4.5f}}));
 }
 
 TEST_CASE("npz: a bad CRC, a member that is no npy file, or a foreign file is a FileError") {
-  const std::string bad_crc = npz_fixture("bad_crc.npz");
+  const std::string bad_crc = numpy_fixture("bad_crc.npz");
   CHECK(npz_read_error(bad_crc) == where(bad_crc, "member 'a.npy': CRC error"));
-  const std::string not_npy = npz_fixture("not_npy_member.npz");
+  const std::string not_npy = numpy_fixture("not_npy_member.npz");
   CHECK(npz_read_error(not_npy) ==
         where(not_npy, "member 'x.npy': not an npy file (it does not start with \\x93NUMPY)"));
-  const std::string npy = npz_fixture("f4.npy");
+  const std::string npy = numpy_fixture("f4.npy");
   CHECK(npz_read_error(npy) == where(npy, "not a readable zip archive: Not a zip archive"));
   const std::string missing = temp_path("missing.npz");
   CHECK(npz_read_error(missing) == where(missing, "cannot open: No such file or directory"));
@@ -217,7 +211,7 @@ TEST_CASE("npz: a bad CRC, a member that is no npy file, or a foreign file is a 
 TEST_CASE("npz: an archive truncated or corrupted anywhere is a FileError naming the file") {
   for (const char* name : {"stored.npz", "compressed.npz"}) {
     CAPTURE(name);
-    const std::string whole = read_bytes(npz_fixture(name));
+    const std::string whole = read_bytes(numpy_fixture(name));
     const std::string path = temp_path("cut.npz");
     const std::string prefix = where(path, "");
     for (std::size_t n = 0; n < whole.size(); n += 7) {
@@ -242,7 +236,7 @@ TEST_CASE("npz: an archive truncated or corrupted anywhere is a FileError naming
         msg = e.what();
       }
       if (msg == "(no error)") {
-        const auto want = S::read_npz(npz_fixture(name));
+        const auto want = S::read_npz(numpy_fixture(name));
         for (const auto& [key, array] : want)
           CHECK((got.count(key) == 0 || S::npy_image(got.at(key)) == S::npy_image(array)));
       } else {
