@@ -13,6 +13,7 @@
 
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/data/augment.hpp"
+#include "tapeflow/framework/io/detail/file_context.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
 #include "tapeflow/framework/runtime/seed_mix.hpp"
 
@@ -41,6 +42,8 @@ namespace {
 
 using detail::Node;
 using detail::Stream;
+using serialization::detail::file_context;
+using serialization::detail::quoted;
 using NodePtr = std::shared_ptr<const Node>;
 
 Tensor row_of(const Tensor& t, std::size_t i) {
@@ -110,20 +113,6 @@ class IndexedNode : public Node {
   std::size_t n_;
   ListStream::Make make_;
 };
-
-std::string quoted(const std::string& path) {
-  std::string s = "'";
-  s += path;
-  s += "'";
-  return s;
-}
-
-std::string in_context(const char* where, const std::string& path) {
-  std::string s = where;
-  s += ": ";
-  s += quoted(path);
-  return s;
-}
 
 // ---- transformations ------------------------------------------------------------------------
 
@@ -567,7 +556,7 @@ Dataset Dataset::from_files(std::vector<std::string> paths,
         try {
           e = loader(paths[i]);
         } catch (const Error& err) {
-          err.rethrow_in(in_context("Dataset.from_files", paths[i]));
+          err.rethrow_in(file_context("Dataset.from_files", paths[i]));
         }
         return e;
       }));
@@ -585,8 +574,8 @@ std::vector<std::pair<std::string, std::string>> list_file_pairs(const std::stri
          "image_suffix and label_suffix are both " + quoted(image_suffix) + "; they must differ");
   std::error_code ec;
   const fs::file_status st = fs::status(directory, ec);
-  if (!fs::exists(st)) fail_file(in_context(where.c_str(), directory), "no such folder");
-  if (!fs::is_directory(st)) fail_file(in_context(where.c_str(), directory), "not a folder");
+  if (!fs::exists(st)) fail_file(file_context(where.c_str(), directory), "no such folder");
+  if (!fs::is_directory(st)) fail_file(file_context(where.c_str(), directory), "not a folder");
   const auto ends_with = [](const std::string& name, const std::string& suffix) {
     return name.size() >= suffix.size() &&
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -606,13 +595,13 @@ std::vector<std::pair<std::string, std::string>> list_file_pairs(const std::stri
     else if (lbl)
       labels[name.substr(0, name.size() - label_suffix.size())] = it->path().string();
   }
-  if (ec) fail_file(in_context(where.c_str(), directory), "cannot list it: " + ec.message());
+  if (ec) fail_file(file_context(where.c_str(), directory), "cannot list it: " + ec.message());
   if (images.empty() && labels.empty()) {
     std::string what = "no file ending in ";
     what += quoted(image_suffix);
     what += " or ";
     what += quoted(label_suffix);
-    fail_file(in_context(where.c_str(), directory), what);
+    fail_file(file_context(where.c_str(), directory), what);
   }
   const auto unpaired = [&](const std::map<std::string, std::string>& have,
                             const std::map<std::string, std::string>& other, const char* kind,
@@ -668,7 +657,7 @@ Dataset Dataset::from_file_pairs(const std::string& directory, const std::string
           try {
             t = fn(path);
           } catch (const Error& err) {
-            err.rethrow_in(in_context("Dataset.from_file_pairs", path));
+            err.rethrow_in(file_context("Dataset.from_file_pairs", path));
           }
           return t;
         };

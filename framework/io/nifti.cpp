@@ -19,8 +19,12 @@
 
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"
+#include "tapeflow/framework/io/detail/file_context.hpp"
 
 namespace tapeflow::serialization {
+
+using detail::file_context;
+using detail::quoted;
 
 namespace {
 
@@ -39,20 +43,6 @@ constexpr std::size_t kN2DataOffset = 544;
 void quiet_libnifti() {
   static std::once_flag once;
   std::call_once(once, [] { nifti_set_debug_level(0); });
-}
-
-std::string quoted(const std::string& path) {
-  std::string s = "'";
-  s += path;
-  s += "'";
-  return s;
-}
-
-std::string where_for(const char* function, const std::string& path) {
-  std::string s = function;
-  s += ": ";
-  s += quoted(path);
-  return s;
 }
 
 bool ends_with_nocase(const std::string& s, const std::string& suffix) {
@@ -808,17 +798,17 @@ std::string nifti_datatype_name(int code) {
 }
 
 NiftiImage read_nifti(const std::string& path, const NiftiReadOptions& options) {
-  return read_impl(path, true, options.max_bytes(), where_for("read_nifti", path));
+  return read_impl(path, true, options.max_bytes(), file_context("read_nifti", path));
 }
 
 NiftiImage read_nifti_header(const std::string& path) {
   return read_impl(path, false, NiftiReadOptions().max_bytes(),
-                   where_for("read_nifti_header", path));
+                   file_context("read_nifti_header", path));
 }
 
 void write_nifti(const std::string& path, const Tensor& data, const NiftiWriteOptions& options) {
   quiet_libnifti();
-  const std::string where = where_for("write_nifti", path);
+  const std::string where = file_context("write_nifti", path);
   const bool gz = ends_with_nocase(path, ".nii.gz");
   if (!gz && !ends_with_nocase(path, ".nii"))
     fail(where, "the file name must end in .nii or .nii.gz");
