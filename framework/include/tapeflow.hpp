@@ -51,6 +51,7 @@
 #include "tapeflow/layers/embedding.hpp"
 #include "tapeflow/layers/global_pooling.hpp"
 #include "tapeflow/layers/input_layer.hpp"
+#include "tapeflow/layers/keras_json.hpp"
 #include "tapeflow/layers/layer.hpp"
 #include "tapeflow/layers/layer_normalization.hpp"
 #include "tapeflow/layers/leaky_relu.hpp"

@@ -68,6 +68,9 @@ Constraint Constraint::from_config(const std::string& name, const Config& c) {
   if (n == "minmaxnorm") n = "min_max_norm";
   const std::string w = "constraint '" + n + "'";
   auto axis = [&] {
+    // Keras writes one axis as a number ("axis": 0), several as a list.
+    if (auto it = c.find("axis"); it != c.end() && it->second.find('(') == std::string::npos)
+      return constraints::AxisList{static_cast<int>(config_get_int(w, c, "axis", 0))};
     auto v = config_get_ints(w, c, "axis", {0});
     return constraints::AxisList(v.begin(), v.end());
   };
