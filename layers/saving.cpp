@@ -12,6 +12,7 @@
 #include "tapeflow/framework/io/detail/bounded_archive.hpp"
 #include "tapeflow/layers/registry.hpp"
 #include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/tfjs_format.hpp"
 
 namespace tapeflow::serialization::detail {
 
@@ -351,14 +352,17 @@ FileInfo describe(const detail::ModelFile& file) {
 // ---- public API --------------------------------------------------------------------------------
 
 void save(const layers::Layer& model, const std::string& path, Archive archive) {
+  if (archive == Archive::automatic && is_tfjs_path(path)) return save_tfjs(model, path);
   detail::write_model_file(model, detail::TrainingState{}, path, archive, "save");
 }
 
 std::shared_ptr<layers::Layer> load(const std::string& path) {
+  if (is_tfjs_path(path)) return load_tfjs(path);
   return detail::ModelFile::read(path, "load").rebuild();
 }
 
 void load_weights(layers::Layer& model, const std::string& path) {
+  if (is_tfjs_path(path)) return load_tfjs_weights(model, path);
   detail::ModelFile::read(path, "load_weights").load_weights_into(model);
 }
 

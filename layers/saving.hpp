@@ -4,9 +4,12 @@
 /// `model.save` / `load_model` / `load_weights`). Training checkpoints, which add the optimizer
 /// and random state to the same file format, are in optim/checkpoint.hpp.
 ///
-/// A file is a header line (framework/io/file_header.hpp) and a Boost binary, text or XML
-/// archive of the model's records (framework/io/detail/bounded_archive.hpp bounds every length
-/// field by the payload size). Writes are atomic (framework/io/atomic_file.hpp).
+/// A path ending in `.json` is the TensorFlow.js Layers format instead (`model.json` +
+/// `weights.bin`, readable by TF.js and Keras' converter: layers/tfjs_format.hpp); every other
+/// path is tapeflow's own file. A file is a header line (framework/io/file_header.hpp) and a Boost
+/// binary, text or XML archive of the model's records (framework/io/detail/bounded_archive.hpp
+/// bounds every length field by the payload size). Writes are atomic
+/// (framework/io/atomic_file.hpp).
 ///
 /// Errors: every problem with the file (missing, unreadable, empty, truncated, corrupted,
 /// foreign, newer, or a model it describes that cannot be rebuilt) is a `FileError`; a model

@@ -63,3 +63,16 @@ if(TARGET test_optim)
   set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/optim/test_backup_and_restore.cpp APPEND
                PROPERTY COMPILE_DEFINITIONS TAPEFLOW_FIT_CHILD="$<TARGET_FILE:fit_child>")
 endif()
+
+# The live TF.js round trips of tests/layers/test_tfjs_format.cpp run tests/tfjs/interop.mjs
+# with Node, when Node is installed and `npm ci` has been run in tests/tfjs (checked when the test
+# runs; .ci/run does both). Without them the committed TF.js files are still checked.
+find_program(TAPEFLOW_NODE_EXECUTABLE NAMES node nodejs)
+if(NOT TAPEFLOW_NODE_EXECUTABLE)
+  set(TAPEFLOW_NODE_EXECUTABLE "")
+endif()
+if(TARGET test_layers)
+  set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/layers/test_tfjs_format.cpp APPEND PROPERTY
+               COMPILE_DEFINITIONS TAPEFLOW_NODE="${TAPEFLOW_NODE_EXECUTABLE}"
+                                   TAPEFLOW_TFJS_DIR="${CMAKE_CURRENT_SOURCE_DIR}/tfjs")
+endif()

@@ -12,54 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs';
 
+import { rng, uniform, writeNpy } from './util.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outRoot = path.resolve(here, '../data/tfjs');
-
-// ---- deterministic data --------------------------------------------------------------------
-
-// mulberry32: a tiny seeded PRNG, so the cases are reproducible.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function uniform(next, shape, lo = -1, hi = 1) {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; ++i) v[i] = lo + (hi - lo) * next();
-  return tf.tensor(v, shape, 'float32');
-}
-
-// ---- .npy writer (format version 1.0, '<f4', C order) --------------------------------------
-
-function npyBytes(shape, data) {
-  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  const unpadded = 10 + header.length + 1;  // magic + version + length, header, newline
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const buf = Buffer.alloc(10 + header.length + 4 * data.length);
-  buf.write('\x93NUMPY', 0, 'latin1');
-  buf.writeUInt8(1, 6);
-  buf.writeUInt8(0, 7);
-  buf.writeUInt16LE(header.length, 8);
-  buf.write(header, 10, 'latin1');
-  let o = 10 + header.length;
-  for (const v of data) {
-    buf.writeFloatLE(v, o);
-    o += 4;
-  }
-  return buf;
-}
-
-function writeNpy(dir, name, t) {
-  fs.writeFileSync(path.join(dir, `${name}.npy`), npyBytes(t.shape, t.dataSync()));
-}
 
 // ---- helpers -------------------------------------------------------------------------------
 
