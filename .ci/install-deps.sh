@@ -3,6 +3,8 @@
 #   bash .ci/install-deps.sh          build + test dependencies
 #   bash .ci/install-deps.sh --bench  also libtorch, for bench/ (the comparison benchmark)
 #   bash .ci/install-deps.sh --lint   also clang-format, for .ci/check-format.sh
+#   bash .ci/install-deps.sh --tfjs   also Node and npm, for the live TF.js tests (then run
+#                                     `npm ci --prefix tests/tfjs`)
 # The flags combine (`--bench --lint`): one `apt-get update` and one install for all of them.
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
@@ -13,7 +15,8 @@ for flag in "$@"; do
   case "$flag" in
     --bench) pkgs+=(libtorch-dev) ;;
     --lint) pkgs+=(clang-format) ;;
-    *) echo "install-deps: unknown option '$flag' (known: --bench, --lint)" >&2; exit 2 ;;
+    --tfjs) pkgs+=(nodejs npm) ;;
+    *) echo "install-deps: unknown option '$flag' (known: --bench, --lint, --tfjs)" >&2; exit 2 ;;
   esac
 done
 missing=()

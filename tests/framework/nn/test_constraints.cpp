@@ -107,7 +107,9 @@ TEST_CASE("constraint errors") {
   TF_CHECK_ERROR(C::unit_norm(C::AxisList{}), "unit_norm", "axis");
   TF_CHECK_ERROR(C::max_norm(-1.f), "max_norm", "max_value");
   TF_CHECK_ERROR(C::min_max_norm(2.f, 1.f), "min_max_norm", "min_value", "max_value");
-  TF_CHECK_ERROR(Constraint::from_config("max_norm", {{"axis", "0"}}), "max_norm", "axis");
+  TF_CHECK_ERROR(Constraint::from_config("max_norm", {{"axis", "first"}}), "max_norm", "axis");
+  // One axis as Keras writes it, a number, is that axis.
+  CHECK(Constraint::from_config("max_norm", {{"axis", "1"}}).get_config().at("axis") == "(1,)");
 }
 
 TEST_CASE("every Keras 3 constraint name resolves (keras/src/constraints ALL_OBJECTS)") {
