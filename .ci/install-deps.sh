@@ -32,5 +32,9 @@ SUDO=""
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# On a CI machine (CI set) dpkg skips its fsync per unpacked file, most of the time of the many
+# small packages (npm's): a crash there means a new run, not a system to repair.
+opts=()
+[ -n "${CI:-}" ] && opts+=(-o Dpkg::Options::=--force-unsafe-io)
+$SUDO apt-get install -y -qq --no-install-recommends "${opts[@]}" "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -140,6 +140,11 @@ const Json& member(const std::string& where, const Json& object, const char* key
   return *it;
 }
 
+// A layer's or model's own error as a FileError of the file, its context not repeated.
+[[noreturn]] void file_error_in(const std::string& here, const Error& e) {
+  throw FileError(tapeflow::detail::with_context(here, e.what()));
+}
+
 std::string layer_where(const std::string& where, const std::string& class_name,
                         const std::string& name) {
   return where + ": " + class_name + " '" + name + "'";
@@ -243,7 +248,7 @@ class Reader {
     try {
       made = create_layer(cls, text);
     } catch (const Error& e) {
-      fail_file(here, e.what());
+      file_error_in(here, e);
     }
     // A field the layer does not know would be silently dropped by the registry: refuse it.
     const Config known = made->get_config();
@@ -255,7 +260,7 @@ class Reader {
     return made;
   }
 
-  std::vector<std::string> names_of(const Json& layers) const {
+  static std::vector<std::string> names_of(const Json& layers) {
     std::vector<std::string> names;
     for (const Json& entry : layers)
       if (entry.is_object()) {
@@ -268,14 +273,30 @@ class Reader {
     return names;
   }
 
-  std::shared_ptr<Layer> sequential(const Json& config, int nesting) {
+  // What both kinds of model start with: the name, where errors happen, the layer list, and
+  // the names to keep while the layers are made (theirs and the model's).
+  struct ModelHead {
+    std::string name, here;
+    const Json* layers = nullptr;
+    std::vector<std::string> names;
+  };
+  ModelHead model_head(const Json& config, const char* class_name, int nesting) const {
     if (nesting > kMaxModelNesting) fail_file(where_, "models nested too deeply");
-    const std::string name = name_in(where_, config);
-    const std::string here = layer_where(where_, "Sequential", name);
-    const Json& layers = member(here, config, "layers", Json::value_t::array, "a list of layers");
-    std::vector<std::string> names = names_of(layers);
-    names.push_back(name);
-    KeepNames keep(names);
+    ModelHead h;
+    h.name = name_in(where_, config);
+    h.here = layer_where(where_, class_name, h.name);
+    h.layers = &member(h.here, config, "layers", Json::value_t::array, "a list of layers");
+    h.names = names_of(*h.layers);
+    h.names.push_back(h.name);
+    return h;
+  }
+
+  std::shared_ptr<Layer> sequential(const Json& config, int nesting) {
+    const ModelHead head = model_head(config, "Sequential", nesting);
+    const std::string& name = head.name;
+    const std::string& here = head.here;
+    const Json& layers = *head.layers;
+    KeepNames keep(head.names);
     KeepNames::next(name);
     SequentialOptions options;
     if (!name.empty()) options.name(name);
@@ -296,7 +317,7 @@ class Reader {
       try {
         model->build(s);
       } catch (const Error& e) {
-        fail_file(here, e.what());
+        file_error_in(here, e);
       }
     }
     if (config.contains("trainable") && config["trainable"] == false) model->set_trainable(false);
@@ -343,13 +364,11 @@ class Reader {
   }
 
   std::shared_ptr<Layer> functional(const Json& config, int nesting) {
-    if (nesting > kMaxModelNesting) fail_file(where_, "models nested too deeply");
-    const std::string name = name_in(where_, config);
-    const std::string here = layer_where(where_, "Functional", name);
-    const Json& layers = member(here, config, "layers", Json::value_t::array, "a list of layers");
-    std::vector<std::string> names = names_of(layers);
-    names.push_back(name);
-    KeepNames keep(names);
+    const ModelHead head = model_head(config, "Functional", nesting);
+    const std::string& name = head.name;
+    const std::string& here = head.here;
+    const Json& layers = *head.layers;
+    KeepNames keep(head.names);
     std::vector<std::pair<std::string, std::shared_ptr<Layer>>> given;
     // Per layer (in the file's order): its nodes' inputs, waiting to be run.
     std::vector<std::pair<std::string, std::vector<Json>>> pending;
@@ -408,7 +427,7 @@ class Reader {
     try {
       model = Model::from_layers(text, given);
     } catch (const Error& e) {
-      fail_file(here, e.what());
+      file_error_in(here, e);
     }
     named.emplace_back(name, model);
     return model;

@@ -88,11 +88,16 @@ void check_tfjs_models(const std::string& root, std::size_t expected) {
   CHECK(seen == expected);
 }
 
-// Node and tests/tfjs' package, when installed: the live round trips run then.
+// Node and tests/tfjs' package, when installed: the live round trips run then. With
+// TAPEFLOW_REQUIRE_TFJS set (CI) their absence is a failure, not a skip.
 bool tfjs_installed() {
   const std::string node = TAPEFLOW_NODE;
-  return !node.empty() &&
-         fs::exists(std::string(TAPEFLOW_TFJS_DIR) + "/node_modules/@tensorflow/tfjs");
+  const bool installed = !node.empty() && fs::exists(std::string(TAPEFLOW_TFJS_DIR) +
+                                                     "/node_modules/@tensorflow/tfjs");
+  if (std::getenv("TAPEFLOW_REQUIRE_TFJS"))
+    REQUIRE_MESSAGE(installed, "TAPEFLOW_REQUIRE_TFJS is set but Node (found at configure time: '"
+                                   << node << "') or tests/tfjs/node_modules is missing");
+  return installed;
 }
 
 // Runs `node interop.mjs COMMAND DIR`; its output goes to the test's log when it fails.
