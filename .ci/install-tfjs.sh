@@ -9,7 +9,9 @@ bash .ci/install-deps.sh --tfjs
 # CA of an HTTPS proxy, say), which npm then trusts too.
 export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 npm_ci() { npm ci --prefix tests/tfjs --no-audit --no-fund --loglevel=error "$@"; }
-if ! npm_ci; then
+# No retries on the first try: an unverifiable certificate fails every fetch, and npm's retries
+# with back-off would only delay the second try.
+if ! npm_ci --fetch-retries=0; then
   # Behind a proxy whose CA this system lacks, TLS cannot be verified at all. The packages still
   # are: npm ci refuses any whose content does not match the lockfile's sha512 hash.
   echo "install-tfjs: npm ci failed; again without TLS certificate checks (the lockfile's" \

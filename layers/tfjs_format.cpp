@@ -35,6 +35,7 @@ constexpr std::size_t kMaxJsonBytes = std::size_t(64) << 20;
 // Bounds on what a manifest may ask for before any shard is read.
 constexpr std::uint64_t kMaxWeightBytes = std::uint64_t(16) << 30;
 constexpr std::size_t kMaxWeights = 1 << 20;
+constexpr std::size_t kMaxShards = 1 << 16;
 constexpr std::size_t kMaxRank = 16;
 const char* const kWeightsFile = "weights.bin";
 const char* const kChecksumKey = "tapeflow_weights_checksum";
@@ -157,6 +158,7 @@ Manifest read_manifest(const std::string& where, const Json& manifest,
   if (!manifest.is_array()) fail_file(where, "'weightsManifest' must be a list of groups");
   Manifest m;
   std::uint64_t total = 0;
+  std::size_t shards = 0;
   for (const Json& group : manifest) {
     if (!group.is_object() || !group.contains("paths") || !group["paths"].is_array() ||
         !group.contains("weights") || !group["weights"].is_array())
@@ -175,6 +177,8 @@ Manifest read_manifest(const std::string& where, const Json& manifest,
     // The group's shards, concatenated, are exactly its weights' bytes (TF.js splits a group's
     // bytes over its paths in order).
     std::string bytes;
+    shards += group["paths"].size();
+    if (shards > kMaxShards) fail_file(where, "the manifest lists too many weight files");
     for (const Json& path : group["paths"]) {
       if (!path.is_string()) fail_file(where, "a shard path must be a string, got " + path.dump());
       const std::string p = path.get<std::string>();

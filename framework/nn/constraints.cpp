@@ -6,6 +6,7 @@
 #include <xtensor/xreducer.hpp>
 
 #include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/nn/detail/finite_option.hpp"
 #include "tapeflow/framework/nn/detail/repr.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 
@@ -40,10 +41,6 @@ Constraint rescale_norm(const char* name, Config config, const constraints::Axis
   });
 }
 
-void check_finite(const char* where, const char* arg, float v) {
-  if (!std::isfinite(v))
-    fail(where, std::string(arg) + " must be finite, got " + std::to_string(v));
-}
 }  // namespace
 
 Constraint::Constraint(const char* name) : Constraint(constraints::get(name)) {}
@@ -92,7 +89,7 @@ namespace constraints {
 
 Constraint max_norm(float max_value, int axis) { return max_norm(max_value, AxisList{axis}); }
 Constraint max_norm(float max_value, const AxisList& axis) {
-  check_finite("constraints::max_norm", "max_value", max_value);
+  tapeflow::detail::check_finite_option("constraints::max_norm", "max_value", max_value);
   if (max_value < 0)
     fail("constraints::max_norm", "max_value must be >= 0, got " + config_float(max_value));
   if (axis.empty()) fail("constraints::max_norm", "axis is an empty list");
@@ -120,9 +117,9 @@ Constraint min_max_norm(float min_value, float max_value, float rate, int axis) 
 }
 Constraint min_max_norm(float min_value, float max_value, float rate, const AxisList& axis) {
   const char* w = "constraints::min_max_norm";
-  check_finite(w, "min_value", min_value);
-  check_finite(w, "max_value", max_value);
-  check_finite(w, "rate", rate);
+  tapeflow::detail::check_finite_option(w, "min_value", min_value);
+  tapeflow::detail::check_finite_option(w, "max_value", max_value);
+  tapeflow::detail::check_finite_option(w, "rate", rate);
   if (min_value < 0 || min_value > max_value)
     fail(w, "expected 0 <= min_value <= max_value, got min_value " + config_float(min_value) +
                 " and max_value " + config_float(max_value));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tapeflow/framework/core/strings.hpp"
+#include "tapeflow/framework/nn/detail/finite_option.hpp"
 #include "tapeflow/framework/nn/detail/repr.hpp"
 
 namespace tapeflow {
@@ -33,11 +34,6 @@ std::size_t shape_size(const Shape& s) {
   std::size_t n = 1;
   for (auto d : s) n *= d;
   return n;
-}
-
-void check_finite(const char* where, const char* arg, float v) {
-  if (!std::isfinite(v))
-    fail(where, arg + std::string(" must be finite, got ") + std::to_string(v));
 }
 
 }  // namespace
@@ -125,7 +121,7 @@ Initializer ones() {
 }
 
 Initializer constant(float value) {
-  check_finite("initializers::constant", "value", value);
+  tapeflow::detail::check_finite_option("initializers::constant", "value", value);
   return Initializer("constant", {{"value", config_float(value)}}, [value](const Shape& s) {
     Tensor t = Tensor::from_shape(s);
     t.fill(value);
@@ -134,7 +130,7 @@ Initializer constant(float value) {
 }
 
 Initializer random_normal(float mean, float stddev, const Seed& seed) {
-  check_finite("initializers::random_normal", "mean", mean);
+  tapeflow::detail::check_finite_option("initializers::random_normal", "mean", mean);
   if (!(stddev >= 0) || !std::isfinite(stddev))
     fail("initializers::random_normal", "stddev must be >= 0, got " + std::to_string(stddev));
   return Initializer(
@@ -144,8 +140,8 @@ Initializer random_normal(float mean, float stddev, const Seed& seed) {
 }
 
 Initializer random_uniform(float minval, float maxval, const Seed& seed) {
-  check_finite("initializers::random_uniform", "minval", minval);
-  check_finite("initializers::random_uniform", "maxval", maxval);
+  tapeflow::detail::check_finite_option("initializers::random_uniform", "minval", minval);
+  tapeflow::detail::check_finite_option("initializers::random_uniform", "maxval", maxval);
   if (!(minval < maxval))
     fail("initializers::random_uniform", "minval (" + config_float(minval) +
                                              ") must be less than maxval (" + config_float(maxval) +
@@ -158,7 +154,7 @@ Initializer random_uniform(float minval, float maxval, const Seed& seed) {
 }
 
 Initializer truncated_normal(float mean, float stddev, const Seed& seed) {
-  check_finite("initializers::truncated_normal", "mean", mean);
+  tapeflow::detail::check_finite_option("initializers::truncated_normal", "mean", mean);
   if (!(stddev >= 0) || !std::isfinite(stddev))
     fail("initializers::truncated_normal", "stddev must be >= 0, got " + std::to_string(stddev));
   return Initializer(
@@ -229,7 +225,7 @@ Initializer lecun_normal(const Seed& seed) {
 }
 
 Initializer orthogonal(float gain, const Seed& seed) {
-  check_finite("initializers::orthogonal", "gain", gain);
+  tapeflow::detail::check_finite_option("initializers::orthogonal", "gain", gain);
   return Initializer(
       "orthogonal", {{"gain", config_float(gain)}, {"seed", config_seed(seed)}},
       [=](const Shape& s) {
@@ -270,7 +266,7 @@ Initializer orthogonal(float gain, const Seed& seed) {
 }
 
 Initializer identity(float gain) {
-  check_finite("initializers::identity", "gain", gain);
+  tapeflow::detail::check_finite_option("initializers::identity", "gain", gain);
   return Initializer("identity", {{"gain", config_float(gain)}}, [gain](const Shape& s) {
     if (s.size() != 2)
       fail_shape("initializers::identity", "only 2-D shapes are supported, got " + shape_str(s));

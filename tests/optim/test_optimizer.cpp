@@ -193,9 +193,9 @@ std::vector<Kind> kinds() {
   };
 }
 
-struct Model {
+struct ToyWeights {
   Variable w, b;
-  Model(const Tensor& w0, const Tensor& b0)
+  ToyWeights(const Tensor& w0, const Tensor& b0)
       : w(w0, true, "dense/kernel"), b(b0, true, "dense/bias") {
     w.set_constraint([](const Tensor& t) { return Tensor(xt::clip(t, -1.f, 1.f)); });
   }
@@ -214,11 +214,11 @@ struct Model {
 template <class OArchive, class IArchive>
 void check_resume(const Kind& kind) {
   const Tensor w0 = {0.9f, -0.2f, 0.4f}, b0 = {0.5f, -1.5f, 0.25f};
-  Model uninterrupted(w0, b0);
+  ToyWeights uninterrupted(w0, b0);
   auto opt_a = kind.configured();
   uninterrupted.train(*opt_a, 6);
 
-  Model first(w0, b0);
+  ToyWeights first(w0, b0);
   auto opt_b = kind.configured();
   first.train(*opt_b, 3);
   std::stringstream ss;
@@ -236,7 +236,7 @@ void check_resume(const Kind& kind) {
   CHECK(opt_c->scalar_state() == opt_b->scalar_state());
   CHECK(opt_c->learning_rate() == opt_b->learning_rate());
 
-  Model resumed(first.w.value(), first.b.value());
+  ToyWeights resumed(first.w.value(), first.b.value());
   for (const auto& s : opt_b->slot_names())
     CHECK(bit_identical(opt_c->get_slot(resumed.w, s), opt_b->get_slot(first.w, s)));
   resumed.train(*opt_c, 3);
@@ -261,7 +261,7 @@ TEST_CASE("state: save after 3 steps, restore into a fresh optimizer, continue: 
 
 TEST_CASE("state: `ar & optimizer` inside a larger archive") {
   Adam opt(AdamOptions().learning_rate(0.05));
-  Model m(Tensor{0.1f, 0.2f, 0.3f}, Tensor{1.f, 1.f, 1.f});
+  ToyWeights m(Tensor{0.1f, 0.2f, 0.3f}, Tensor{1.f, 1.f, 1.f});
   m.train(opt, 2);
   std::stringstream ss;
   {

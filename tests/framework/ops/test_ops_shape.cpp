@@ -13,7 +13,7 @@ namespace {
 
 // The gradient of sum(square(f(x))), computed under the caller's tapes: differentiating it
 // again exercises the backward of f's backward.
-Variable inner_grad(const std::function<Variable(const Variable&)>& f, const Variable& x) {
+Variable square_sum_grad(const std::function<Variable(const Variable&)>& f, const Variable& x) {
   GradientTape tape;
   Variable loss = sum(square(f(x)));
   return tape.gradient(loss, {x})[0];
@@ -226,18 +226,22 @@ TEST_CASE("second order through the shape ops' backward closures") {
   // pairs (gather <-> scatter_add, slice <-> pad) and concat <-> split.
   TF_GRADCHECK(
       [](auto& in) {
-        return inner_grad([](const Variable& v) { return gather(v, IndexTensor{1, 1, 0}); }, in[0]);
+        return square_sum_grad(
+            [](const Variable& v) {
+              return gather(v, IndexTensor{1, 1, 0});
+            },
+            in[0]);
       },
       {random_tensor({2, 3}, 17)});
   TF_GRADCHECK(
       [](auto& in) {
-        return inner_grad([](const Variable& v) { return strided_slice(v, {2}, {-5}, {-1}); },
-                          in[0]);
+        return square_sum_grad([](const Variable& v) { return strided_slice(v, {2}, {-5}, {-1}); },
+                               in[0]);
       },
       {random_tensor({4}, 18)});
   TF_GRADCHECK(
       [](auto& in) {
-        return inner_grad(
+        return square_sum_grad(
             [](const Variable& v) {
               return pad(concat({v, square(v)}, 0), {{1, 1}}, 0.5f);
             },
