@@ -28,21 +28,24 @@ Json batch_shape_json(std::optional<std::size_t> batch, const Shape& sample) {
   return shape;
 }
 
+// Keras 2's InputLayer config (TF.js reads it too): an input is its batch shape.
+Json input_layer_config(Json batch_shape, const std::string& name) {
+  return {{"batch_input_shape", std::move(batch_shape)},
+          {"dtype", "float32"},
+          {"sparse", false},
+          {"name", name}};
+}
+
 Json layer_entry(const Layer& layer);
 
 Json plain_layer_config(const Layer& layer) {
   const Config config = layer.get_config();
   Json out = Json::object();
   if (layer.class_name() == "InputLayer") {
-    // Keras 2 and TF.js describe an input by its batch shape.
     const auto& input = dynamic_cast<const InputLayer&>(layer);
-    const Json batch = config_text_to_json("batch_size", config.at("batch_size"));
     Json shape = batch_shape_json(std::nullopt, input.sample_shape());
-    shape[0] = batch;
-    return {{"batch_input_shape", shape},
-            {"dtype", "float32"},
-            {"sparse", false},
-            {"name", layer.name()}};
+    shape[0] = config_text_to_json("batch_size", config.at("batch_size"));
+    return input_layer_config(std::move(shape), layer.name());
   }
   for (const auto& [key, text] : config) out[key] = config_text_to_json(key, text);
   out["dtype"] = "float32";
@@ -82,11 +85,8 @@ Json sequential_config(const Sequential& model) {
     const SymbolicTensor& input = model.inputs()[0];
     layers.push_back(
         {{"class_name", "InputLayer"},
-         {"config",
-          {{"batch_input_shape", batch_shape_json(input.batch_size(), input.sample_shape())},
-           {"dtype", "float32"},
-           {"sparse", false},
-           {"name", input.layer_name()}}}});
+         {"config", input_layer_config(batch_shape_json(input.batch_size(), input.sample_shape()),
+                                       input.layer_name())}});
   }
   for (const auto& layer : model.layers()) layers.push_back(layer_entry(*layer));
   return {{"name", model.name()}, {"trainable", model.trainable()}, {"layers", std::move(layers)}};

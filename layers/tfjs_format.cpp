@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +11,7 @@
 #include <set>
 
 #include "tapeflow/framework/core/errors.hpp"
+#include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"
 #include "tapeflow/framework/io/bounded_read.hpp"
 #include "tapeflow/framework/io/detail/file_context.hpp"
@@ -39,13 +39,6 @@ constexpr std::size_t kMaxShards = 1 << 16;
 constexpr std::size_t kMaxRank = 16;
 const char* const kWeightsFile = "weights.bin";
 const char* const kChecksumKey = "tapeflow_weights_checksum";
-
-std::string hex64(std::uint64_t v) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = digits[v & 15];
-  return s;
-}
 
 // IEEE half -> float, every case (subnormals, infinities, NaN), as TF.js' float16 decoding.
 float half_to_float(std::uint16_t h) {
@@ -211,7 +204,7 @@ void assign_weights(
     const std::vector<std::pair<std::string, std::shared_ptr<layers::Layer>>>& named,
     const Manifest& manifest, const Json& metadata) {
   if (metadata.is_object() && metadata.contains(kChecksumKey) && manifest.group_bytes.size() == 1) {
-    if (metadata[kChecksumKey] != hex64(payload_checksum(manifest.group_bytes[0])))
+    if (metadata[kChecksumKey] != payload_checksum_hex(manifest.group_bytes[0]))
       fail_file(where, std::string(kWeightsFile) +
                            " does not match model.json (checksum): the pair was not written "
                            "together");
@@ -279,10 +272,7 @@ Artifacts read_artifacts(const Json& file, const std::string& where) {
 }  // namespace
 
 bool is_tfjs_path(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  std::string lower;
-  for (char c : ext) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == ".json";
+  return tapeflow::detail::to_lower(std::filesystem::path(path).extension().string()) == ".json";
 }
 
 void save_tfjs(const layers::Layer& model, const std::string& path) {
@@ -306,7 +296,7 @@ void save_tfjs(const layers::Layer& model, const std::string& path) {
                {"convertedBy", nullptr},
                {"modelTopology", std::move(topology)},
                {"weightsManifest", Json::array({{{"paths", {kWeightsFile}}, {"weights", specs}}})},
-               {"userDefinedMetadata", {{kChecksumKey, hex64(payload_checksum(bytes))}}}};
+               {"userDefinedMetadata", {{kChecksumKey, payload_checksum_hex(bytes)}}}};
   const std::filesystem::path weights = std::filesystem::path(path).parent_path() / kWeightsFile;
   write_file_atomically(weights.string(), bytes, detail::file_context("save", weights.string()));
   write_file_atomically(path, file.dump(1) + "\n", where);

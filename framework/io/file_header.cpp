@@ -35,6 +35,10 @@ std::uint64_t payload_checksum(std::string_view payload) {
   return fnv1a64(payload, 14695981039346656037ull);
 }
 
+std::string payload_checksum_hex(std::string_view payload) {
+  return hex16(payload_checksum(payload));
+}
+
 std::uint64_t legacy_payload_checksum(std::string_view payload) {
   // Earlier builds' basis, a digit short of the standard one: every file they wrote has it.
   return fnv1a64(payload, 1469598103934665603ull);
@@ -42,7 +46,7 @@ std::uint64_t legacy_payload_checksum(std::string_view payload) {
 
 std::string make_file_image(Archive archive, const std::string& payload) {
   return std::string(kMagic) + std::to_string(kFormatVersion) + " " + archive_name(archive) + " " +
-         std::to_string(payload.size()) + " " + hex16(payload_checksum(payload)) + "\n" + payload;
+         std::to_string(payload.size()) + " " + payload_checksum_hex(payload) + "\n" + payload;
 }
 
 FileHeader read_file_header(std::string_view image, bool verify_checksum,
@@ -82,7 +86,7 @@ FileHeader read_file_header(std::string_view image, bool verify_checksum,
                          " payload bytes but the file has " + std::to_string(header.payload_size));
   if (verify_checksum) {
     const std::string_view payload = image.substr(header.payload_offset);
-    const std::string actual = hex16(payload_checksum(payload));
+    const std::string actual = payload_checksum_hex(payload);
     // The legacy sum is computed only for a file that does not carry the standard one.
     if (checksum != actual && checksum != hex16(legacy_payload_checksum(payload)))
       fail_file(where,

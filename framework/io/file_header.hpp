@@ -45,6 +45,10 @@ struct FileHeader {
 /// Example: `payload_checksum("a") == 0xaf63dc4c8601ec8c`
 std::uint64_t payload_checksum(std::string_view payload);
 
+/// `payload_checksum` as the header writes it: 16 lower-case hex digits.
+/// Example: `payload_checksum_hex("a") == "af63dc4c8601ec8c"`
+std::string payload_checksum_hex(std::string_view payload);
+
 /// The checksum that earlier builds wrote: FNV-1a 64 with the offset basis mistyped a digit
 /// short (1469598103934665603). Read only: files carrying it still load.
 /// Example: `legacy_payload_checksum("") == 0x14650fb0739d0383`
