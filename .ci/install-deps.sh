@@ -4,7 +4,8 @@
 #   bash .ci/install-deps.sh --bench  also libtorch, for bench/ (the comparison benchmark)
 #   bash .ci/install-deps.sh --lint   also clang-format, for .ci/check-format.sh
 #   bash .ci/install-deps.sh --tfjs   also Node and npm, for the live TF.js tests (then run
-#                                     `npm ci --prefix tests/tfjs`)
+#                                     `npm ci --prefix tests/tfjs`); a Node and npm already on
+#                                     PATH, from any source, are used as they are
 # The flags combine (`--bench --lint`): one `apt-get update` and one install for all of them.
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
@@ -15,7 +16,11 @@ for flag in "$@"; do
   case "$flag" in
     --bench) pkgs+=(libtorch-dev) ;;
     --lint) pkgs+=(clang-format) ;;
-    --tfjs) pkgs+=(nodejs npm) ;;
+    # Debian's npm conflicts with a Node installed from elsewhere (NodeSource's nodejs package
+    # bundles npm and declares "Conflicts: npm"): ask Debian only for the commands missing.
+    --tfjs)
+      command -v node >/dev/null || pkgs+=(nodejs)
+      command -v npm >/dev/null || pkgs+=(npm) ;;
     *) echo "install-deps: unknown option '$flag' (known: --bench, --lint, --tfjs)" >&2; exit 2 ;;
   esac
 done

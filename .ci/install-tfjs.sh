@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the live TF.js tests need (tests/layers/test_tfjs_format.cpp): Node and npm from
-# Debian (install-deps --tfjs), then the pinned TensorFlow.js of tests/tfjs (npm ci: exactly the
-# lockfile's packages, each checked against its sha512 integrity hash). As root, like install-deps.
+# Installs what the live TF.js tests need (tests/layers/test_tfjs_format.cpp): Node and npm (from
+# Debian where the machine has none: install-deps --tfjs), then the pinned TensorFlow.js of
+# tests/tfjs (npm ci: exactly the lockfile's packages, each checked against its sha512 integrity
+# hash). As root, like install-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps.sh --tfjs
