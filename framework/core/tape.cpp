@@ -136,13 +136,39 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
                              ? output_gradient
                              : Variable(Tensor(xt::ones_like(target.value())));
   }
-  // Backward pass, iterative over the recording in reverse order: every consumer of a value
-  // was recorded after it, so its gradient is complete when its producer is reached.
-  for (std::size_t k = entries_.size(); k-- > 0;) {
-    if (!relevant[k]) continue;
+
+  // For the ready hook: a source's gradient is final once the walk has passed the first
+  // recorded op that reads it (every later reader was walked before). `ready_after[k]`: the
+  // sources final after entry k; `ready_now`: those no relevant op reads (the target itself).
+  std::unordered_map<std::size_t, std::vector<std::size_t>> ready_after;
+  std::vector<std::size_t> ready_now;
+  auto report = [&](const std::vector<std::size_t>& which) {
+    for (std::size_t i : which) {
+      auto it = grads.find(sources[i].id());
+      if (it != grads.end()) ready_hook_(i, it->second);
+    }
+  };
+  if (ready_hook_) {
+    std::unordered_map<std::uint64_t, std::size_t> first_reader;
+    for (std::size_t k = 0; k < entries_.size(); ++k)
+      if (relevant[k])
+        for (const auto& in : entries_[k].inputs)
+          if (in.id && source_ids.count(in.id)) first_reader.emplace(in.id, k);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      auto it = first_reader.find(sources[i].id());
+      if (it == first_reader.end())
+        ready_now.push_back(i);
+      else
+        ready_after[it->second].push_back(i);
+    }
+    report(ready_now);
+  }
+
+  // One op's backward: its output's gradient to its inputs' (accumulated).
+  auto walk = [&](std::size_t k) {
     auto& e = entries_[k];
     auto git = grads.find(e.output.id);
-    if (git == grads.end()) continue;
+    if (git == grads.end()) return;
     if (!e.backward)
       fail("GradientTape.gradient",
            std::string("op '") + e.op + "' was already freed by an earlier gradient call");
@@ -163,6 +189,17 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
         grads.emplace(in, gin[i]);
       else
         it->second = accumulate(it->second, gin[i]);
+    }
+  };
+
+  // Backward pass, iterative over the recording in reverse order: every consumer of a value
+  // was recorded after it, so its gradient is complete when its producer is reached.
+  for (std::size_t k = entries_.size(); k-- > 0;) {
+    if (!relevant[k]) continue;
+    walk(k);
+    if (!ready_after.empty()) {
+      auto it = ready_after.find(k);
+      if (it != ready_after.end()) report(it->second);
     }
   }
 

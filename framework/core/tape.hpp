@@ -47,6 +47,16 @@ class GradientTape {
   std::vector<Variable> gradient(const Variable& target, const std::vector<Variable>& sources,
                                  const Variable& output_gradient = Variable());
 
+  /// Called by `gradient` with a source's index in `sources` and its gradient as soon as that
+  /// gradient is final (no op the walk has yet to reach adds to it), while the walk goes on:
+  /// the hook PyTorch DDP and Horovod use to start a gradient's all-reduce during the backward
+  /// pass. Each source with a gradient is reported once per `gradient` call, in the order the
+  /// walk finishes them; a source without one (undefined in the result) is not reported. The
+  /// hook may read the gradient but not change it, and must not call `gradient` on this tape.
+  using GradientReadyHook = std::function<void(std::size_t source, const Variable& gradient)>;
+  /// Installs `hook` for the following `gradient` calls (an empty function removes it).
+  void set_gradient_ready_hook(GradientReadyHook hook) { ready_hook_ = std::move(hook); }
+
   /// Forgets everything recorded so far (the tape stays active).
   void reset();
   bool persistent() const { return persistent_; }
@@ -64,6 +74,7 @@ class GradientTape {
   std::vector<Entry> entries_;
   std::unordered_set<std::uint64_t> watched_ids_;
   std::vector<Variable> watched_vars_;
+  GradientReadyHook ready_hook_;
 };
 
 /// The same value, but no gradient flows through it.

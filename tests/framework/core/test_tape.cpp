@@ -258,3 +258,28 @@ TEST_CASE("non-persistent tapes: the usual step loop is unaffected") {
   TF_CHECK_CLOSE(w.value(), (Tensor{0.125f, -0.25f}));  // w * 0.5^3
   CHECK(w.version() == 3);
 }
+
+TEST_CASE("the gradient-ready hook reports each gradient once, when it is final") {
+  // w is read by three ops (recorded first, second and last), b by one, u by none; the hook must
+  // not report w before the walk has passed its first reader, where its last part is added.
+  Variable w(Tensor{1.f, 2.f}, true, "w");
+  Variable b(Tensor{0.5f, -1.f}, true, "b");
+  Variable u(Tensor{3.f}, true, "u");
+  GradientTape tape;
+  Variable h = mul(w, w);
+  Variable k = add(h, b);
+  Variable y = sum(mul(k, w));
+  std::vector<std::pair<std::size_t, Tensor>> reported;
+  tape.set_gradient_ready_hook([&](std::size_t source, const Variable& g) {
+    reported.emplace_back(source, g.value());  // a copy of the value at report time
+  });
+  auto grads = tape.gradient(y, {w, b, u});
+  REQUIRE(reported.size() == 2);  // u has no gradient: not reported
+  CHECK(reported[0].first == 1);  // b's only reader is walked before w's first one
+  CHECK(reported[1].first == 0);
+  for (const auto& [source, value] : reported)
+    CHECK(tapeflow::test::bit_identical(value, grads[source].value()));
+  // d/dw sum((w^2 + b) * w) = 3 w^2 + b
+  TF_CHECK_CLOSE(grads[0].value(), (Tensor{3.5f, 11.f}));
+  CHECK_FALSE(grads[2].defined());
+}
