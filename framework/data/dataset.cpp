@@ -350,6 +350,13 @@ class RepeatNode : public Node {
   std::int64_t count_;
 };
 
+// Reads and drops the next `n` elements of `in` (-1: all); false if it ended first.
+bool discard(Stream& in, std::int64_t n) {
+  for (std::int64_t i = 0; n < 0 || i < n; ++i)
+    if (!in.next()) return false;
+  return true;
+}
+
 class TakeSkipNode : public Node {
  public:
   TakeSkipNode(NodePtr in, std::int64_t n, bool take) : in_(std::move(in)), n_(n), take_(take) {}
@@ -364,10 +371,8 @@ class TakeSkipNode : public Node {
           ++seen;
           return in->next();
         }
-        while (n < 0 || seen < n) {
-          ++seen;
-          if (!in->next()) return std::nullopt;
-        }
+        // The first `n` dropped on the first call (n is 0 after it).
+        if (!discard(*in, std::exchange(n, 0))) return std::nullopt;
         return in->next();
       }
     };
@@ -394,6 +399,39 @@ class TakeSkipNode : public Node {
   NodePtr in_;
   std::int64_t n_;
   bool take_;
+};
+
+// Positions index, index + num_shards, ... of each pass of the input; the others are read and
+// dropped, so the stages before see the whole pass (their positions and seeds unchanged).
+class ShardNode : public Node {
+ public:
+  ShardNode(NodePtr in, std::int64_t num_shards, std::int64_t index)
+      : in_(std::move(in)), num_shards_(num_shards), index_(index) {}
+  std::unique_ptr<Stream> open(std::uint64_t pass) const override {
+    struct S : Stream {
+      std::unique_ptr<Stream> in;
+      std::int64_t gap;  // the elements to drop before the next one kept
+      std::int64_t num_shards;
+      std::optional<Element> next() override {
+        if (!discard(*in, std::exchange(gap, num_shards - 1))) return std::nullopt;
+        return in->next();
+      }
+    };
+    auto s = std::make_unique<S>();
+    s->in = in_->open(pass);
+    s->gap = index_;
+    s->num_shards = num_shards_;
+    return s;
+  }
+  std::int64_t cardinality() const override {
+    const std::int64_t c = in_->cardinality();
+    if (c < 0) return c;
+    return index_ < c ? (c - index_ + num_shards_ - 1) / num_shards_ : 0;
+  }
+
+ private:
+  NodePtr in_;
+  std::int64_t num_shards_, index_;
 };
 
 class CacheNode : public Node {
@@ -716,6 +754,15 @@ Dataset Dataset::take(std::int64_t n) const {
 Dataset Dataset::skip(std::int64_t n) const {
   if (n < -1) fail("Dataset.skip: count", "must be -1 (all) or >= 0");
   return Dataset(std::make_shared<TakeSkipNode>(node_, n, false));
+}
+
+Dataset Dataset::shard(std::int64_t num_shards, std::int64_t index) const {
+  if (num_shards < 1)
+    fail("Dataset.shard: num_shards", "must be at least 1, got " + std::to_string(num_shards));
+  if (index < 0 || index >= num_shards)
+    fail("Dataset.shard: index", "must be in [0, num_shards) = [0, " + std::to_string(num_shards) +
+                                     "), got " + std::to_string(index));
+  return Dataset(std::make_shared<ShardNode>(node_, num_shards, index));
 }
 
 Dataset Dataset::cache() const { return Dataset(std::make_shared<CacheNode>(node_)); }

@@ -9,8 +9,11 @@
 ///   `from_file_pairs` (a folder of image/label files: one `{image, label}` element per pair).
 /// - Transformations: `map`, `map_random` (a map given a random stream of its own per
 ///   element), `augment` (data::Augment, augment.hpp), `shuffle(buffer_size, seed)`,
-///   `batch(n, drop_remainder)`, `repeat(count)`, `take(n)`, `skip(n)`, `cache()`,
-///   `prefetch(n)`.
+///   `batch(n, drop_remainder)`, `repeat(count)`, `take(n)`, `skip(n)`,
+///   `shard(num_shards, index)`, `cache()`, `prefetch(n)`.
+/// - Distributed training: `ds.shard(distributed::size(), distributed::rank())` gives each rank
+///   its own part of the data (every `size`-th element, from position `rank` on). After a
+///   shuffle, give every rank the same seed: the ranks' shards of a pass then partition it.
 ///
 /// Shuffling is TF's buffer shuffle: the next element is drawn uniformly from a buffer of
 /// `buffer_size` elements, and its place refilled from the input (a buffer as large as the
@@ -161,6 +164,13 @@ class Dataset {
   Dataset take(std::int64_t n) const;
   /// All but the first `n` elements (-1: none left).
   Dataset skip(std::int64_t n) const;
+  /// 1/`num_shards` of the dataset: the elements at positions `index`, `index + num_shards`,
+  /// `index + 2 * num_shards`, ... of each pass (tf.data's `shard`); the others are still read
+  /// from the input and dropped, so the stages before (a shuffle's order, a random map's
+  /// per-element seeds) are as without it, and the `num_shards` shards of one pass partition
+  /// it. The dropped elements are still made (a `from_files` loader runs for them): put costly
+  /// maps after the shard. Errors: `num_shards` < 1, `index` outside [0, num_shards).
+  Dataset shard(std::int64_t num_shards, std::int64_t index) const;
   /// Keeps the elements of the first complete pass in memory; later passes read them from
   /// there (what is before the cache runs once). A pass not read to its end fills nothing.
   Dataset cache() const;

@@ -1,6 +1,6 @@
 // data::Dataset (framework/data/dataset.hpp): the order, batching, remainder, shuffling
-// determinism, repeat/take/skip, cache and prefetch (the same elements as without it), the folder
-// of image/label pairs, and the errors. (augment and map_random: test_augment.cpp.)
+// determinism, repeat/take/skip, shard, cache and prefetch (the same elements as without it), the
+// folder of image/label pairs, and the errors. (augment and map_random: test_augment.cpp.)
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,6 +109,134 @@ TEST_CASE("Dataset: repeat, take, skip") {
   CHECK(values(D::Dataset::from_tensor_slices({Tensor::from_shape({0, 2})}).repeat().iterate(0))
             .empty());
   TF_CHECK_ERROR(ds.repeat(-2), "count");
+}
+
+namespace {
+
+// The elements of `all` at positions index, index + num_shards, ...: shard's definition.
+std::vector<float> every_nth_from(const std::vector<float>& all, std::size_t num_shards,
+                                  std::size_t index) {
+  std::vector<float> out;
+  for (std::size_t p = index; p < all.size(); p += num_shards) out.push_back(all[p]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Dataset.shard: a range in 3 shards, their union, cardinality") {
+  D::Dataset ds = numbers(10);
+  CHECK(values(ds.shard(3, 0).iterate(0)) == std::vector<float>{0, 3, 6, 9});
+  CHECK(values(ds.shard(3, 1).iterate(0)) == std::vector<float>{1, 4, 7});
+  CHECK(values(ds.shard(3, 2).iterate(0)) == std::vector<float>{2, 5, 8});
+  // Whole elements: the labels come with their rows.
+  auto it = ds.shard(3, 2).iterate(0);
+  auto e = it.next();
+  REQUIRE(e);
+  CHECK((*e)[0](0) == 2.f);
+  CHECK((*e)[1].size() == 1);
+  CHECK(*(*e)[1].begin() == 20.f);
+  CHECK(*(*it.next())[1].begin() == 50.f);
+  // The union over the shards is the dataset, each element once.
+  std::vector<float> all;
+  for (std::int64_t k = 0; k < 3; ++k) {
+    auto part = values(ds.shard(3, k).iterate(0));
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all == iota(10));
+  CHECK(values(ds.shard(1, 0).iterate(0)) == iota(10));
+  // Cardinality: the positions p < n with p % num_shards == index, and what a pass gives.
+  for (std::size_t n : {0, 1, 2, 5, 9, 10, 11, 12})
+    for (std::size_t k = 1; k <= 4; ++k)
+      for (std::size_t index = 0; index < k; ++index) {
+        CAPTURE(n);
+        CAPTURE(k);
+        CAPTURE(index);
+        D::Dataset part = numbers(n).shard(std::int64_t(k), std::int64_t(index));
+        const auto expected = every_nth_from(iota(n), k, index);
+        CHECK(part.cardinality() == std::int64_t(expected.size()));
+        CHECK(values(part.iterate(0)) == expected);
+      }
+  CHECK(numbers(10).shard(3, 0).cardinality() == 4);
+  CHECK(numbers(10).shard(3, 2).cardinality() == 3);
+  CHECK(numbers(2).shard(3, 2).cardinality() == 0);
+  // An infinite input stays infinite; its shard continues across the repetitions.
+  D::Dataset forever = numbers(3).repeat().shard(2, 1);
+  CHECK(forever.cardinality() == D::kInfiniteCardinality);
+  CHECK(values(forever.take(5).iterate(0)) == std::vector<float>{1, 0, 2, 1, 0});
+  CHECK(forever.take(5).cardinality() == 5);
+  CHECK(numbers(3).repeat(3).shard(2, 1).cardinality() == 4);
+}
+
+TEST_CASE("Dataset.shard: after a shuffle, the shards of each pass partition its order") {
+  D::Dataset shuffled = numbers(20).shuffle(20, 5);
+  const auto p0 = values(shuffled.iterate(0)), p1 = values(shuffled.iterate(1));
+  REQUIRE(p0 != p1);
+  for (std::int64_t pass : {0, 1}) {
+    const auto& order = pass == 0 ? p0 : p1;
+    std::vector<float> all;
+    for (std::size_t k = 0; k < 4; ++k) {
+      CAPTURE(pass);
+      CAPTURE(k);
+      // Each rank builds its own pipeline, with the same seed.
+      auto part = values(numbers(20).shuffle(20, 5).shard(4, std::int64_t(k)).iterate(pass));
+      CHECK(part == every_nth_from(order, 4, k));
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    std::sort(all.begin(), all.end());
+    CHECK(all == iota(20));
+  }
+  // A random map before the shard draws for the element's position in the whole pass.
+  const auto noisy = numbers(10).map_random(
+      [](D::Element el, RandomGenerator& g) {
+        el[0] = el[0] + g.uniform(0.f, 0.5f);
+        return el;
+      },
+      /*seed=*/3);
+  for (std::int64_t pass : {0, 1})
+    CHECK(values(noisy.shard(3, 1).iterate(pass)) ==
+          every_nth_from(values(noisy.iterate(pass)), 3, 1));
+  // The stages before the shard make each element of a pass once; those after see its part.
+  std::atomic<int> before{0}, after{0};
+  D::Dataset counted = numbers(10)
+                           .map([&](D::Element el) {
+                             ++before;
+                             return el;
+                           })
+                           .shard(3, 1)
+                           .map([&](D::Element el) {
+                             ++after;
+                             return el;
+                           });
+  CHECK(values(counted.iterate(0)) == std::vector<float>{1, 4, 7});
+  CHECK(before == 10);
+  CHECK(after == 3);
+}
+
+TEST_CASE("Dataset.shard: then batch, and the errors") {
+  D::Dataset ds = numbers(10);
+  auto it = ds.shard(3, 1).batch(2).iterate(0);
+  auto b0 = it.next();
+  REQUIRE(b0);
+  CHECK(shape_of((*b0)[0]) == Shape{2, 1});
+  CHECK(std::vector<float>((*b0)[0].begin(), (*b0)[0].end()) == std::vector<float>{1, 4});
+  CHECK(std::vector<float>((*b0)[1].begin(), (*b0)[1].end()) == std::vector<float>{10, 40});
+  auto b1 = it.next();
+  REQUIRE(b1);
+  CHECK(shape_of((*b1)[0]) == Shape{1, 1});  // the remainder
+  CHECK((*b1)[0](0, 0) == 7.f);
+  CHECK_FALSE(it.next());
+  CHECK(ds.shard(3, 1).batch(2).cardinality() == 2);
+  CHECK(ds.shard(3, 1).batch(2, true).cardinality() == 1);
+  CHECK(values(ds.shard(3, 0).batch(2, true).iterate(0)) == std::vector<float>{0, 3, 6, 9});
+  CHECK_THROWS_AS(ds.shard(0, 0), ValueError);
+  TF_CHECK_ERROR(ds.shard(0, 0), "Dataset.shard: num_shards", "at least 1, got 0");
+  TF_CHECK_ERROR(ds.shard(-2, 0), "Dataset.shard: num_shards", "got -2");
+  CHECK_THROWS_AS(ds.shard(3, -1), ValueError);
+  TF_CHECK_ERROR(ds.shard(3, -1), "Dataset.shard: index", "[0, 3)", "got -1");
+  CHECK_THROWS_AS(ds.shard(3, 3), ValueError);
+  TF_CHECK_ERROR(ds.shard(3, 3), "Dataset.shard: index", "[0, 3)", "got 3");
+  TF_CHECK_ERROR(ds.shard(3, 7), "Dataset.shard: index", "got 7");
 }
 
 TEST_CASE("Dataset: map, and cache runs what is before it once") {
