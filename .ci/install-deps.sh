@@ -11,7 +11,8 @@ set -euo pipefail
 pkgs=(cmake g++ make ninja-build pkg-config ca-certificates
       xtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
       libboost-serialization-dev doctest-dev libdnnl-dev nlohmann-json3-dev
-      libcli11-dev libcairo2-dev fonts-dejavu-core libzip-dev libnifti2-dev)
+      libcli11-dev libcairo2-dev fonts-dejavu-core libzip-dev libnifti2-dev
+      libopenmpi-dev openmpi-bin)
 for flag in "$@"; do
   case "$flag" in
     --bench) pkgs+=(libtorch-dev) ;;
