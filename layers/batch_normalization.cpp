@@ -11,7 +11,11 @@
 namespace tapeflow::layers {
 
 BatchNormalization::BatchNormalization(const BatchNormalizationOptions& options)
-    : Normalization("batch_normalization", options) {
+    : BatchNormalization("batch_normalization", options) {}
+
+BatchNormalization::BatchNormalization(const std::string& default_name,
+                                       const BatchNormalizationOptions& options)
+    : Normalization(default_name, options) {
   if (!(options_.momentum() >= 0.f && options_.momentum() <= 1.f))
     fail(name(), "momentum must be in [0, 1], got " + config_float(options_.momentum()));
 }
@@ -44,20 +48,21 @@ void BatchNormalization::build(const Shape& s) {
                                                scope_name() + "/AssignMovingAvg_1"));
 }
 
+// The moving averages are state, not part of the differentiated computation: update the stored
+// values from the batch statistics' values.
+void BatchNormalization::update_moving(Tensor bm, Tensor bv) {
+  const float m = options_.momentum();
+  bm.reshape(moving_mean_.shape());
+  bv.reshape(moving_variance_.shape());
+  moving_mean_.assign(Tensor(moving_mean_.value() * m + bm * (1.f - m)));
+  moving_variance_.assign(Tensor(moving_variance_.value() * m + bv * (1.f - m)));
+}
+
 Variable BatchNormalization::call(const Variable& x, bool training) {
   const Shape s = x.shape();
   const std::vector<long> bshape = broadcast_shape(s);
   const Variable eps = scalar(options_.epsilon());
   Variable y;
-  // The moving averages are state, not part of the differentiated computation: update the
-  // stored values from the batch statistics' values.
-  auto update_moving = [&](Tensor bm, Tensor bv) {
-    const float m = options_.momentum();
-    bm.reshape(moving_mean_.shape());
-    bv.reshape(moving_variance_.shape());
-    moving_mean_.assign(Tensor(moving_mean_.value() * m + bm * (1.f - m)));
-    moving_variance_.assign(Tensor(moving_variance_.value() * m + bv * (1.f - m)));
-  };
   if (training && trainable() && axes_.size() == 1 && axes_[0] + 1 == s.size()) {
     // Channels last (the usual case): one fused op.
     BatchNormResult r = batch_norm_channels_last(x, gamma_, beta_, options_.epsilon());

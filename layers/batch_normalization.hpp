@@ -77,8 +77,14 @@ class BatchNormalization : public detail::Normalization<BatchNormalizationOption
   const Variable& moving_variance() const { return moving_variance_; }
 
  protected:
+  /// For a subclass with the same options and weights (`SyncBatchNormalization`).
+  BatchNormalization(const std::string& default_name, const BatchNormalizationOptions& options);
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
+  /// `moving = moving * momentum + batch * (1 - momentum)` for both moving statistics, from the
+  /// values of the batch mean `bm` and (biased) variance `bv` (of the moving statistics' size,
+  /// any shape): state, outside the differentiated computation.
+  void update_moving(Tensor bm, Tensor bv);
 
  private:
   Variable moving_mean_;

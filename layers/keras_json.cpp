@@ -215,9 +215,13 @@ class Reader {
     return it->get<std::string>();
   }
 
-  std::shared_ptr<Layer> plain(const std::string& cls, const Json& config) {
+  std::shared_ptr<Layer> plain(const std::string& file_cls, const Json& config) {
+    // Keras 3 spells Keras 2's SyncBatchNormalization BatchNormalization(synchronized=True).
+    const bool sync_bn =
+        file_cls == "BatchNormalization" && config.value("synchronized", Json(false)) == true;
+    const std::string cls = sync_bn ? "SyncBatchNormalization" : file_cls;
     const std::string name = name_in(where_, config);
-    const std::string here = layer_where(where_, cls, name);
+    const std::string here = layer_where(where_, file_cls, name);
     Config text;
     for (const auto& [key, value] : config.items()) {
       if (key == "dtype") {
@@ -234,6 +238,11 @@ class Reader {
                     "every axis of the input but the batch needs a size, got " + value.dump());
         text["shape"] = json_to_config_text(here, "shape", Json(s.dims));
         text["batch_size"] = s.batch ? std::to_string(*s.batch) : "None";
+        continue;
+      }
+      if (key == "synchronized" && cls == "SyncBatchNormalization") {
+        if (value == false)
+          fail_file(here, "synchronized false contradicts the class SyncBatchNormalization");
         continue;
       }
       if (field_at_tapeflow_value(key, value) || (key == "input_length" && cls == "Embedding"))

@@ -67,6 +67,7 @@
 #include "tapeflow/layers/saving.hpp"
 #include "tapeflow/layers/sequential.hpp"
 #include "tapeflow/layers/symbolic_tensor.hpp"
+#include "tapeflow/layers/sync_batch_normalization.hpp"
 #include "tapeflow/layers/tfjs_format.hpp"
 #include "tapeflow/layers/upsampling.hpp"
 #include "tapeflow/optim/adadelta.hpp"

@@ -156,6 +156,7 @@ const std::vector<ZooCase>& zoo_cases() {
       {"Permute", {{"dims", "(2, 1)"}}, {3, 2}},
       {"Reshape", {{"target_shape", "(3, 2)"}}, {6}},
       {"SpatialDropout3D", {{"rate", "0.2"}}, {2, 2, 2, 3}},
+      {"SyncBatchNormalization", {{"axis", "1"}, {"momentum", "0.9"}, {"scale", "false"}}, {3, 4}},
       {"UpSampling1D", {{"size", "3"}}, {2, 2}},
       {"UpSampling2D", {{"size", "(2, 1)"}, {"interpolation", "nearest"}}, {2, 2, 1}},
       {"UpSampling3D", {{"size", "(1, 2, 2)"}}, {2, 2, 2, 1}},
