@@ -35,11 +35,15 @@ class Optimizer;
 
 namespace tapeflow::training {
 
-/// What a run is (Keras' `callback.params`): the verbosity, the epochs and the steps per epoch.
+/// What a run is (Keras' `callback.params`): the verbosity, the epochs and the steps per epoch;
+/// `chief`: whether this process writes the run's files (false on the ranks other than 0 of a
+/// distributed fit: `ModelCheckpoint`, `BackupAndRestore` and `CSVLogger` write on rank 0 only,
+/// a callback of one's own may check it too).
 struct RunParams {
   int verbose = 1;
   int epochs = 1;
   std::int64_t steps = 0;
+  bool chief = true;
 };
 
 /// Where `fit` starts or stands: the epoch (from 0) and the batch within it. `BackupAndRestore`

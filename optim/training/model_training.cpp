@@ -5,12 +5,15 @@
 
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/runtime/communicator.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
 #include "tapeflow/layers/model.hpp"
+#include "tapeflow/optim/distributed/distributed_tape.hpp"
 #include "tapeflow/optim/optimizer.hpp"
 #include "tapeflow/optim/optimizers.hpp"
 #include "tapeflow/optim/training/detail/batch_source.hpp"
 #include "tapeflow/optim/training/detail/compiled.hpp"
+#include "tapeflow/optim/training/detail/distributed_fit.hpp"
 #include "tapeflow/optim/training/history.hpp"
 #include "tapeflow/optim/training/progbar.hpp"
 #include "tapeflow/optim/training/run_options.hpp"
@@ -101,18 +104,32 @@ optim::Optimizer& Model::compiled_optimizer(const std::string& where) const {
 
 namespace {
 
+// A distributed step's reduction: the reducer and this rank's share of the global loss.
+struct StepReduction {
+  distributed::GradientReducer& reducer;
+  float share;
+};
+
 // One training step (see Model::fit): returns nothing, updates the compiled state's running
-// means and metrics.
-void train_step(Model& model, T::detail::Compiled& compiled, const Samples& batch) {
+// means and metrics. Distributed (`reduction` set), the gradients are summed over the ranks,
+// each weighted by its share, their all-reduces overlapping the backward pass.
+void train_step(Model& model, T::detail::Compiled& compiled, const Samples& batch,
+                const std::optional<StepReduction>& reduction = std::nullopt) {
   std::vector<Variable> per_output;
   std::vector<Variable> y_pred;
   Variable total;
   {
-    GradientTape tape;
+    std::optional<GradientTape> local;
+    std::optional<distributed::DistributedGradientTape> across_ranks;
+    if (reduction)
+      across_ranks.emplace(reduction->reducer, reduction->share);
+    else
+      local.emplace();
     y_pred = model.call_on_list(as_constants(batch.x), /*training=*/true);
     total = compiled.total_loss(as_constants(batch.y), y_pred, model.losses(), &per_output);
     auto vars = model.trainable_variables();
-    compiled.optimizer().apply_gradients(tape.gradient(total, vars), vars);
+    auto grads = reduction ? across_ranks->gradient(total, vars) : local->gradient(total, vars);
+    compiled.optimizer().apply_gradients(grads, vars);
   }
   compiled.update(total, per_output, batch.y, values_of(y_pred), batch.size());
 }
@@ -127,8 +144,9 @@ void test_step(Model& model, T::detail::Compiled& compiled, const Samples& batch
 
 // The evaluation loop shared by evaluate and fit's validation: resets the metrics, runs every
 // batch of `source` in order with the test hooks, returns the logs.
+// `across_ranks`: a distributed fit's validation, whose logs are averaged over the ranks.
 T::Logs run_evaluation(Model& model, T::detail::Compiled& compiled, T::detail::BatchSource& source,
-                       T::detail::CallbackList& callbacks) {
+                       T::detail::CallbackList& callbacks, bool across_ranks = false) {
   compiled.reset();
   source.seek(0, 0, 0);
   T::Logs logs;
@@ -141,6 +159,7 @@ T::Logs run_evaluation(Model& model, T::detail::Compiled& compiled, T::detail::B
     callbacks.test_batch_end(b, batch_logs);
   }
   logs = compiled.results();
+  if (across_ranks) T::detail::average_logs(logs, compiled.samples());
   callbacks.test_end(logs);
   return logs;
 }
@@ -176,6 +195,31 @@ void check_fit_options(const T::FitOptions& options, const std::string& where) {
          "must be at least 1, got " + std::to_string(*options.steps_per_epoch()));
   if (options.validation_batch_size())
     check_batch_size(where + ": validation", *options.validation_batch_size());
+  if (options.distributed()) {
+    const int ranks = distributed::size();
+    for (auto [name, batch] :
+         {std::pair<const char*, std::int64_t>{"batch_size", options.batch_size()},
+          {"validation_batch_size", options.validation_batch_size().value_or(ranks)}})
+      if (batch < ranks)
+        fail(where + ": " + name,
+             "a distributed fit splits each batch over the ranks (the global batch, as Keras): it "
+             "must be at least the number of ranks, " +
+                 std::to_string(ranks) + ", got " + std::to_string(batch));
+  }
+}
+
+// Tensors cut into batches; distributed, into global batches of which this rank takes its rows.
+std::unique_ptr<T::detail::BatchSource> tensor_source(Samples data, std::int64_t batch_size,
+                                                      bool shuffle,
+                                                      std::optional<std::int64_t> steps_per_epoch,
+                                                      bool across_ranks) {
+  if (!across_ranks)
+    return T::detail::tensor_batches(std::move(data), batch_size, shuffle, steps_per_epoch);
+  const int ranks = distributed::size();
+  return std::make_unique<T::detail::RankRows>(
+      T::detail::tensor_batches(std::move(data), batch_size, shuffle, steps_per_epoch,
+                                static_cast<std::size_t>(ranks)),
+      distributed::rank(), ranks);
 }
 
 // fit's validation data as batches, if any.
@@ -186,10 +230,10 @@ std::unique_ptr<T::detail::BatchSource> validation_batches(const T::FitOptions& 
     Samples v{options.validation_data()->x, options.validation_data()->y};
     v.check("fit: validation_data");
     if (v.y.empty()) fail("fit: validation_data", "no target tensors given");
-    return T::detail::tensor_batches(std::move(v), batch, false, std::nullopt);
+    return tensor_source(std::move(v), batch, false, std::nullopt, options.distributed());
   }
   if (split_off)
-    return T::detail::tensor_batches(std::move(*split_off), batch, false, std::nullopt);
+    return tensor_source(std::move(*split_off), batch, false, std::nullopt, options.distributed());
   return nullptr;
 }
 
@@ -217,8 +261,8 @@ T::History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y
     all = std::move(train);
     held_out = std::move(validation);
   }
-  auto train = T::detail::tensor_batches(std::move(all), options.batch_size(), options.shuffle(),
-                                         options.steps_per_epoch());
+  auto train = tensor_source(std::move(all), options.batch_size(), options.shuffle(),
+                             options.steps_per_epoch(), options.distributed());
   return run_fit(*train, validation_batches(options, std::move(held_out)).get(), options);
 }
 
@@ -230,7 +274,10 @@ T::History Model::fit(const data::Dataset& dataset, const T::FitOptions& options
     fail(where + ": validation_split",
          "splits tensors only; with a dataset give validation_data (or split the dataset with "
          "take / skip)");
-  auto train = T::detail::dataset_batches(dataset, std::max<std::size_t>(inputs_.size(), 1),
+  // Distributed, each rank trains on its shard of the elements (each element one rank's batch).
+  const data::Dataset local =
+      options.distributed() ? dataset.shard(distributed::size(), distributed::rank()) : dataset;
+  auto train = T::detail::dataset_batches(local, std::max<std::size_t>(inputs_.size(), 1),
                                           compiled_->outputs(), options.steps_per_epoch(), where);
   return run_fit(*train, validation_batches(options, std::nullopt).get(), options);
 }
@@ -238,45 +285,79 @@ T::History Model::fit(const data::Dataset& dataset, const T::FitOptions& options
 T::History Model::run_fit(T::detail::BatchSource& train, T::detail::BatchSource* validation,
                           const T::FitOptions& options) {
   T::detail::Compiled& compiled = *compiled_;
-  const std::int64_t steps = train.steps();
+  const bool across_ranks = options.distributed();
+  const bool chief = !across_ranks || distributed::is_chief();
+  const std::int64_t steps = across_ranks ? T::detail::agree_steps(train.steps()) : train.steps();
   T::FitPosition position;
   position.epoch = options.initial_epoch();
   position.shuffle_seed =
       options.seed() ? *options.seed() : RandomGenerator::for_op(Seed()).next_u64();
   auto history = std::make_shared<T::History>();
-  T::RunParams params{options.verbose(), options.epochs(), steps};
-  T::detail::CallbackList callbacks(with_defaults(options.verbose(), options.callbacks(), history),
-                                    *this, params, &position);
+  // The progress bar on the chief only: the other ranks' would print the same over it.
+  const int verbose = chief ? options.verbose() : 0;
+  T::RunParams params{verbose, options.epochs(), steps, chief};
+  T::detail::CallbackList callbacks(with_defaults(verbose, options.callbacks(), history), *this,
+                                    params, &position);
 
   stop_training = false;
   T::Logs logs;
-  callbacks.train_begin(logs);  // BackupAndRestore may move the position here
-  for (int epoch = position.epoch; epoch < options.epochs() && !stop_training; ++epoch) {
-    compiled.reset();
-    const std::int64_t first_batch = epoch == position.epoch ? position.batch : 0;
-    position = {epoch, first_batch, position.shuffle_seed};
-    T::Logs epoch_logs;
-    callbacks.epoch_begin(epoch, epoch_logs);
-    train.seek(epoch, first_batch, position.shuffle_seed);
-    for (std::int64_t b = first_batch; b < steps; ++b) {
-      T::Logs batch_logs;
-      callbacks.train_batch_begin(b, batch_logs);
-      train_step(*this, compiled, train.next());
-      batch_logs = compiled.results();
-      position.batch = b + 1;
-      callbacks.train_batch_end(b, batch_logs);
-      if (stop_training) break;
+  // A rank that fails while the others wait in a collective for it would leave them waiting
+  // forever (MPI has no timeout): it ends the job instead, with its error.
+  try {
+    callbacks.train_begin(logs);  // BackupAndRestore may move the position here
+    std::optional<distributed::GradientReducer> reducer;
+    if (across_ranks) {
+      if (!built()) {
+        // An unbuilt Sequential makes its weights at its first call: before they can be
+        // broadcast, build it on a batch (in inference mode: nothing learns from it).
+        train.seek(position.epoch, position.batch, position.shuffle_seed);
+        StopRecording no_tape;
+        call_on_list(as_constants(train.next().x), /*training=*/false);
+      }
+      T::detail::broadcast_start(*this, compiled.optimizer(), position);
+      reducer.emplace();
     }
-    epoch_logs = compiled.results();
-    // As Keras, the validation runs even when a callback stopped training mid-epoch.
-    if (validation) {
-      T::Logs val = run_evaluation(*this, compiled, *validation, callbacks);
-      epoch_logs.update(val.prefixed("val_"));
+    for (int epoch = position.epoch; epoch < options.epochs() && !stop_training; ++epoch) {
+      compiled.reset();
+      const std::int64_t first_batch = epoch == position.epoch ? position.batch : 0;
+      position = {epoch, first_batch, position.shuffle_seed};
+      T::Logs epoch_logs;
+      callbacks.epoch_begin(epoch, epoch_logs);
+      train.seek(epoch, first_batch, position.shuffle_seed);
+      for (std::int64_t b = first_batch; b < steps; ++b) {
+        T::Logs batch_logs;
+        callbacks.train_batch_begin(b, batch_logs);
+        Samples batch = train.next();
+        std::optional<StepReduction> reduction;
+        if (reducer) {
+          const float share = static_cast<float>(batch.size()) /
+                              static_cast<float>(T::detail::total_rows(batch.size()));
+          reduction.emplace(StepReduction{*reducer, share});
+        }
+        train_step(*this, compiled, batch, reduction);
+        batch_logs = compiled.results();
+        position.batch = b + 1;
+        callbacks.train_batch_end(b, batch_logs);
+        if (across_ranks) stop_training = T::detail::agree_stop(stop_training);
+        if (stop_training) break;
+      }
+      epoch_logs = compiled.results();
+      if (across_ranks) T::detail::average_logs(epoch_logs, compiled.samples());
+      // As Keras, the validation runs even when a callback stopped training mid-epoch.
+      if (validation) {
+        T::Logs val = run_evaluation(*this, compiled, *validation, callbacks, across_ranks);
+        epoch_logs.update(val.prefixed("val_"));
+      }
+      position = {epoch + 1, 0, position.shuffle_seed};
+      callbacks.epoch_end(epoch, epoch_logs);
+      if (across_ranks) stop_training = T::detail::agree_stop(stop_training);
     }
-    position = {epoch + 1, 0, position.shuffle_seed};
-    callbacks.epoch_end(epoch, epoch_logs);
+    callbacks.train_end(logs);
+  } catch (const std::exception& e) {
+    if (across_ranks && distributed::size() > 1)
+      distributed::abort_job(std::string("fit failed: ") + e.what());
+    throw;
   }
-  callbacks.train_end(logs);
   return *history;
 }
 

@@ -42,7 +42,20 @@ struct ValidationData {
 /// - `steps_per_epoch`: batches per epoch; unset, one pass over the samples. Set, the batches
 ///   continue from where the previous epoch stopped, starting a new shuffled pass whenever one
 ///   ends;
-/// - `validation_batch_size`: unset, `batch_size`.
+/// - `validation_batch_size`: unset, `batch_size`;
+/// - `distributed` (false): data-parallel training over the ranks of an MPI job
+///   (`distributed::init` first; see optim/training/detail/distributed_fit.hpp for how the ranks
+///   stay in step). Every rank calls `fit` with the same model, options and data. With tensors,
+///   `batch_size` is the global batch, as with Keras' distribution strategies: each rank takes
+///   its rows of every batch (at least one: a batch_size below the number of ranks is an Error,
+///   and a pass's last batch is left out when it has fewer samples than there are ranks). With a
+///   dataset, each rank takes every size()-th element (`Dataset::shard`), one batch per rank per
+///   step. The gradients are averaged with bucketed all-reduces overlapping the backward pass;
+///   rank 0's weights, optimizer state and position start every rank; the progress bar,
+///   ModelCheckpoint, BackupAndRestore's backups and CSVLogger write on rank 0 only; the epoch
+///   logs are the ranks' sample-weighted means. A rank whose fit fails ends the whole job with
+///   its error (`distributed::abort_job`), as a rank left behind would wait forever. As one
+///   process it is the usual fit.
 class FitOptions {
   TAPEFLOW_RUN_ARG(std::int64_t, batch_size, 32)
   TAPEFLOW_RUN_ARG(int, epochs, 1)
@@ -55,6 +68,7 @@ class FitOptions {
   TAPEFLOW_RUN_ARG(int, initial_epoch, 0)
   TAPEFLOW_RUN_ARG(std::optional<std::int64_t>, steps_per_epoch, std::nullopt)
   TAPEFLOW_RUN_ARG(std::optional<std::int64_t>, validation_batch_size, std::nullopt)
+  TAPEFLOW_RUN_ARG(bool, distributed, false)
 };
 
 /// `evaluate`'s options: `batch_size` (32), `verbose` (1), `callbacks`, `steps` (unset: every

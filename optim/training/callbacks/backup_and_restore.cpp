@@ -68,6 +68,8 @@ void BackupAndRestore::on_train_begin(Logs&) {
 }
 
 void BackupAndRestore::backup() {
+  // Every rank of a distributed fit restores from the backup; rank 0 alone writes it.
+  if (!params().chief) return;
   FitPosition* pos = position();
   std::error_code ec;
   fs::create_directories(backup_dir_, ec);
@@ -97,7 +99,7 @@ void BackupAndRestore::on_epoch_end(int, Logs&) {
 }
 
 void BackupAndRestore::on_train_end(Logs&) {
-  if (!delete_checkpoint_) return;
+  if (!delete_checkpoint_ || !params().chief) return;
   std::error_code ec;
   fs::remove(state_path(), ec);
   for (const char* slot : kSlots) fs::remove(fs::path(backup_dir_) / slot, ec);

@@ -34,6 +34,7 @@ void CSVLogger::on_train_begin(Logs&) {
 }
 
 void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
+  if (!params().chief) return;  // a distributed fit's logs are the same on every rank
   if (!table_) {
     for (const auto& [name, value] : logs.items()) keys_.push_back(name);
     std::sort(keys_.begin(), keys_.end());

@@ -46,6 +46,7 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
 }
 
 void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const Logs& logs) {
+  if (!params().chief) return;  // a distributed fit's other ranks hold the same model
   std::vector<std::pair<std::string, long long>> integers{{"epoch", epoch + 1}};
   if (batch) integers.emplace_back("batch", *batch + 1);
   const std::string path = detail::format_path(options_.filepath(), integers, logs,

@@ -12,9 +12,14 @@ namespace {
 class TensorBatches : public BatchSource {
  public:
   TensorBatches(Samples data, std::int64_t batch_size, bool shuffle,
-                std::optional<std::int64_t> steps_per_epoch)
+                std::optional<std::int64_t> steps_per_epoch, std::size_t min_rows)
       : data_(std::move(data)), batch_size_(batch_size), shuffle_(shuffle) {
-    per_pass_ = (static_cast<std::int64_t>(data_.size()) + batch_size_ - 1) / batch_size_;
+    const auto n = static_cast<std::int64_t>(data_.size());
+    const std::int64_t rest = n % batch_size_;
+    per_pass_ = n / batch_size_ + (rest > 0 && static_cast<std::size_t>(rest) >= min_rows ? 1 : 0);
+    if (per_pass_ == 0 && n > 0)
+      fail("fit", std::to_string(n) + " samples make no batch of at least " +
+                      std::to_string(min_rows) + " (one sample per rank)");
     steps_ = steps_per_epoch.value_or(per_pass_);
   }
   std::int64_t steps() const override { return steps_; }
@@ -119,8 +124,20 @@ class DatasetBatches : public BatchSource {
 }  // namespace
 
 std::unique_ptr<BatchSource> tensor_batches(Samples data, std::int64_t batch_size, bool shuffle,
-                                            std::optional<std::int64_t> steps_per_epoch) {
-  return std::make_unique<TensorBatches>(std::move(data), batch_size, shuffle, steps_per_epoch);
+                                            std::optional<std::int64_t> steps_per_epoch,
+                                            std::size_t min_rows) {
+  return std::make_unique<TensorBatches>(std::move(data), batch_size, shuffle, steps_per_epoch,
+                                         min_rows);
+}
+
+RankRows::RankRows(std::unique_ptr<BatchSource> global, int rank, int size)
+    : global_(std::move(global)), rank_(rank), size_(size) {}
+
+Samples RankRows::next() {
+  Samples batch = global_->next();
+  global_rows_ = batch.size();
+  const auto r = static_cast<std::size_t>(rank_), n = static_cast<std::size_t>(size_);
+  return batch.slice(r * global_rows_ / n, (r + 1) * global_rows_ / n);
 }
 
 std::unique_ptr<BatchSource> dataset_batches(const data::Dataset& dataset, std::size_t inputs,

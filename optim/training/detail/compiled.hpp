@@ -37,6 +37,8 @@ class Compiled {
   /// "loss" (the mean over the samples so far), "<output>_loss" with several outputs, then the
   /// metrics.
   Logs results() const;
+  /// The samples the running means hold (since `reset`).
+  double samples() const { return count_; }
   void reset();
 
  private:
