@@ -17,6 +17,11 @@
 // <out>/slices.png (input, label, prediction and error slices), <out>/loss.png and
 // <out>/dice.png (training and held-out curves per epoch).
 //
+// Under an MPI launcher (`mpirun -np 2 unet3d_segmentation ...`) it trains data-parallel
+// (FitOptions::distributed): each step's --batch volumes are split over the ranks, whose
+// gradients are averaged; with --data each rank reads its own batches of --batch (every R-th of
+// the folder's). Rank 0 reports and writes the files; the machine's cores are shared by its ranks.
+//
 // With --data DIR it trains from files instead: a folder of NIfTI image/label pairs
 // (case_0000_image.nii.gz with case_0000_label.nii.gz, ..., as make_segmentation_volumes writes
 // them), read through a tapeflow::data::Dataset that loads, shuffles and batches them on a
@@ -34,6 +39,7 @@
 #include <random>
 #include <string>
 #include <tapeflow.hpp>
+#include <thread>
 #include <vector>
 
 #include "common/best_epoch_fit.hpp"
@@ -87,6 +93,14 @@ std::shared_ptr<tf::Model> build_unet(const tf::Shape& volume_shape, long ch) {
 
 int run(const Config& c) {
   namespace TR = tapeflow::training;
+  namespace D = tapeflow::distributed;
+  D::init();
+  if (D::size() > 1) {
+    tf::set_num_threads(
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / D::local_size()));
+    // The other ranks train the same model: rank 0 alone reports (their errors still show).
+    if (!D::is_chief() && !std::freopen("/dev/null", "w", stdout)) return 1;
+  }
   if (!examples::create_output_folder("unet3d_segmentation", c.out)) return 1;
   tf::set_random_seed(static_cast<std::uint64_t>(c.seed));
   std::mt19937 rng(static_cast<std::uint32_t>(c.seed));
@@ -161,6 +175,7 @@ int run(const Config& c) {
                              .batch_size(c.batch)
                              .validation_data(TR::ValidationData(test.volume, test.label))
                              .seed(static_cast<std::uint64_t>(c.seed))
+                             .distributed(D::size() > 1)
                              .callbacks(callbacks);
     return train_files ? model->fit(*train_files, options)
                        : model->fit(train.volume, train.label, options);
@@ -183,16 +198,18 @@ int run(const Config& c) {
                iou = examples::mean_iou(test.label, pred);
   const std::string slices = c.out + "/slices.png", loss_png = c.out + "/loss.png",
                     dice_png = c.out + "/dice.png";
-  examples::segmentation_slices(test, pred, 6).save_png(slices);
-  examples::history_plot(*history, "unet3d_segmentation: loss", "binary cross-entropy",
-                         {{"loss", "training"}, {"val_loss", "held-out"}})
-      .save_png(loss_png);
-  examples::history_plot(*history, "unet3d_segmentation: Dice and IoU of the shape", "overlap",
-                         {{"dice", "Dice, training"},
-                          {"val_dice", "Dice, held-out"},
-                          {"iou", "IoU, training"},
-                          {"val_iou", "IoU, held-out"}})
-      .save_png(dice_png);
+  if (D::is_chief()) {
+    examples::segmentation_slices(test, pred, 6).save_png(slices);
+    examples::history_plot(*history, "unet3d_segmentation: loss", "binary cross-entropy",
+                           {{"loss", "training"}, {"val_loss", "held-out"}})
+        .save_png(loss_png);
+    examples::history_plot(*history, "unet3d_segmentation: Dice and IoU of the shape", "overlap",
+                           {{"dice", "Dice, training"},
+                            {"val_dice", "Dice, held-out"},
+                            {"iou", "IoU, training"},
+                            {"val_iou", "IoU, held-out"}})
+        .save_png(dice_png);
+  }
   const std::size_t steps = epochs_run * steps_per_epoch;
   std::printf(
       "held-out Dice %.3f, IoU %.3f (mean of %d volumes) after %zu steps in %.1f s (%.2f "

@@ -214,6 +214,21 @@ TEST_CASE(
   CHECK(rank_spread(per_rank) > 0.f);
 }
 
+TEST_CASE("distributed: constraints apply after each update, alike on every rank") {
+  Data d;
+  tf::set_random_seed(100 + static_cast<std::uint64_t>(D::rank()));
+  auto in = tf::Input({4, 4, 4, 1});
+  auto x = L::Flatten()(in);
+  auto out = L::Dense(L::DenseOptions(2).kernel_constraint("non_neg"))(x);
+  auto model = std::make_shared<tf::Model>(in, out);
+  model->compile("sgd", "mse");
+  model->fit(d.x, d.y, TR::FitOptions().epochs(3).batch_size(4).verbose(0).distributed(true));
+  const tf::Tensor kernel = model->get_weights()[0];
+  CHECK(*std::min_element(kernel.begin(), kernel.end()) >= 0.f);
+  CHECK(*std::max_element(kernel.begin(), kernel.end()) > 0.f);
+  CHECK(rank_spread(model->get_weights()) == 0.f);
+}
+
 TEST_CASE("distributed: dataset shards of unequal length run the fewest steps on every rank") {
   Data d;
   // 5 batches of 1 + 1 left: rank 0's shard has 3, rank 1's 2; both run 2 steps per epoch.
@@ -263,13 +278,15 @@ TEST_CASE("distributed: rank 0 alone writes checkpoints and CSV logs; the logs a
   reference->set_weights(start);
   const auto options = TR::FitOptions().epochs(2).batch_size(4).seed(3).verbose(0).validation_data(
       TR::ValidationData(d.x, d.y));
-  auto h = model->fit(d.x, d.y,
-                      TR::FitOptions(options).distributed(true).callbacks(
-                          {std::make_shared<TR::ModelCheckpoint>(
-                               TR::ModelCheckpointOptions((dir / "model.tfw").string())),
-                           std::make_shared<TR::CSVLogger>((dir / "log.csv").string())}));
+  auto checkpoint = std::make_shared<TR::ModelCheckpoint>(
+      TR::ModelCheckpointOptions((dir / "model.tfw").string()));
+  auto h =
+      model->fit(d.x, d.y,
+                 TR::FitOptions(options).distributed(true).callbacks(
+                     {checkpoint, std::make_shared<TR::CSVLogger>((dir / "log.csv").string())}));
   auto want = reference->fit(d.x, d.y, options);
   CHECK(fs::exists(dir / "model.tfw") == D::is_chief());
+  CHECK(checkpoint->last_saved() == (dir / "model.tfw").string());  // every rank knows the file
   CHECK(fs::exists(dir / "log.csv") == D::is_chief());
   for (const char* key : {"loss", "val_loss"}) {
     const auto& values = h.history.at(key);

@@ -46,7 +46,9 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
 }
 
 void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const Logs& logs) {
-  if (!params().chief) return;  // a distributed fit's other ranks hold the same model
+  // The other ranks of a distributed fit hold the same model: they follow the choice (and
+  // `last_saved`) without writing or printing.
+  const bool chief = params().chief;
   std::vector<std::pair<std::string, long long>> integers{{"epoch", epoch + 1}};
   if (batch) integers.emplace_back("batch", *batch + 1);
   const std::string path = detail::format_path(options_.filepath(), integers, logs,
@@ -54,17 +56,21 @@ void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const L
   if (options_.save_best_only()) {
     const double current = monitor_.value(logs);
     if (!monitor_.improved(current, best_)) {
-      if (options_.verbose() > 0)
+      if (chief && options_.verbose() > 0)
         std::printf("\nEpoch %d: %s did not improve from %.5f\n", epoch + 1,
                     options_.monitor().c_str(), best_);
       return;
     }
-    if (options_.verbose() > 0)
+    if (chief && options_.verbose() > 0)
       std::printf("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s\n", epoch + 1,
                   options_.monitor().c_str(), best_, current, path.c_str());
     best_ = current;
-  } else if (options_.verbose() > 0) {
+  } else if (chief && options_.verbose() > 0) {
     std::printf("\nEpoch %d: saving model to %s\n", epoch + 1, path.c_str());
+  }
+  if (!chief) {
+    last_saved_ = path;  // the file rank 0 writes
+    return;
   }
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;

@@ -48,7 +48,8 @@ class ModelCheckpoint : public Callback {
   void on_train_batch_end(std::int64_t batch, Logs& logs) override;
   void on_epoch_begin(int epoch, Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
-  /// The best monitored value so far (save_best_only), and the last path written.
+  /// The best monitored value so far (save_best_only), and the last path written (on the
+  /// other ranks of a distributed fit, the last path rank 0 wrote).
   double best() const { return best_; }
   const std::string& last_saved() const { return last_saved_; }
 
