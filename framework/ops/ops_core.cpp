@@ -133,7 +133,17 @@ Variable sum(const Variable& x, const Axes& axes, bool keepdims) {
   Shape xs = x.shape();
   Shape kept = xs;
   for (auto a : ax) kept[a] = 1;
-  Tensor v = ax.size() == xs.size() ? Tensor(xt::sum(x.value())) : Tensor(xt::sum(x.value(), ax));
+  Tensor v;
+  if (x.value().size() == 0) {
+    // The sum of no elements is 0; xtensor's reducers would step from an empty input's null
+    // data (undefined behaviour).
+    Shape out;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      if (std::find(ax.begin(), ax.end(), i) == ax.end()) out.push_back(xs[i]);
+    v = Tensor(xt::zeros<float>(out));
+  } else {
+    v = ax.size() == xs.size() ? Tensor(xt::sum(x.value())) : Tensor(xt::sum(x.value(), ax));
+  }
   if (keepdims) v.reshape(kept);
   Variable y = result(std::move(v));
   if (detail::recording({&x}))

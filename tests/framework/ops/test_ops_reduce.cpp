@@ -156,3 +156,17 @@ TEST_CASE("sum, mean and prod propagate NaN, their gradients stay finite elsewhe
   check_close_nan(grad_of([](auto& v) { return prod(v, {1}); }, x),
                   shaped(Tensor{2.f, kNaN, kNaN, 20.f, 15.f, 12.f}, {2, 3}));
 }
+
+TEST_CASE("sum over an empty tensor is zeros of the reduced shape, its gradient empty") {
+  Variable x(Tensor::from_shape({0, 3, 2}), true, "x");
+  GradientTape tape;
+  Variable over_rows = sum(x, {0});
+  CHECK(over_rows.shape() == Shape{3, 2});
+  CHECK(std::all_of(over_rows.value().begin(), over_rows.value().end(),
+                    [](float v) { return v == 0.f; }));
+  CHECK(sum(x, {0, 1}, /*keepdims=*/true).shape() == Shape{1, 1, 2});
+  CHECK(sum(x, {1}).shape() == Shape{0, 2});
+  CHECK(sum(x).value()() == 0.f);
+  auto g = tape.gradient(sum(over_rows), {x});
+  CHECK(g[0].shape() == Shape{0, 3, 2});
+}
