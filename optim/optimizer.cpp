@@ -248,15 +248,19 @@ Variable Optimizer::minimize(const std::function<Variable()>& loss_fn,
     if (!loss.defined()) fail(name_ + ".minimize", "loss_fn returned an undefined variable");
     grads = tape.gradient(loss, vars);
   }
-  for (std::size_t i = 0; i < vars.size(); ++i) {
+  store_gradients(vars, grads);
+  apply_gradients(grads, vars);
+  return loss;
+}
+
+void store_gradients(const std::vector<Variable>& vars, const std::vector<Variable>& grads) {
+  for (std::size_t i = 0; i < vars.size() && i < grads.size(); ++i) {
     Variable v = vars[i];
     if (grads[i].defined())
       v.set_grad(grads[i].value());
     else
       v.clear_grad();
   }
-  apply_gradients(grads, vars);
-  return loss;
 }
 
 void Optimizer::step(const std::vector<Variable>& vars) {

@@ -226,6 +226,10 @@ class Optimizer {
   std::map<std::string, SlotMap> pending_;
 };
 
+/// Stores each gradient on its variable (`Variable::grad`), clearing it where the gradient is
+/// undefined: what `minimize` leaves for inspection.
+void store_gradients(const std::vector<Variable>& vars, const std::vector<Variable>& grads);
+
 namespace detail {
 // The state archive stores every option but the learning rate (saved on its own) as a double:
 // booleans as 0/1, an unset optional as no entry.

@@ -87,27 +87,30 @@ MPI_Datatype mpi_type<char>() {
   return MPI_CHAR;
 }
 
-// MPI counts are int: longer buffers go in chunks.
-constexpr std::size_t kMaxChunk = static_cast<std::size_t>(INT_MAX);
+// Calls `f(offset, count)` over [0, n) in chunks: MPI counts are int.
+template <class F>
+void for_each_chunk(std::size_t n, F&& f) {
+  constexpr std::size_t kMaxChunk = static_cast<std::size_t>(INT_MAX);
+  for (std::size_t at = 0; at < n; at += kMaxChunk)
+    f(at, static_cast<int>(std::min(kMaxChunk, n - at)));
+}
 
 template <class T>
 void all_reduce_impl(T* data, std::size_t n, ReduceOp op) {
   auto& g = group();
   if (!g.joined_mpi) return;
-  for (std::size_t at = 0; at < n; at += kMaxChunk) {
-    const int count = static_cast<int>(std::min(kMaxChunk, n - at));
+  for_each_chunk(n, [&](std::size_t at, int count) {
     MPI_Allreduce(MPI_IN_PLACE, data + at, count, mpi_type<T>(), mpi_op(op), g.blocking);
-  }
+  });
 }
 
 template <class T>
 void broadcast_impl(T* data, std::size_t n, int root) {
   auto& g = group();
   if (!g.joined_mpi) return;
-  for (std::size_t at = 0; at < n; at += kMaxChunk) {
-    const int count = static_cast<int>(std::min(kMaxChunk, n - at));
+  for_each_chunk(n, [&](std::size_t at, int count) {
     MPI_Bcast(data + at, count, mpi_type<T>(), root, g.blocking);
-  }
+  });
 }
 #else
 template <class T>
@@ -256,12 +259,11 @@ PendingReduce start_all_reduce(float* data, std::size_t n) {
   auto& g = group();
   if (!g.joined_mpi) return pending;
   pending.requests_ = std::make_unique<PendingReduce::Requests>();
-  for (std::size_t at = 0; at < n; at += kMaxChunk) {
-    const int count = static_cast<int>(std::min(kMaxChunk, n - at));
+  for_each_chunk(n, [&](std::size_t at, int count) {
     MPI_Request request;
     MPI_Iallreduce(MPI_IN_PLACE, data + at, count, MPI_FLOAT, MPI_SUM, g.nonblocking, &request);
     pending.requests_->requests.push_back(request);
-  }
+  });
   pending.active_ = !pending.requests_->requests.empty();
 #else
   (void)data;

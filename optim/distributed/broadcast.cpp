@@ -36,10 +36,10 @@ void broadcast_variables(const std::vector<Variable>& vars, int root) {
   }
   if (differs)
     fail(where, "the ranks' variables differ in number or size (rank " + std::to_string(root) +
-                    " has " + std::to_string(count) + ", this rank " +
-                    std::to_string(vars.size()) + "): every rank must build the same model");
+                    " has " + std::to_string(count) + ", this rank " + std::to_string(vars.size()) +
+                    "): every rank must build the same model");
+  if (size() == 1) return;
   for (const auto& v : vars) {
-    if (size() == 1) break;
     Tensor t = v.value();
     broadcast(t.data(), t.size(), root);
     if (rank() != root) Variable(v).assign(std::move(t));

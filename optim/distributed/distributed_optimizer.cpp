@@ -31,13 +31,7 @@ Variable DistributedOptimizer::minimize(const std::function<Variable()>& loss_fn
     loss = loss_fn();
     grads = tape.gradient(loss, vars);
   }
-  for (std::size_t i = 0; i < vars.size(); ++i) {
-    Variable v = vars[i];
-    if (grads[i].defined())
-      v.set_grad(grads[i].value());
-    else
-      v.clear_grad();
-  }
+  optim::store_gradients(vars, grads);
   optimizer_->apply_gradients(grads, vars);
   return loss;
 }

@@ -13,6 +13,9 @@
 /// MPI requires). `finish` starts the buckets still waiting (gradients no op produced count as
 /// absent), waits for all of them and unpacks the results.
 ///
+/// A variable whose gradient never comes (not used by the loss) holds its bucket, and so every
+/// later one, back until `finish`: keep such variables out of the list to keep the overlap.
+///
 /// A variable without a gradient on every rank stays without one (undefined, so the optimizer
 /// leaves it alone, as on one process); one that has a gradient on some rank gets the sum, with
 /// the ranks that had none adding 0. Each bucket carries one presence count per variable for

@@ -4,8 +4,9 @@
 /// order, whatever its data and its callbacks decide. The ranks agree
 /// - at the start: on rank 0's weights, optimizer state and position (epoch, batch, shuffle
 ///   seed), after the callbacks' `on_train_begin` (a BackupAndRestore resumes there);
-/// - per epoch: on the number of steps, the fewest any rank has (a rank with more batches
-///   leaves the rest out: the guard against unequal step counts);
+/// - before the first epoch: on the steps per epoch, the fewest any rank has (a rank with more
+///   batches leaves the rest out: the guard against unequal step counts; a rank's step count
+///   is the same every epoch);
 /// - per step: on the global batch's size (each rank's gradients weigh by its share), and
 ///   after the batch's callbacks on whether to stop (any rank's `stop_training` stops all);
 /// - per epoch end: on the logs, the ranks' values averaged by their sample counts (exact for
