@@ -93,10 +93,7 @@ void GradientReducer::begin(const std::vector<Variable>& vars, float share) {
   layout(vars);
   share_ = share;
   arrived_.assign(vars.size(), 0);
-  for (auto& b : buckets_) {
-    b.filled = 0;
-    b.started = false;
-  }
+  for (auto& b : buckets_) b.filled = 0;
   next_to_start_ = 0;
   stats_ = ReduceStats{};
   stats_.buckets = buckets_.size();
@@ -117,7 +114,6 @@ void GradientReducer::start(Bucket& bucket) {
     ++slot;
   }
   bucket.pending = start_all_reduce(bucket.buffer.data(), bucket.buffer.size());
-  bucket.started = true;
 }
 
 void GradientReducer::start_ready_buckets() {

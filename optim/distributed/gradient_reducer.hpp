@@ -77,7 +77,6 @@ class GradientReducer {
     std::vector<float> buffer;      // gradients, then one presence count per variable
     std::size_t filled = 0;         // variables whose gradient arrived
     PendingReduce pending;
-    bool started = false;
   };
   void layout(const std::vector<Variable>& vars);
   void start(Bucket& bucket);
