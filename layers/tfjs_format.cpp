@@ -36,7 +36,7 @@ constexpr std::size_t kMaxJsonBytes = std::size_t(64) << 20;
 constexpr std::uint64_t kMaxWeightBytes = std::uint64_t(16) << 30;
 constexpr std::size_t kMaxWeights = 1 << 20;
 constexpr std::size_t kMaxShards = 1 << 16;
-constexpr std::size_t kMaxRank = 16;
+constexpr std::size_t kMaxTfjsRank = 16;
 const char* const kWeightsFile = "weights.bin";
 const char* const kChecksumKey = "tapeflow_weights_checksum";
 
@@ -78,8 +78,8 @@ WeightSpec read_spec(const std::string& where, const Json& j) {
   s.name = name->get<std::string>();
   const std::string here = where + ": weight '" + s.name + "'";
   auto shape = j.find("shape");
-  if (shape == j.end() || !shape->is_array() || shape->size() > kMaxRank)
-    fail_file(here, "'shape' must be a list of at most " + std::to_string(kMaxRank) + " sizes");
+  if (shape == j.end() || !shape->is_array() || shape->size() > kMaxTfjsRank)
+    fail_file(here, "'shape' must be a list of at most " + std::to_string(kMaxTfjsRank) + " sizes");
   std::uint64_t count = 1;
   for (const Json& d : *shape) {
     if (!d.is_number_unsigned() || d.get<std::uint64_t>() > kMaxWeightBytes)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
@@ -184,5 +185,16 @@ struct Seeded {
   Seeded(const Seeded&) = delete;
   Seeded& operator=(const Seeded&) = delete;
 };
+
+// Values all at least 0.1 apart, in a shuffled order fixed by `seed`: a finite-difference step
+// never changes which one of them is a max (pooling gradients stay well defined).
+inline Tensor distinct_values(const Shape& shape, unsigned seed) {
+  Tensor t = Tensor::from_shape(shape);
+  std::vector<float> v(t.size());
+  std::iota(v.begin(), v.end(), 0.f);
+  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
+  for (std::size_t i = 0; i < v.size(); ++i) t.data()[i] = 0.1f * v[i] - 0.05f * float(v.size());
+  return t;
+}
 
 }  // namespace tapeflow::test

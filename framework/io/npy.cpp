@@ -40,7 +40,7 @@ constexpr std::size_t kNpyMagicSize = 6;
 // NumPy itself refuses headers over 10000 bytes unless told otherwise; no header of a dtype read
 // here comes near either limit.
 constexpr std::uint64_t kMaxHeaderBytes = std::uint64_t(1) << 20;
-constexpr std::size_t kMaxRank = 64;  // NPY_MAXDIMS of NumPy 2
+constexpr std::size_t kMaxNpyRank = 64;  // NPY_MAXDIMS of NumPy 2
 
 static_assert(std::numeric_limits<long double>::digits >= 64,
               "exact integer/float comparisons below need a 64-bit mantissa");
@@ -230,7 +230,8 @@ class HeaderParser {
         d = d * 10 + digit;
       }
       if (!eat('L')) eat('l');  // Python 2's long integers
-      if (dims.size() == kMaxRank) bad("more than " + std::to_string(kMaxRank) + " dimensions");
+      if (dims.size() == kMaxNpyRank)
+        bad("more than " + std::to_string(kMaxNpyRank) + " dimensions");
       dims.push_back(static_cast<std::size_t>(d));
       skip_space();
       trailing_comma = eat(',');

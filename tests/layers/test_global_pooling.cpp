@@ -10,20 +10,9 @@
 
 using namespace tapeflow;
 using namespace tapeflow::layers;
+using tapeflow::test::distinct_values;
 using tapeflow::test::random_tensor;
 using tapeflow::test::T;
-
-namespace {
-// Distinct values at least 0.1 apart: finite differences never change which one is the max.
-Tensor distinct(const Shape& shape, unsigned seed = 9) {
-  Tensor t = Tensor::from_shape(shape);
-  std::vector<float> v(t.size());
-  std::iota(v.begin(), v.end(), 0.f);
-  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
-  for (std::size_t i = 0; i < v.size(); ++i) t.data()[i] = 0.1f * v[i] - 0.05f * float(v.size());
-  return t;
-}
-}  // namespace
 
 TEST_CASE("Global pooling layers: names and output shapes") {
   reset_default_graph();
@@ -94,19 +83,20 @@ TEST_CASE("Global pooling layers: gradients") {
   SUBCASE("gradcheck") {
     GlobalMaxPooling1D m1;
     GlobalAveragePooling1D a1;
-    TF_GRADCHECK([&](const std::vector<Variable>& in) { return m1(in[0]); }, {distinct({2, 4, 3})});
+    TF_GRADCHECK([&](const std::vector<Variable>& in) { return m1(in[0]); },
+                 {distinct_values({2, 4, 3}, 9)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a1(in[0]); },
                  {random_tensor({2, 4, 3}, 1)});
     GlobalMaxPooling2D m2(GlobalMaxPooling2DOptions().data_format("channels_first").keepdims(true));
     GlobalAveragePooling2D a2(GlobalAveragePooling2DOptions().data_format("channels_first"));
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return m2(in[0]); },
-                 {distinct({1, 2, 3, 3})});
+                 {distinct_values({1, 2, 3, 3}, 9)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a2(in[0]); },
                  {random_tensor({1, 2, 3, 3}, 2)});
     GlobalMaxPooling3D m3;
     GlobalAveragePooling3D a3(GlobalAveragePooling3DOptions().keepdims(true));
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return m3(in[0]); },
-                 {distinct({1, 2, 2, 3, 2})});
+                 {distinct_values({1, 2, 2, 3, 2}, 9)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a3(in[0]); },
                  {random_tensor({1, 2, 2, 3, 2}, 3)});
   }

@@ -10,20 +10,9 @@
 
 using namespace tapeflow;
 using namespace tapeflow::layers;
+using tapeflow::test::distinct_values;
 using tapeflow::test::random_tensor;
 using tapeflow::test::T;
-
-namespace {
-// Distinct values at least 0.1 apart: finite differences never move a window's argmax.
-Tensor distinct(const Shape& shape, unsigned seed = 5) {
-  Tensor t = Tensor::from_shape(shape);
-  std::vector<float> v(t.size());
-  std::iota(v.begin(), v.end(), 0.f);
-  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
-  for (std::size_t i = 0; i < v.size(); ++i) t.data()[i] = 0.1f * v[i] - 0.05f * float(v.size());
-  return t;
-}
-}  // namespace
 
 TEST_CASE("Pooling layers: names, defaults and output shapes") {
   reset_default_graph();
@@ -107,7 +96,8 @@ TEST_CASE("Pooling layers: gradients") {
   SUBCASE("gradcheck 1-D") {
     MaxPooling1D m(MaxPooling1DOptions(3).strides(2).padding("same"));
     AveragePooling1D a(AveragePooling1DOptions(3).strides(2).padding("same"));
-    TF_GRADCHECK([&](const std::vector<Variable>& in) { return m(in[0]); }, {distinct({2, 6, 2})});
+    TF_GRADCHECK([&](const std::vector<Variable>& in) { return m(in[0]); },
+                 {distinct_values({2, 6, 2}, 5)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a(in[0]); },
                  {random_tensor({2, 6, 2}, 1)});
   }
@@ -116,7 +106,7 @@ TEST_CASE("Pooling layers: gradients") {
     AveragePooling2D a(
         AveragePooling2DOptions(2).strides({1, 2}).padding("same").data_format("channels_first"));
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return m(in[0]); },
-                 {distinct({1, 2, 3, 4})});
+                 {distinct_values({1, 2, 3, 4}, 5)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a(in[0]); },
                  {random_tensor({1, 2, 3, 5}, 2)});
   }
@@ -124,7 +114,7 @@ TEST_CASE("Pooling layers: gradients") {
     MaxPooling3D m(MaxPooling3DOptions(2).padding("same"));
     AveragePooling3D a(AveragePooling3DOptions(2).strides(1));
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return m(in[0]); },
-                 {distinct({1, 3, 2, 3, 2})});
+                 {distinct_values({1, 3, 2, 3, 2}, 5)});
     TF_GRADCHECK([&](const std::vector<Variable>& in) { return a(in[0]); },
                  {random_tensor({1, 3, 2, 3, 2}, 3)});
   }
