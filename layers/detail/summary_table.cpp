@@ -5,10 +5,15 @@
 namespace tapeflow::layers::detail {
 
 std::string with_commas(std::size_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return s;
+  // Appended digit by digit, not inserted into the digits: GCC 12 at -O3 warns falsely
+  // (-Wstringop-overflow) on std::string::insert inlined here.
+  const std::string digits = std::to_string(n);
+  std::string grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return grouped;
 }
 
 void print_summary(std::ostream& os, const std::string& model_name,
