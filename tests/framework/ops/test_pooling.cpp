@@ -8,21 +8,11 @@
 #include "test_util.hpp"
 
 using namespace tapeflow;
+using tapeflow::test::distinct_values;
 using tapeflow::test::random_tensor;
 using tapeflow::test::T;
 
 namespace {
-
-// Values 0.1 * (a shuffled 0..n-1): all distinct and at least 0.1 apart, so the finite
-// differences of gradcheck (eps 0.01) never move a window's argmax.
-Tensor distinct(const Shape& shape, unsigned seed = 3) {
-  Tensor t = Tensor::from_shape(shape);
-  std::vector<float> v(t.size());
-  std::iota(v.begin(), v.end(), 0.f);
-  std::shuffle(v.begin(), v.end(), std::mt19937(seed));
-  for (std::size_t i = 0; i < v.size(); ++i) t.data()[i] = 0.1f * v[i] - 0.05f * float(v.size());
-  return t;
-}
 
 Tensor grad_of(const Variable& x, const std::function<Variable(const Variable&)>& f,
                const Tensor& gy) {
@@ -133,18 +123,18 @@ TEST_CASE("pooling gradcheck") {
   SUBCASE("max 1-D same") {
     TF_GRADCHECK(
         [](const auto& in) { return max_pool(in[0], PoolOptions(3).strides(2).padding("same")); },
-        {distinct({2, 7, 2})});
+        {distinct_values({2, 7, 2}, 3)});
   }
   SUBCASE("max 2-D valid, overlapping, channels_first") {
     TF_GRADCHECK(
         [](const auto& in) {
           return max_pool(in[0], PoolOptions({2, 3}).strides(1).data_format("channels_first"));
         },
-        {distinct({1, 2, 3, 4})});
+        {distinct_values({1, 2, 3, 4}, 3)});
   }
   SUBCASE("max 3-D same") {
     TF_GRADCHECK([](const auto& in) { return max_pool(in[0], PoolOptions(2).padding("same")); },
-                 {distinct({1, 3, 2, 3, 2})});
+                 {distinct_values({1, 3, 2, 3, 2}, 3)});
   }
   SUBCASE("avg 1-D, 2-D, 3-D") {
     TF_GRADCHECK(
@@ -172,7 +162,7 @@ TEST_CASE("pooling second-order gradients") {
           Variable y = is_max ? max_pool(in[0], opts) : avg_pool(in[0], opts);
           return inner.gradient(sum(square(y)), {in[0]})[0];
         },
-        {distinct({1, 4, 3, 2})});
+        {distinct_values({1, 4, 3, 2}, 3)});
   }
 }
 
