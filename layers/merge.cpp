@@ -57,9 +57,7 @@ Variable Merge::call(const Variable&, bool) {
   return merge(*pending_);
 }
 
-Add::Add(const AddOptions& options) : LayerWith("add", options) {}
-
-void Add::check_shapes(const std::vector<Shape>& shapes) const {
+void ElementwiseMerge::check_shapes(const std::vector<Shape>& shapes) const {
   const Shape& first = shapes[0];
   for (const Shape& s : shapes) {
     if (s.size() != first.size())
@@ -81,13 +79,53 @@ void Add::check_shapes(const std::vector<Shape>& shapes) const {
   }
 }
 
-Variable Add::merge(const std::vector<Variable>& inputs) {
+namespace {
+// The inputs folded from the first on with a binary op: ((x0 op x1) op x2) ...
+Variable fold_inputs(const std::vector<Variable>& inputs,
+                     Variable (*op)(const Variable&, const Variable&)) {
   Variable y = inputs[0];
-  for (std::size_t i = 1; i < inputs.size(); ++i) y = add(y, inputs[i]);
+  for (std::size_t i = 1; i < inputs.size(); ++i) y = op(y, inputs[i]);
   return y;
 }
+}  // namespace
 
+Add::Add(const AddOptions& options) : LayerWith("add", options) {}
+Variable Add::merge(const std::vector<Variable>& inputs) { return fold_inputs(inputs, add); }
 TAPEFLOW_REGISTER_LAYER(Add)
+
+Subtract::Subtract(const SubtractOptions& options) : LayerWith("subtract", options) {}
+
+void Subtract::check_shapes(const std::vector<Shape>& shapes) const {
+  if (shapes.size() != 2)
+    fail(name(), "a Subtract layer must be called on exactly 2 inputs, got " +
+                     std::to_string(shapes.size()));
+  ElementwiseMerge::check_shapes(shapes);
+}
+
+Variable Subtract::merge(const std::vector<Variable>& inputs) { return sub(inputs[0], inputs[1]); }
+TAPEFLOW_REGISTER_LAYER(Subtract)
+
+Multiply::Multiply(const MultiplyOptions& options) : LayerWith("multiply", options) {}
+Variable Multiply::merge(const std::vector<Variable>& inputs) { return fold_inputs(inputs, mul); }
+TAPEFLOW_REGISTER_LAYER(Multiply)
+
+Average::Average(const AverageOptions& options) : LayerWith("average", options) {}
+Variable Average::merge(const std::vector<Variable>& inputs) {
+  return div(fold_inputs(inputs, add), scalar(static_cast<float>(inputs.size())));
+}
+TAPEFLOW_REGISTER_LAYER(Average)
+
+Maximum::Maximum(const MaximumOptions& options) : LayerWith("maximum", options) {}
+Variable Maximum::merge(const std::vector<Variable>& inputs) {
+  return fold_inputs(inputs, maximum);
+}
+TAPEFLOW_REGISTER_LAYER(Maximum)
+
+Minimum::Minimum(const MinimumOptions& options) : LayerWith("minimum", options) {}
+Variable Minimum::merge(const std::vector<Variable>& inputs) {
+  return fold_inputs(inputs, minimum);
+}
+TAPEFLOW_REGISTER_LAYER(Minimum)
 
 Concatenate::Concatenate(const ConcatenateOptions& options) : LayerWith("concatenate", options) {}
 

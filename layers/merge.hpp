@@ -1,5 +1,6 @@
 #pragma once
-/// Keras merge layers, which take a list of inputs: `Add` and `Concatenate`.
+/// Keras merge layers, which take a list of inputs: the elementwise `Add`, `Subtract`,
+/// `Multiply`, `Average`, `Maximum`, `Minimum`, and `Concatenate`.
 #include <string>
 #include <vector>
 
@@ -37,25 +38,135 @@ class Merge : public Layer {
   const std::vector<Variable>* pending_ = nullptr;
 };
 
+/// Base of the merge layers that combine their inputs element by element (Keras' elementwise
+/// `_Merge` layers). The inputs must have the same rank and batch size; other sizes must be
+/// equal or 1 (broadcast, as Keras). The result has the broadcast shape.
+class ElementwiseMerge : public Merge {
+ protected:
+  using Merge::Merge;
+  void check_shapes(const std::vector<Shape>& shapes) const override;
+};
+
 /// Options of `Add`: only the common ones (`name`, `trainable`, `activity_regularizer`).
 /// Example: `AddOptions().name("residual")`
 struct AddOptions : LayerOptionsBase<AddOptions> {};
 
-/// Keras `Add`, default name "add": the elementwise sum of the inputs. They must have the same
-/// rank and batch size; other sizes must be equal or 1 (broadcast, as Keras).
+/// Keras `Add`, default name "add": the elementwise sum of the inputs (shapes as
+/// `ElementwiseMerge`).
 ///
 /// Example:
 /// ```
 /// tapeflow::layers::Add add;
 /// tapeflow::Variable y = add({a, b});   // a, b (2, 8) -> y (2, 8)
 /// ```
-class Add : public LayerWith<AddOptions, Merge> {
+class Add : public LayerWith<AddOptions, ElementwiseMerge> {
  public:
   explicit Add(const AddOptions& options = {});
   std::string class_name() const override { return "Add"; }
 
  protected:
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Subtract`: only the common ones. Example: `SubtractOptions().name("diff")`
+struct SubtractOptions : LayerOptionsBase<SubtractOptions> {};
+
+/// Keras `Subtract`, default name "subtract": `a - b` for exactly two inputs `{a, b}` (shapes as
+/// `ElementwiseMerge`). Another number of inputs is an Error naming the layer.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Subtract sub;
+/// tapeflow::Variable d = sub({a, b});   // a, b (2, 8) -> d (2, 8)
+/// ```
+class Subtract : public LayerWith<SubtractOptions, ElementwiseMerge> {
+ public:
+  explicit Subtract(const SubtractOptions& options = {});
+  std::string class_name() const override { return "Subtract"; }
+
+ protected:
   void check_shapes(const std::vector<Shape>& shapes) const override;
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Multiply`: only the common ones. Example: `MultiplyOptions().name("gate")`
+struct MultiplyOptions : LayerOptionsBase<MultiplyOptions> {};
+
+/// Keras `Multiply`, default name "multiply": the elementwise product of the inputs (shapes as
+/// `ElementwiseMerge`).
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Multiply mul;
+/// tapeflow::Variable y = mul({x, gate});   // x (2, 8), gate (2, 1) -> y (2, 8)
+/// ```
+class Multiply : public LayerWith<MultiplyOptions, ElementwiseMerge> {
+ public:
+  explicit Multiply(const MultiplyOptions& options = {});
+  std::string class_name() const override { return "Multiply"; }
+
+ protected:
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Average`: only the common ones. Example: `AverageOptions().name("mean")`
+struct AverageOptions : LayerOptionsBase<AverageOptions> {};
+
+/// Keras `Average`, default name "average": the sum of the inputs divided by their number
+/// (shapes as `ElementwiseMerge`).
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Average avg;
+/// tapeflow::Variable y = avg({a, b, c});   // (a + b + c) / 3
+/// ```
+class Average : public LayerWith<AverageOptions, ElementwiseMerge> {
+ public:
+  explicit Average(const AverageOptions& options = {});
+  std::string class_name() const override { return "Average"; }
+
+ protected:
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Maximum`: only the common ones. Example: `MaximumOptions().name("max")`
+struct MaximumOptions : LayerOptionsBase<MaximumOptions> {};
+
+/// Keras `Maximum`, default name "maximum": the elementwise maximum of the inputs (shapes as
+/// `ElementwiseMerge`). Where inputs tie, the gradient goes to the first of them (as TF's
+/// `maximum`, applied from the first input on).
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Maximum max;
+/// tapeflow::Variable y = max({a, b});
+/// ```
+class Maximum : public LayerWith<MaximumOptions, ElementwiseMerge> {
+ public:
+  explicit Maximum(const MaximumOptions& options = {});
+  std::string class_name() const override { return "Maximum"; }
+
+ protected:
+  Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// Options of `Minimum`: only the common ones. Example: `MinimumOptions().name("min")`
+struct MinimumOptions : LayerOptionsBase<MinimumOptions> {};
+
+/// Keras `Minimum`, default name "minimum": the elementwise minimum of the inputs (shapes and
+/// ties as `Maximum`).
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Minimum min;
+/// tapeflow::Variable y = min({a, b});
+/// ```
+class Minimum : public LayerWith<MinimumOptions, ElementwiseMerge> {
+ public:
+  explicit Minimum(const MinimumOptions& options = {});
+  std::string class_name() const override { return "Minimum"; }
+
+ protected:
   Variable merge(const std::vector<Variable>& inputs) override;
 };
 

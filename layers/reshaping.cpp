@@ -103,4 +103,17 @@ Variable Permute::call(const Variable& x, bool) {
 
 TAPEFLOW_REGISTER_LAYER(Permute)
 
+RepeatVector::RepeatVector(const RepeatVectorOptions& options)
+    : LayerWith("repeat_vector", options) {
+  if (options_.n() < 1) fail(name(), "n must be >= 1, got " + std::to_string(options_.n()));
+  set_input_spec(InputSpec{.ndim = 2});
+}
+
+Variable RepeatVector::call(const Variable& x, bool) {
+  // (batch, 1, features) tiled n times along the new axis.
+  return tile(expand_dims(x, 1), {1, static_cast<std::size_t>(options_.n()), 1});
+}
+
+TAPEFLOW_REGISTER_LAYER(RepeatVector)
+
 }  // namespace tapeflow::layers

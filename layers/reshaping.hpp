@@ -1,6 +1,6 @@
 #pragma once
-/// Keras' shape layers without weights: `Flatten`, `Reshape` and `Permute`. The batch axis (0)
-/// is never touched; shapes and axes name the other axes only, as in Keras.
+/// Keras' shape layers without weights: `Flatten`, `Reshape`, `Permute` and `RepeatVector`. The
+/// batch axis (0) is never touched; shapes and axes name the other axes only, as in Keras.
 #include <string>
 #include <vector>
 
@@ -91,6 +91,36 @@ class Permute : public LayerWith<PermuteOptions> {
  public:
   explicit Permute(const PermuteOptions& options);
   std::string class_name() const override { return "Permute"; }
+
+ protected:
+  Variable call(const Variable& x, bool training) override;
+};
+
+/// The option of `RepeatVector` after the common ones: `n` (required, >= 1), the number of
+/// repetitions.
+#define TAPEFLOW_REPEAT_VECTOR_FIELDS(F) F(long, n, 0)
+
+/// Options of `RepeatVector`. Example: `RepeatVectorOptions(3)`
+struct RepeatVectorOptions : LayerOptionsBase<RepeatVectorOptions> {
+  RepeatVectorOptions() = default;
+  explicit RepeatVectorOptions(long times) { n(times); }
+  TAPEFLOW_DERIVED_FIELDS(RepeatVectorOptions, LayerOptionsBase, TAPEFLOW_REPEAT_VECTOR_FIELDS)
+  static constexpr PrintedFields printed{"n"};
+};
+
+/// Keras `RepeatVector`: `(batch, features) -> (batch, n, features)`, each sample's vector
+/// repeated `n` times. Default name "repeat_vector". Errors: `n` < 1; an input of rank other
+/// than 2.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::RepeatVector rep(tapeflow::layers::RepeatVectorOptions(3));
+/// tapeflow::Variable y = rep(x);   // x (2, 4) -> y (2, 3, 4)
+/// ```
+class RepeatVector : public LayerWith<RepeatVectorOptions> {
+ public:
+  explicit RepeatVector(const RepeatVectorOptions& options);
+  std::string class_name() const override { return "RepeatVector"; }
 
  protected:
   Variable call(const Variable& x, bool training) override;

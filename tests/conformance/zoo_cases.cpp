@@ -11,7 +11,13 @@
 #include "tapeflow/layers/conv.hpp"
 #include "tapeflow/layers/conv_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/elu.hpp"
+#include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/pooling.hpp"
+#include "tapeflow/layers/registry.hpp"
+#include "tapeflow/layers/relu.hpp"
+#include "tapeflow/layers/reshaping.hpp"
+#include "tapeflow/layers/softmax.hpp"
 
 namespace tapeflow::golden {
 
@@ -35,7 +41,7 @@ float number(const Case& c, const std::string& key) {
 // A layer built from a case, with the weights whose gradients the case records, by the name
 // of the gradient array ("gkernel" for the kernel, ...).
 struct Built {
-  std::unique_ptr<layers::Layer> layer;
+  std::shared_ptr<layers::Layer> layer;
   std::function<std::vector<std::pair<std::string, Variable>>()> params;
   std::function<void(Checker&)> after;  // extra checks after the call
 };
@@ -126,6 +132,17 @@ Built build_dense(const Case& c) {
           {}};
 }
 
+// A layer without weights whose case config holds its options under their Keras names (ReLU's
+// max_value, Softmax's axis, ...): built through the registry from those keys.
+Built build_weightless(const Case& c) {
+  Config config;
+  for (const char* key : {"max_value", "alpha", "axis", "n"})
+    if (c.has(key)) config[key] = c.get(key);
+  return {layers::create_layer(c.get("layer"), config),
+          [] { return std::vector<std::pair<std::string, Variable>>{}; },
+          {}};
+}
+
 CaseResult run_case(const Case& c, const std::function<Built(const Case&)>& build) {
   Checker check;
   // A graph of its own per case: fresh names and collections.
@@ -163,6 +180,34 @@ CaseResult run_case(const Case& c, const std::function<Built(const Case&)>& buil
   return check.result();
 }
 
+// A merge case: inputs x0, x1, ... (config key `inputs`), y, gy and the gradients gx0, gx1, ...
+CaseResult run_merge_case(const Case& c) {
+  Checker check;
+  Graph graph;
+  auto as_default = graph.as_default();
+  auto layer = layers::create_layer(c.get("layer"), {});
+  auto* merge = dynamic_cast<layers::Merge*>(layer.get());
+  if (!merge) tapeflow::fail(c.dir.string(), c.get("layer") + " is not a merge layer");
+  const long n = std::stol(c.get("inputs"));
+  std::vector<Variable> xs;
+  GradientTape tape;
+  for (long k = 0; k < n; ++k) {
+    xs.emplace_back(c.array("x" + std::to_string(k)));
+    tape.watch(xs.back());
+  }
+  Variable y = (*merge)(xs);
+  check.check("y", y.value(), c.array("y"));
+  auto grads = tape.gradient(y, xs, Variable(c.array("gy")));
+  for (long k = 0; k < n; ++k) {
+    const std::string name = "gx" + std::to_string(k);
+    if (!grads[static_cast<std::size_t>(k)].defined())
+      check.fail(name + ": no gradient");
+    else
+      check.check(name, grads[static_cast<std::size_t>(k)].value(), c.array(name));
+  }
+  return check.result();
+}
+
 CaseType layer_type(const std::string& class_name, std::function<Built(const Case&)> build) {
   return {"tfjs " + class_name,
           [class_name](const Case& c) { return c.get("layer", "") == class_name; },
@@ -173,7 +218,7 @@ CaseType layer_type(const std::string& class_name, std::function<Built(const Cas
 
 std::vector<CaseType> zoo_case_types() {
   using namespace layers;
-  return {
+  std::vector<CaseType> types{
       layer_type("Conv2D",
                  [](const Case& c) { return build_conv<Conv2D, Conv2DOptions>(c, false); }),
       layer_type("Conv3D",
@@ -188,7 +233,16 @@ std::vector<CaseType> zoo_case_types() {
       layer_type("AveragePooling3D", build_pool<AveragePooling3D, AveragePooling3DOptions>),
       layer_type("BatchNormalization", build_batch_norm),
       layer_type("Dense", build_dense),
+      layer_type("ReLU", build_weightless),
+      layer_type("ELU", build_weightless),
+      layer_type("Softmax", build_weightless),
+      layer_type("RepeatVector", build_weightless),
   };
+  for (const char* merge : {"Multiply", "Average", "Maximum", "Minimum"})
+    types.push_back({std::string("tfjs ") + merge,
+                     [merge](const Case& c) { return c.get("layer", "") == merge; },
+                     run_merge_case});
+  return types;
 }
 
 }  // namespace tapeflow::golden

@@ -149,6 +149,10 @@ const std::vector<ZooCase>& zoo_cases() {
       {"GlobalMaxPooling3D", {}, {2, 2, 2, 2}},
       {"LayerNormalization", {{"axis", "(-2, -1)"}, {"epsilon", "0.0001"}}, {3, 4}},
       {"LeakyReLU", {{"alpha", "0.1"}}, {5}},
+      {"ReLU", {{"max_value", "6"}, {"negative_slope", "0.1"}, {"threshold", "0.5"}}, {5}},
+      {"Softmax", {{"axis", "1"}}, {3, 4}},
+      {"ELU", {{"alpha", "0.5"}}, {5}},
+      {"RepeatVector", {{"n", "3"}}, {4}},
       {"MaxPooling1D", {{"pool_size", "(3,)"}, {"strides", "(1,)"}}, {5, 2}},
       {"MaxPooling2D", {{"pool_size", "(2, 2)"}, {"padding", "same"}}, {5, 5, 1}},
       {"MaxPooling3D", {{"pool_size", "(2, 2, 2)"}}, {4, 4, 4, 1}},
@@ -175,10 +179,11 @@ Config without_name(Config c) {
 }  // namespace
 
 TEST_CASE("keras_json: every zoo layer comes back with its config and predictions") {
-  // Covered by the functional test below; the last two are custom layers other test files of
-  // this program register.
-  std::set<std::string> covered{"Add",        "Concatenate", "Functional", "InputLayer",
-                                "Sequential", "MemberBlock", "ResBlock"};
+  // Covered by the functional and merge tests below; the last two are custom layers other test
+  // files of this program register.
+  std::set<std::string> covered{"Add",        "Concatenate", "Subtract",    "Multiply",
+                                "Average",    "Maximum",     "Minimum",     "Functional",
+                                "InputLayer", "Sequential",  "MemberBlock", "ResBlock"};
   unsigned seed = 1;
   for (const ZooCase& c : zoo_cases()) {
     CAPTURE(c.class_name);
@@ -243,6 +248,22 @@ TEST_CASE("keras_json: functional graphs, nested models and Sequential round tri
   CHECK(seq["config"]["layers"][0]["config"]["batch_input_shape"] == Json({nullptr, 4}));
   auto seq_back = S::model_from_json(seq.dump());
   CHECK(seq_back->count_params() == inner->count_params());
+}
+
+TEST_CASE("keras_json: every merge layer round trips in a two-input model") {
+  namespace L = tapeflow::layers;
+  for (const char* cls : {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}) {
+    CAPTURE(cls);
+    auto a = Input({4}, "a");
+    auto b = Input({4}, "b");
+    auto merge = L::create_layer(cls, {});
+    Model model(L::SymbolicTensors{a, b}, (*merge)(std::vector<L::SymbolicTensor>{a, b}), "merged");
+    auto back = std::dynamic_pointer_cast<Model>(S::model_from_json(S::to_json(model)));
+    REQUIRE(back);
+    CHECK(back->layers().back()->class_name() == cls);
+    const Tensor xa = random_tensor({3, 4}, 1), xb = random_tensor({3, 4}, 2);
+    CHECK(bit_identical(model({V(xa), V(xb)})[0].value(), (*back)({V(xa), V(xb)})[0].value()));
+  }
 }
 
 TEST_CASE("keras_json: reads what Keras 2 and Keras 3 write") {

@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <functional>
+#include <memory>
+
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/merge.hpp"
@@ -99,4 +103,117 @@ TEST_CASE("Concatenate: bad input errors, config, pretty_print") {
   Concatenate c(ConcatenateOptions().axis(1));
   CHECK(c.get_config()["axis"] == "1");
   CHECK(c.pretty_print() == "Concatenate(axis=1)");
+}
+
+namespace {
+// The elementwise merges against an independent definition: element (i, j) of the result from
+// the inputs' elements, with (2, 1) inputs broadcast along axis 1.
+struct ElementwiseCase {
+  std::string name;
+  std::function<std::shared_ptr<Merge>()> make;
+  std::function<float(const std::vector<float>&)> define;
+};
+
+std::vector<ElementwiseCase> elementwise_cases() {
+  auto fold = [](auto op) {
+    return [op](const std::vector<float>& v) {
+      float r = v[0];
+      for (std::size_t i = 1; i < v.size(); ++i) r = op(r, v[i]);
+      return r;
+    };
+  };
+  return {
+      {"add", [] { return std::make_shared<Add>(); }, fold(std::plus<float>())},
+      {"multiply", [] { return std::make_shared<Multiply>(); }, fold(std::multiplies<float>())},
+      {"average", [] { return std::make_shared<Average>(); },
+       [](const std::vector<float>& v) {
+         float s = 0.f;
+         for (float x : v) s += x;
+         return s / static_cast<float>(v.size());
+       }},
+      {"maximum", [] { return std::make_shared<Maximum>(); },
+       fold([](float a, float b) { return std::max(a, b); })},
+      {"minimum", [] { return std::make_shared<Minimum>(); },
+       fold([](float a, float b) { return std::min(a, b); })},
+  };
+}
+}  // namespace
+
+TEST_CASE("Multiply, Average, Maximum, Minimum: values against a direct definition") {
+  reset_default_graph();
+  const std::vector<Tensor> xs{random_tensor({2, 3}, 1), random_tensor({2, 3}, 2),
+                               random_tensor({2, 1}, 3)};
+  for (const auto& c : elementwise_cases()) {
+    CAPTURE(c.name);
+    auto layer = c.make();
+    CHECK(layer->name() == c.name);
+    for (std::size_t n : {2u, 3u}) {
+      std::vector<Variable> in(xs.begin(), xs.begin() + static_cast<long>(n));
+      Tensor y = (*layer)(in).value();
+      REQUIRE(y.shape() == Shape{2, 3});
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j) {
+          std::vector<float> v;
+          for (std::size_t k = 0; k < n; ++k) v.push_back(xs[k](i, xs[k].shape()[1] == 1 ? 0 : j));
+          CHECK(y(i, j) == doctest::Approx(c.define(v)).epsilon(1e-6));
+        }
+    }
+    CHECK(layer->variables().empty());
+    CHECK(layer->get_config().count("name") == 1);
+  }
+}
+
+TEST_CASE("Subtract: a - b for exactly two inputs") {
+  reset_default_graph();
+  Subtract sub;
+  CHECK(sub.name() == "subtract");
+  Variable a(Tensor{{1.f, 2.f}, {3.f, 4.f}});
+  TF_CHECK_CLOSE(sub({a, Variable(column(1.f, 10.f))}).value(), (Tensor{{0.f, 1.f}, {-7.f, -6.f}}));
+  TF_CHECK_ERROR(sub({a, a, a}), "subtract", "exactly 2 inputs", "got 3");
+  CHECK_THROWS_AS(sub({a, a, a}), ValueError);
+  TF_GRADCHECK([&](const std::vector<Variable>& in) { return sub(in); },
+               {random_tensor({2, 3}, 4), random_tensor({2, 1}, 5)});
+  CHECK(sub.pretty_print() == "Subtract()");
+}
+
+TEST_CASE("Multiply, Average, Maximum, Minimum: gradcheck of every input") {
+  reset_default_graph();
+  // distinct values: no ties, where the max/min gradient jumps
+  const std::vector<Tensor> xs{random_tensor({2, 3}, 6), random_tensor({2, 3}, 7) + 0.01f,
+                               random_tensor({2, 1}, 8) - 0.02f};
+  for (const auto& c : elementwise_cases()) {
+    CAPTURE(c.name);
+    auto layer = c.make();
+    TF_GRADCHECK([&](const std::vector<Variable>& in) { return (*layer)(in); }, xs);
+  }
+}
+
+TEST_CASE("Maximum and Minimum: ties send the gradient to the first input, as TF") {
+  reset_default_graph();
+  Variable a(Tensor{{1.f, 2.f}}), b(Tensor{{1.f, 3.f}});
+  for (bool is_max : {true, false}) {
+    CAPTURE(is_max);
+    std::shared_ptr<Merge> layer = is_max ? std::shared_ptr<Merge>(std::make_shared<Maximum>())
+                                          : std::shared_ptr<Merge>(std::make_shared<Minimum>());
+    GradientTape tape;
+    tape.watch(a);
+    tape.watch(b);
+    Variable y = (*layer)({a, b});
+    auto g = tape.gradient(sum(y), {a, b});
+    TF_CHECK_CLOSE(g[0].value(), (Tensor{{1.f, is_max ? 0.f : 1.f}}));
+    TF_CHECK_CLOSE(g[1].value(), (Tensor{{0.f, is_max ? 1.f : 0.f}}));
+  }
+}
+
+TEST_CASE("elementwise merges: shape errors name the layer and are ShapeErrors") {
+  reset_default_graph();
+  Variable a(random_tensor({2, 3}));
+  for (const auto& c : elementwise_cases()) {
+    CAPTURE(c.name);
+    auto layer = c.make();
+    TF_CHECK_ERROR((*layer)({a, Variable(random_tensor({2, 4}))}), c.name.c_str(), "incompatible");
+    CHECK_THROWS_AS((*layer)({a, Variable(random_tensor({3, 3}))}), ShapeError);
+    TF_CHECK_ERROR((*layer)(a), c.name.c_str(), "list of inputs");
+    CHECK_FALSE(layer->built());
+  }
 }

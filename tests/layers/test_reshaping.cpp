@@ -135,3 +135,29 @@ TEST_CASE("Permute: errors, config, pretty_print") {
   CHECK(p.pretty_print() == "Permute(dims=(2, 1))");
   CHECK(p.get_config().at("dims") == "(2, 1)");
 }
+
+TEST_CASE("RepeatVector: (batch, features) -> (batch, n, features), gradcheck") {
+  reset_default_graph();
+  RepeatVector rep(RepeatVectorOptions(3));
+  CHECK(rep.name() == "repeat_vector");
+  const Tensor x = random_tensor({2, 4}, 1);
+  Tensor y = rep(Variable(x)).value();
+  REQUIRE(y.shape() == Shape{2, 3, 4});
+  for (std::size_t b = 0; b < 2; ++b)
+    for (std::size_t t = 0; t < 3; ++t)
+      for (std::size_t f = 0; f < 4; ++f) CHECK(y(b, t, f) == x(b, f));
+  CHECK(rep.variables().empty());
+  // the gradient sums over the repetitions
+  TF_GRADCHECK([&](const std::vector<Variable>& in) { return rep(in[0]); }, {x});
+}
+
+TEST_CASE("RepeatVector: errors, config, pretty_print") {
+  reset_default_graph();
+  TF_CHECK_ERROR(RepeatVector(RepeatVectorOptions(0).name("r")), "r", "n must be >= 1", "got 0");
+  CHECK_THROWS_AS(RepeatVector(RepeatVectorOptions(-2)), ValueError);
+  RepeatVector rep(RepeatVectorOptions(2).name("rep"));
+  TF_CHECK_ERROR(rep(Variable(random_tensor({2, 3, 4}))), "rep");
+  CHECK_THROWS_AS(rep(Variable(random_tensor({2, 3, 4}))), ShapeError);
+  CHECK(rep.get_config()["n"] == "2");
+  CHECK(rep.pretty_print() == "RepeatVector(n=2)");
+}

@@ -23,6 +23,7 @@
 #include "tapeflow/layers/conv_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
 #include "tapeflow/layers/dropout.hpp"
+#include "tapeflow/layers/elu.hpp"
 #include "tapeflow/layers/embedding.hpp"
 #include "tapeflow/layers/global_pooling.hpp"
 #include "tapeflow/layers/layer_normalization.hpp"
@@ -32,9 +33,11 @@
 #include "tapeflow/layers/pooling.hpp"
 #include "tapeflow/layers/prelu.hpp"
 #include "tapeflow/layers/registry.hpp"
+#include "tapeflow/layers/relu.hpp"
 #include "tapeflow/layers/reshaping.hpp"
 #include "tapeflow/layers/saving.hpp"
 #include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/softmax.hpp"
 #include "tapeflow/layers/upsampling.hpp"
 #include "test_util.hpp"
 
@@ -183,6 +186,14 @@ std::vector<Case> cases() {
       {"LeakyReLU",
        [] { return make_shared<L::LeakyReLU>(L::LeakyReLUOptions().alpha(0.1f)); },
        {2, 5}},
+      {"ReLU",
+       [] { return make_shared<L::ReLU>(L::ReLUOptions().max_value(0.5f).negative_slope(0.1f)); },
+       {2, 5}},
+      {"Softmax", [] { return make_shared<L::Softmax>(L::SoftmaxOptions().axis(1)); }, {2, 3, 4}},
+      {"ELU", [] { return make_shared<L::ELU>(L::ELUOptions().alpha(0.5f)); }, {2, 5}},
+      {"RepeatVector",
+       [] { return make_shared<L::RepeatVector>(L::RepeatVectorOptions(3)); },
+       {2, 4}},
       {"PReLU",
        [] {
          return make_shared<L::PReLU>(
@@ -719,4 +730,26 @@ TEST_CASE("saving: models written before the architecture change load and comput
     TF_CHECK_CLOSE((*m)(Variable(x), false).value(), y, 1e-5f, 1e-5f);
     CHECK(m->count_params() > 0);
   }
+}
+
+TEST_CASE("saving: a functional model of every merge layer round-trips with its predictions") {
+  Graph g;
+  auto scope = g.as_default();
+  auto a = Input({3});
+  auto b = Input({3});
+  std::vector<L::SymbolicTensor> merged;
+  for (const char* cls : {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
+    merged.push_back((*L::create_layer(cls, {}))(std::vector<L::SymbolicTensor>{a, b}));
+  auto model =
+      std::make_shared<L::Model>(L::SymbolicTensors{a, b}, L::Concatenate()(std::move(merged)));
+  const Tensor xa = test::random_tensor({2, 3}, 1), xb = test::random_tensor({2, 3}, 2);
+  const Tensor expected = (*model)({Variable(xa), Variable(xb)})[0].value();
+  const std::string path = temp_path("merges.bin");
+  S::save(*model, path);
+  Graph g2;
+  auto scope2 = g2.as_default();
+  auto loaded = std::dynamic_pointer_cast<L::Model>(S::load(path));
+  REQUIRE(loaded);
+  CHECK(loaded->get_config() == model->get_config());
+  CHECK_BIT_IDENTICAL((*loaded)({Variable(xa), Variable(xb)})[0].value(), expected);
 }

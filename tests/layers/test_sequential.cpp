@@ -6,8 +6,12 @@
 #include "tapeflow/layers/conv3d_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
 #include "tapeflow/layers/dropout.hpp"
+#include "tapeflow/layers/elu.hpp"
 #include "tapeflow/layers/merge.hpp"
+#include "tapeflow/layers/relu.hpp"
+#include "tapeflow/layers/reshaping.hpp"
 #include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/softmax.hpp"
 #include "tapeflow/optim/sgd.hpp"
 #include "test_util.hpp"
 
@@ -272,4 +276,35 @@ TEST_CASE("Sequential: Conv3D + BatchNormalization + Conv3DTranspose + Dense tra
   // inference mode runs too, with the moving statistics
   CHECK(model(Variable(x)).shape() == Shape{2, 8, 8, 8, 1});
   clear_random_seed();
+}
+
+TEST_CASE("Sequential: summary of the activation and shape layers of the second zoo wave") {
+  reset_default_graph();
+  Sequential model;
+  model.add<Dense>(DenseOptions(3));
+  model.add<ReLU>(ReLUOptions().max_value(6.f));
+  model.add<ELU>();
+  model.add<RepeatVector>(RepeatVectorOptions(2));
+  model.add<Softmax>();
+  model.build({1, 4});
+  const std::string expected =
+      "Model: \"sequential\"\n"
+      "_________________________________________________________________\n"
+      "Layer (type)                 Output Shape              Param #   \n"
+      "=================================================================\n"
+      "dense (Dense)                (None, 3)                 15        \n"
+      "_________________________________________________________________\n"
+      "re_lu (ReLU)                 (None, 3)                 0         \n"
+      "_________________________________________________________________\n"
+      "elu (ELU)                    (None, 3)                 0         \n"
+      "_________________________________________________________________\n"
+      "repeat_vector (RepeatVector) (None, 2, 3)              0         \n"
+      "_________________________________________________________________\n"
+      "softmax (Softmax)            (None, 2, 3)              0         \n"
+      "=================================================================\n"
+      "Total params: 15\n"
+      "Trainable params: 15\n"
+      "Non-trainable params: 0\n"
+      "_________________________________________________________________\n";
+  CHECK(model.summary() == expected);
 }

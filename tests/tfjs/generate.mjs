@@ -286,6 +286,41 @@ function denseCases(cases) {
   });
 }
 
+// Layers without weights on one input: y and gx of L = sum(y * gy).
+function weightlessCases(folder, className, factory, cases) {
+  cases.forEach((c, i) => {
+    const seed = 11000 + 100 * (className.length % 10) + i;
+    const cfg = { layer: className, ...c.config, input_shape: c.input_shape };
+    const x = uniform(rng(seed), c.input_shape, -3, 3);
+    record(caseDir(folder, i), factory(c.args ?? {}), cfg, x, [], [], { seed });
+  });
+}
+
+// Merge layers: inputs x0, x1, ... and their gradients gx0, gx1, ... of L = sum(y * gy).
+function mergeCases(folder, className, factory, shapeLists) {
+  shapeLists.forEach((shapes, i) => {
+    const seed = 12000 + 100 * (className.length % 10) + i;
+    const dir = caseDir(folder, i);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const next = rng(seed);
+    const xs = shapes.map((s) => uniform(next, s));
+    const layer = factory();
+    const y = layer.apply(xs);
+    const gy = uniform(next, y.shape);
+    const vars = xs.map((x) => tf.variable(x, true));
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(vars), gy)), vars);
+    xs.forEach((x, k) => writeNpy(dir, `x${k}`, x));
+    vars.forEach((v, k) => writeNpy(dir, `gx${k}`, grads[v.name]));
+    writeNpy(dir, 'y', y);
+    writeNpy(dir, 'gy', gy);
+    const lines = [`layer=${className}`, `inputs=${shapes.length}`,
+                   ...shapes.map((s, k) => `input_shape${k}=${list(s)}`), `output_shape=${list(y.shape)}`];
+    fs.writeFileSync(path.join(dir, 'config.txt'), lines.join('\n') + '\n');
+    vars.forEach((v) => v.dispose());
+  });
+}
+
 await tf.setBackend('cpu');
 await tf.ready();
 if (tf.getBackend() !== 'cpu') throw new Error('the pure-JS cpu backend is required');
@@ -370,5 +405,37 @@ denseCases([
   { input_shape: [4, 2], units: 3, activation: 'sigmoid', use_bias: false },
   { input_shape: [1, 6], units: 1 },
 ]);
+
+weightlessCases('re_lu', 'ReLU', tf.layers.reLU, [
+  { input_shape: [2, 5], config: {} },
+  { input_shape: [2, 3, 4], config: { max_value: 1.5 }, args: { maxValue: 1.5 } },
+]);
+// TF.js 4.22's ELU layer supports only alpha 1 (tests/layers/test_elu.cpp checks others).
+weightlessCases('elu', 'ELU', tf.layers.elu, [
+  { input_shape: [2, 5], config: { alpha: 1 } },
+  { input_shape: [3, 2, 2], config: { alpha: 1 } },
+]);
+// TF.js 4.22's softmax takes only the last axis (tests/layers/test_softmax.cpp checks others).
+weightlessCases('softmax', 'Softmax', tf.layers.softmax, [
+  { input_shape: [2, 5], config: { axis: -1 }, args: { axis: -1 } },
+  { input_shape: [2, 3, 4], config: { axis: -1 }, args: { axis: -1 } },
+]);
+weightlessCases('repeat_vector', 'RepeatVector', tf.layers.repeatVector, [
+  { input_shape: [2, 3], config: { n: 4 }, args: { n: 4 } },
+]);
+// TF.js has no Subtract layer; tests/layers/test_merge.cpp checks it against a direct definition.
+// TF.js 4.22's Maximum/Minimum gradients fail on broadcast inputs (it does not reduce the
+// gradient of the size-1 axis), so only Multiply and Average get the broadcast case.
+for (const [folder, className, factory, broadcast] of [
+  ['multiply', 'Multiply', tf.layers.multiply, true],
+  ['average', 'Average', tf.layers.average, true],
+  ['maximum', 'Maximum', tf.layers.maximum, false],
+  ['minimum', 'Minimum', tf.layers.minimum, false]]) {
+  mergeCases(folder, className, factory, [
+    [[2, 3], [2, 3]],
+    [[2, 4, 3], [2, 4, 3], [2, 4, 3]],
+    ...(broadcast ? [[[2, 3, 4], [2, 1, 4]]] : []),
+  ]);
+}
 
 console.log(`wrote ${outRoot}`);
