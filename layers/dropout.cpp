@@ -82,6 +82,35 @@ Shape Dropout::noise_shape_for(const Shape& s) const {
 
 TAPEFLOW_REGISTER_LAYER(Dropout)
 
+// ---- SpatialDropout1D, SpatialDropout2D -----------------------------------------------------
+
+SpatialDropout1D::SpatialDropout1D(const SpatialDropout1DOptions& options)
+    : LayerWith(std::in_place, options, "spatial_dropout1d", options.common(), options.rate(),
+                options.seed()) {
+  set_input_spec(InputSpec{.ndim = 3});
+}
+
+Shape SpatialDropout1D::noise_shape_for(const Shape& s) const {
+  return Shape{s[0], 1, s[2]};  // Keras: (batch, 1, channels)
+}
+
+TAPEFLOW_REGISTER_LAYER(SpatialDropout1D)
+
+SpatialDropout2D::SpatialDropout2D(const SpatialDropout2DOptions& options)
+    : LayerWith(std::in_place, options, "spatial_dropout2d", options.common(), options.rate(),
+                options.seed()) {
+  options_.data_format(tapeflow::detail::normalize_data_format(name(), options_.data_format()));
+  set_input_spec(InputSpec{.ndim = 4});
+}
+
+Shape SpatialDropout2D::noise_shape_for(const Shape& s) const {
+  // Keras: (batch, 1, 1, channels) or (batch, channels, 1, 1).
+  return options_.data_format() == "channels_first" ? Shape{s[0], s[1], 1, 1}
+                                                    : Shape{s[0], 1, 1, s[3]};
+}
+
+TAPEFLOW_REGISTER_LAYER(SpatialDropout2D)
+
 // ---- SpatialDropout3D ----------------------------------------------------------------------
 
 SpatialDropout3D::SpatialDropout3D(const SpatialDropout3DOptions& options)

@@ -1,5 +1,6 @@
 #pragma once
-/// Keras `Dropout` and `SpatialDropout3D`: random zeroing with inverted scaling, in training only.
+/// Keras `Dropout` and `SpatialDropout1D/2D/3D`: random zeroing with inverted scaling, in training
+/// only.
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,13 @@
   F(NoneableList<long>, noise_shape, {}) \
   F(Seed, seed, std::nullopt)
 
-/// The options of `SpatialDropout3D` after the common ones: `rate` (required), `data_format`
-/// ("channels_last", or "channels_first", any case), `seed` (None).
+/// The options of `SpatialDropout1D` after the common ones: `rate` (required), `seed` (None).
+#define TAPEFLOW_SPATIAL_DROPOUT1D_FIELDS(F) \
+  F(float, rate, 0.f)                        \
+  F(Seed, seed, std::nullopt)
+
+/// The options of `SpatialDropout2D` and `SpatialDropout3D` after the common ones: `rate`
+/// (required), `data_format` ("channels_last", or "channels_first", any case), `seed` (None).
 #define TAPEFLOW_SPATIAL_DROPOUT3D_FIELDS(F)   \
   F(float, rate, 0.f)                          \
   F(std::string, data_format, "channels_last") \
@@ -33,6 +39,25 @@ struct DropoutOptions : LayerOptionsBase<DropoutOptions> {
   explicit DropoutOptions(float r) { rate(r); }
   TAPEFLOW_DERIVED_FIELDS(DropoutOptions, LayerOptionsBase, TAPEFLOW_DROPOUT_FIELDS)
   static constexpr PrintedFields printed{"rate"};
+};
+
+/// Options of `SpatialDropout1D`. Example: `SpatialDropout1DOptions(0.2f).seed(3)`
+struct SpatialDropout1DOptions : LayerOptionsBase<SpatialDropout1DOptions> {
+  SpatialDropout1DOptions() = default;
+  explicit SpatialDropout1DOptions(float r) { rate(r); }
+  TAPEFLOW_DERIVED_FIELDS(SpatialDropout1DOptions, LayerOptionsBase,
+                          TAPEFLOW_SPATIAL_DROPOUT1D_FIELDS)
+  static constexpr PrintedFields printed{"rate"};
+};
+
+/// Options of `SpatialDropout2D`. Example:
+/// `SpatialDropout2DOptions(0.2f).data_format("channels_first")`
+struct SpatialDropout2DOptions : LayerOptionsBase<SpatialDropout2DOptions> {
+  SpatialDropout2DOptions() = default;
+  explicit SpatialDropout2DOptions(float r) { rate(r); }
+  TAPEFLOW_DERIVED_FIELDS(SpatialDropout2DOptions, LayerOptionsBase,
+                          TAPEFLOW_SPATIAL_DROPOUT3D_FIELDS)
+  static constexpr PrintedFields printed{"rate, data_format"};
 };
 
 /// Options of `SpatialDropout3D`.
@@ -96,6 +121,43 @@ class Dropout : public LayerWith<DropoutOptions, detail::RandomDropout> {
  protected:
   /// For subclasses: another default name.
   Dropout(const std::string& default_name, const DropoutOptions& options);
+  Shape noise_shape_for(const Shape& input) const override;
+};
+
+/// Keras `SpatialDropout1D`, default name "spatial_dropout1d": dropout of whole feature maps
+/// of a sequence (see `detail::RandomDropout` for the masks). The input is
+/// `(batch, timesteps, channels)`; one mask value per (sample, channel), shared over the time
+/// steps. Errors: `rate` outside [0, 1), an input of rank other than 3.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::SpatialDropout1D drop(tapeflow::layers::SpatialDropout1DOptions(0.5f));
+/// tapeflow::Variable y = drop(x, true);   // x (2, 10, 8): each of the 2 x 8 channels kept or not
+/// ```
+class SpatialDropout1D : public LayerWith<SpatialDropout1DOptions, detail::RandomDropout> {
+ public:
+  explicit SpatialDropout1D(const SpatialDropout1DOptions& options);
+  std::string class_name() const override { return "SpatialDropout1D"; }
+
+ protected:
+  Shape noise_shape_for(const Shape& input) const override;
+};
+
+/// Keras `SpatialDropout2D`, default name "spatial_dropout2d": as `SpatialDropout3D` for
+/// `(batch, h, w, channels)` (channels_last) or `(batch, channels, h, w)` inputs. Errors: `rate`
+/// outside [0, 1), a bad `data_format`, an input of rank other than 4.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::SpatialDropout2D drop(tapeflow::layers::SpatialDropout2DOptions(0.5f));
+/// tapeflow::Variable y = drop(x, true);   // x (2, 4, 4, 8): each of the 2 x 8 maps kept or not
+/// ```
+class SpatialDropout2D : public LayerWith<SpatialDropout2DOptions, detail::RandomDropout> {
+ public:
+  explicit SpatialDropout2D(const SpatialDropout2DOptions& options);
+  std::string class_name() const override { return "SpatialDropout2D"; }
+
+ protected:
   Shape noise_shape_for(const Shape& input) const override;
 };
 

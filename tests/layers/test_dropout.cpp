@@ -187,3 +187,84 @@ TEST_CASE("SpatialDropout3D: errors, config, pretty_print") {
   CHECK(c["seed"] == "1");
   CHECK(d.pretty_print() == "SpatialDropout3D(rate=0.3, data_format=channels_last)");
 }
+
+TEST_CASE("SpatialDropout1D and 2D: whole channels dropped, shared over the other axes") {
+  reset_default_graph();
+  set_random_seed(5);
+  SpatialDropout1D d1(SpatialDropout1DOptions(0.5f));
+  CHECK(d1.name() == "spatial_dropout1d");
+  Tensor y = d1(Variable(Tensor(xt::ones<float>({3, 4, 8}))), true).value();
+  std::size_t dropped = 0;
+  for (std::size_t b = 0; b < 3; ++b)
+    for (std::size_t c = 0; c < 8; ++c) {
+      const float v0 = y(b, 0, c);
+      CHECK((v0 == 0.f || v0 == doctest::Approx(2.f)));
+      dropped += v0 == 0.f;
+      for (std::size_t t = 1; t < 4; ++t) CHECK(y(b, t, c) == v0);
+    }
+  CHECK(dropped > 0);
+  CHECK(dropped < 24);
+
+  for (const char* format : {"channels_last", "channels_first"}) {
+    CAPTURE(format);
+    const bool first = std::string(format) == "channels_first";
+    SpatialDropout2D d2(SpatialDropout2DOptions(0.5f).data_format(format));
+    Tensor z =
+        d2(Variable(Tensor(xt::ones<float>(first ? Shape{3, 8, 2, 3} : Shape{3, 2, 3, 8}))), true)
+            .value();
+    dropped = 0;
+    for (std::size_t b = 0; b < 3; ++b)
+      for (std::size_t c = 0; c < 8; ++c) {
+        auto at = [&](std::size_t i, std::size_t j) {
+          return first ? z(b, c, i, j) : z(b, i, j, c);
+        };
+        const float v0 = at(0, 0);
+        CHECK((v0 == 0.f || v0 == doctest::Approx(2.f)));
+        dropped += v0 == 0.f;
+        for (std::size_t i = 0; i < 2; ++i)
+          for (std::size_t j = 0; j < 3; ++j) CHECK(at(i, j) == v0);
+      }
+    CHECK(dropped > 0);
+    CHECK(dropped < 24);
+    Tensor x = random_tensor(first ? Shape{1, 2, 2, 2} : Shape{1, 2, 2, 2});
+    TF_CHECK_CLOSE(d2(Variable(x), false).value(), x);
+  }
+  clear_random_seed();
+}
+
+TEST_CASE("SpatialDropout1D and 2D: gradcheck") {
+  reset_default_graph();
+  TF_GRADCHECK(
+      [&](const std::vector<Variable>& in) {
+        set_random_seed(4);
+        SpatialDropout1D fresh(SpatialDropout1DOptions(0.5f).seed(2));
+        return fresh(in[0], true);
+      },
+      {random_tensor({2, 3, 4})});
+  TF_GRADCHECK(
+      [&](const std::vector<Variable>& in) {
+        set_random_seed(4);
+        SpatialDropout2D fresh(SpatialDropout2DOptions(0.5f).seed(2));
+        return fresh(in[0], true);
+      },
+      {random_tensor({2, 2, 2, 3})});
+  clear_random_seed();
+}
+
+TEST_CASE("SpatialDropout1D and 2D: errors, config, pretty_print") {
+  reset_default_graph();
+  TF_CHECK_ERROR(SpatialDropout1D(SpatialDropout1DOptions(1.f)), "spatial_dropout1d", "rate");
+  CHECK_THROWS_AS(SpatialDropout2D(SpatialDropout2DOptions(-0.1f)), ValueError);
+  TF_CHECK_ERROR(SpatialDropout2D(SpatialDropout2DOptions(0.5f).data_format("nhwc")),
+                 "spatial_dropout2d", "nhwc");
+  SpatialDropout1D d1(SpatialDropout1DOptions(0.3f).seed(1));
+  TF_CHECK_ERROR(d1(Variable(random_tensor({2, 3})), true), "spatial_dropout1d", "rank 3");
+  CHECK_THROWS_AS(d1(Variable(random_tensor({2, 3})), true), ShapeError);
+  SpatialDropout2D d2(SpatialDropout2DOptions(0.3f));
+  CHECK_THROWS_AS(d2(Variable(random_tensor({2, 3, 4})), true), ShapeError);
+  CHECK(d1.get_config()["rate"] == "0.3");
+  CHECK(d1.get_config()["seed"] == "1");
+  CHECK(d1.pretty_print() == "SpatialDropout1D(rate=0.3)");
+  CHECK(d2.get_config()["data_format"] == "channels_last");
+  CHECK(d2.pretty_print() == "SpatialDropout2D(rate=0.3, data_format=channels_last)");
+}

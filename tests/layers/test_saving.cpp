@@ -166,6 +166,15 @@ std::vector<Case> cases() {
          return make_shared<L::Dropout>(L::DropoutOptions(0.3f).noise_shape({-1, 1}).seed(4));
        },
        {2, 5}},
+      {"SpatialDropout1D",
+       [] { return make_shared<L::SpatialDropout1D>(L::SpatialDropout1DOptions(0.5f).seed(3)); },
+       {1, 3, 2}},
+      {"SpatialDropout2D",
+       [] {
+         return make_shared<L::SpatialDropout2D>(
+             L::SpatialDropout2DOptions(0.5f).data_format("channels_first"));
+       },
+       {1, 2, 2, 3}},
       {"SpatialDropout3D",
        [] { return make_shared<L::SpatialDropout3D>(L::SpatialDropout3DOptions(0.5f)); },
        {1, 2, 2, 2, 3}},
