@@ -11,13 +11,9 @@
 #include "tapeflow/layers/conv.hpp"
 #include "tapeflow/layers/conv_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
-#include "tapeflow/layers/elu.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/pooling.hpp"
 #include "tapeflow/layers/registry.hpp"
-#include "tapeflow/layers/relu.hpp"
-#include "tapeflow/layers/reshaping.hpp"
-#include "tapeflow/layers/softmax.hpp"
 
 namespace tapeflow::golden {
 
