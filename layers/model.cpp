@@ -279,8 +279,12 @@ void Model::summary_table(std::ostream& os, bool connections) const {
       std::string links;
       for (const Step& s : steps_)
         if (s.node->layer.raw == &l)
-          for (const SymbolicTensor& t : s.node->inputs)
-            links += (links.empty() ? "" : "\n") + tensor_key(t);
+          for (const SymbolicTensor& t : s.node->inputs) {
+            // Appended piece by piece: GCC 12 warns falsely (-Wstringop-overflow) on the
+            // inlined `const char* + std::string&&` here.
+            if (!links.empty()) links += '\n';
+            links += tensor_key(t);
+          }
       row.push_back(links);  // empty for an input, as Keras 2's table
     }
     rows.push_back(std::move(row));
