@@ -14,7 +14,7 @@ namespace detail {
 
 RandomDropout::RandomDropout(const std::string& default_name, const LayerOptions& common,
                              float rate, const Seed& seed)
-    : Layer(default_name, common), rate_(rate), seed_(seed) {
+    : RandomLayer(default_name, common, seed), rate_(rate) {
   if (!(rate >= 0.f && rate < 1.f))
     fail(name(), "rate must be in [0, 1), got " + config_float(rate));
 }
@@ -22,30 +22,12 @@ RandomDropout::RandomDropout(const std::string& default_name, const LayerOptions
 Variable RandomDropout::call(const Variable& x, bool training) {
   if (!training || rate_ == 0.f) return x;
   Shape ns = noise_shape_for(x.shape());
-  // The stream starts at the first training call, not at construction, so that a
-  // set_random_seed between building a model and training it still decides the masks.
-  if (!rng_) rng_.emplace(RandomGenerator::for_op(seed_));
+  RandomGenerator& rng = stream();
   const float scale = 1.f / (1.f - rate_);
   Tensor mask = Tensor::from_shape(ns);
   // TF keeps an element when its uniform draw is >= rate.
-  for (auto& m : mask) m = rng_->uniform01() >= rate_ ? scale : 0.f;
+  for (auto& m : mask) m = rng.uniform01() >= rate_ ? scale : 0.f;
   return mul(x, Variable(std::move(mask)));
-}
-
-std::string RandomDropout::random_state() const { return rng_ ? rng_->state() : std::string(); }
-
-void RandomDropout::set_random_state(const std::string& state) {
-  if (state.empty()) {
-    rng_.reset();
-    return;
-  }
-  RandomGenerator g(0);
-  try {
-    g.set_state(state);
-  } catch (const Error& e) {
-    e.rethrow_in(name() + ": set_random_state");
-  }
-  rng_ = std::move(g);
 }
 
 }  // namespace detail

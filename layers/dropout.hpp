@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/layers/detail/random_layer.hpp"
 #include "tapeflow/layers/layer.hpp"
 
 /// The options of `Dropout` after the common ones (Keras names): `rate` (required, in [0, 1)),
@@ -73,21 +74,15 @@ struct SpatialDropout3DOptions : LayerOptionsBase<SpatialDropout3DOptions> {
 
 namespace detail {
 
-/// What `Dropout` and `SpatialDropout3D` share: the rate check, the random stream and the masking.
-/// With `training=true` each mask element is kept with probability `1 - rate` and the kept
-/// inputs are scaled by `1 / (1 - rate)` (so the expected output equals the input); with
-/// `training=false`, or `rate == 0`, the input is returned as is. The gradient is the same mask
-/// times the scale. Masks come from one random stream per layer, started at the first training
-/// call from `(global seed, seed)` (TF1 rules): successive calls draw new masks, and a rerun
-/// after `set_random_seed` repeats them. A subclass gives the mask shape (`noise_shape_for`).
+/// What `Dropout` and the spatial dropouts share: the rate check and the masking. With
+/// `training=true` each mask element is kept with probability `1 - rate` and the kept inputs are
+/// scaled by `1 / (1 - rate)` (so the expected output equals the input); with `training=false`,
+/// or `rate == 0`, the input is returned as is. The gradient is the same mask times the scale.
+/// Masks come from the layer's random stream (`RandomLayer`). A subclass gives the mask shape
+/// (`noise_shape_for`).
 ///
 /// Example (a subclass): `Shape noise_shape_for(const Shape& s) const override { return s; }`
-class RandomDropout : public Layer {
- public:
-  /// The mask stream's position (empty before the first training call).
-  std::string random_state() const override;
-  void set_random_state(const std::string& state) override;
-
+class RandomDropout : public RandomLayer {
  protected:
   /// Error: `rate` outside [0, 1).
   RandomDropout(const std::string& default_name, const LayerOptions& common, float rate,
@@ -98,8 +93,6 @@ class RandomDropout : public Layer {
 
  private:
   float rate_;
-  Seed seed_;
-  std::optional<RandomGenerator> rng_;
 };
 
 }  // namespace detail

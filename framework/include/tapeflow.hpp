@@ -60,6 +60,7 @@
 #include "tapeflow/layers/leaky_relu.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/model.hpp"
+#include "tapeflow/layers/noise.hpp"
 #include "tapeflow/layers/padding.hpp"
 #include "tapeflow/layers/pooling.hpp"
 #include "tapeflow/layers/prelu.hpp"

@@ -132,7 +132,7 @@ Built build_dense(const Case& c) {
 // max_value, Softmax's axis, ...): built through the registry from those keys.
 Built build_weightless(const Case& c) {
   Config config;
-  for (const char* key : {"max_value", "alpha", "axis", "n"})
+  for (const char* key : {"max_value", "alpha", "axis", "n", "stddev", "rate"})
     if (c.has(key)) config[key] = c.get(key);
   return {layers::create_layer(c.get("layer"), config),
           [] { return std::vector<std::pair<std::string, Variable>>{}; },
@@ -233,6 +233,8 @@ std::vector<CaseType> zoo_case_types() {
       layer_type("ELU", build_weightless),
       layer_type("Softmax", build_weightless),
       layer_type("RepeatVector", build_weightless),
+      layer_type("GaussianNoise", build_weightless),
+      layer_type("GaussianDropout", build_weightless),
   };
   for (const char* merge : {"Multiply", "Average", "Maximum", "Minimum"})
     types.push_back({std::string("tfjs ") + merge,

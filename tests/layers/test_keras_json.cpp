@@ -159,6 +159,8 @@ const std::vector<ZooCase>& zoo_cases() {
       {"PReLU", {{"alpha_initializer", "constant(value=0.25)"}, {"shared_axes", "(1,)"}}, {3, 2}},
       {"Permute", {{"dims", "(2, 1)"}}, {3, 2}},
       {"Reshape", {{"target_shape", "(3, 2)"}}, {6}},
+      {"GaussianNoise", {{"stddev", "0.2"}, {"seed", "3"}}, {5}},
+      {"GaussianDropout", {{"rate", "0.3"}}, {5}},
       {"SpatialDropout1D", {{"rate", "0.2"}, {"seed", "3"}}, {4, 3}},
       {"SpatialDropout2D", {{"rate", "0.2"}, {"data_format", "channels_first"}}, {3, 2, 2}},
       {"SpatialDropout3D", {{"rate", "0.2"}}, {2, 2, 2, 3}},

@@ -29,6 +29,7 @@
 #include "tapeflow/layers/layer_normalization.hpp"
 #include "tapeflow/layers/leaky_relu.hpp"
 #include "tapeflow/layers/merge.hpp"
+#include "tapeflow/layers/noise.hpp"
 #include "tapeflow/layers/padding.hpp"
 #include "tapeflow/layers/pooling.hpp"
 #include "tapeflow/layers/prelu.hpp"
@@ -165,6 +166,12 @@ std::vector<Case> cases() {
        [] {
          return make_shared<L::Dropout>(L::DropoutOptions(0.3f).noise_shape({-1, 1}).seed(4));
        },
+       {2, 5}},
+      {"GaussianNoise",
+       [] { return make_shared<L::GaussianNoise>(L::GaussianNoiseOptions(0.2f).seed(3)); },
+       {2, 5}},
+      {"GaussianDropout",
+       [] { return make_shared<L::GaussianDropout>(L::GaussianDropoutOptions(0.3f)); },
        {2, 5}},
       {"SpatialDropout1D",
        [] { return make_shared<L::SpatialDropout1D>(L::SpatialDropout1DOptions(0.5f).seed(3)); },

@@ -423,6 +423,14 @@ weightlessCases('softmax', 'Softmax', tf.layers.softmax, [
 weightlessCases('repeat_vector', 'RepeatVector', tf.layers.repeatVector, [
   { input_shape: [2, 3], config: { n: 4 }, args: { n: 4 } },
 ]);
+// The noise layers in inference (their training values are random streams, checked against
+// Keras' formulas by their moments in tests/layers/test_noise.cpp).
+weightlessCases('gaussian_noise', 'GaussianNoise', tf.layers.gaussianNoise, [
+  { input_shape: [2, 5], config: { stddev: 0.3 }, args: { stddev: 0.3 } },
+]);
+weightlessCases('gaussian_dropout', 'GaussianDropout', tf.layers.gaussianDropout, [
+  { input_shape: [2, 5], config: { rate: 0.2 }, args: { rate: 0.2 } },
+]);
 // TF.js has no Subtract layer; tests/layers/test_merge.cpp checks it against a direct definition.
 // TF.js 4.22's Maximum/Minimum gradients fail on broadcast inputs (it does not reduce the
 // gradient of the size-1 axis), so only Multiply and Average get the broadcast case.
