@@ -15,8 +15,7 @@ namespace detail {
 RandomDropout::RandomDropout(const std::string& default_name, const LayerOptions& common,
                              float rate, const Seed& seed)
     : RandomLayer(default_name, common, seed), rate_(rate) {
-  if (!(rate >= 0.f && rate < 1.f))
-    fail(name(), "rate must be in [0, 1), got " + config_float(rate));
+  check_rate(rate);
 }
 
 Variable RandomDropout::call(const Variable& x, bool training) {

@@ -31,8 +31,7 @@ TAPEFLOW_REGISTER_LAYER(GaussianNoise)
 
 GaussianDropout::GaussianDropout(const GaussianDropoutOptions& options)
     : LayerWith(std::in_place, options, "gaussian_dropout", options.common(), options.seed()) {
-  if (!(options_.rate() >= 0.f && options_.rate() < 1.f))
-    fail(name(), "rate must be in [0, 1), got " + config_float(options_.rate()));
+  check_rate(options_.rate());
 }
 
 Variable GaussianDropout::call(const Variable& x, bool training) {

@@ -11,6 +11,11 @@ RandomGenerator& RandomLayer::stream() {
   return *rng_;
 }
 
+void RandomLayer::check_rate(float rate) const {
+  if (!(rate >= 0.f && rate < 1.f))
+    fail(name(), "rate must be in [0, 1), got " + config_float(rate));
+}
+
 std::string RandomLayer::random_state() const { return rng_ ? rng_->state() : std::string(); }
 
 void RandomLayer::set_random_state(const std::string& state) {

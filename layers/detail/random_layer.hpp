@@ -24,6 +24,8 @@ class RandomLayer : public Layer {
   RandomLayer(const std::string& default_name, const LayerOptions& common, const Seed& seed);
   /// The layer's stream, started on first use.
   RandomGenerator& stream();
+  /// An Error naming the layer unless `rate` (a dropout probability) is in [0, 1).
+  void check_rate(float rate) const;
 
  private:
   Seed seed_;
