@@ -290,7 +290,29 @@ void Layer::rollback_build() {
   scope_name_.clear();
 }
 
-Variable Layer::operator()(const Variable& x, bool training) {
+Variable Layer::operator()(const Variable& x, bool training) { return run(x, nullptr, training); }
+
+Variable Layer::masked_call(const Variable& x, const Tensor& mask, bool training) {
+  if (!x.defined()) fail(name_, "the input is undefined");
+  const Shape& xs = x.shape();
+  const Shape ms(mask.shape().begin(), mask.shape().end());
+  if (ms.empty() || ms.size() > xs.size() || !std::equal(ms.begin(), ms.end(), xs.begin()))
+    fail_shape(name_, "mask: expected a shape that begins the input's " + shape_str(xs) +
+                          " (e.g. (batch, time) for a sequence), got " + shape_str(ms));
+  return run(x, &mask, training);
+}
+
+Variable Layer::call_masked(const Variable& x, const Tensor&, bool training) {
+  return call(x, training);
+}
+
+std::optional<Tensor> Layer::compute_mask(const Variable&,
+                                          const std::optional<Tensor>& mask) const {
+  if (!supports_masking()) return std::nullopt;
+  return mask;
+}
+
+Variable Layer::run(const Variable& x, const Tensor* mask, bool training) {
   if (!x.defined()) fail(name_, "the input is undefined");
   DepthGuard depth;
   const Shape s = x.shape();
@@ -314,7 +336,7 @@ Variable Layer::operator()(const Variable& x, bool training) {
     input_shape_ = s;
     built_ = true;
   }
-  Variable y = call(x, training);
+  Variable y = mask && supports_masking() ? call_masked(x, *mask, training) : call(x, training);
   if (activity_regularizer_) {
     if (activity_epoch_ != top_level_call) {
       activity_losses_->clear();

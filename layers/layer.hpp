@@ -271,6 +271,22 @@ class Layer : public std::enable_shared_from_this<Layer> {
   /// layer are one entry (a callable summing them), registered at the first such call.
   Variable operator()(const Variable& x, bool training = false);
 
+  // ---- masking (Keras `mask`, layers/masking.hpp) ----------------------------------------
+  /// The same call with a mask of the input's leading axes (Keras' `layer(x, mask=m)`): for a
+  /// sequence (batch, time, ...), a (batch, time) tensor whose nonzero entries mark the steps
+  /// that count. A layer that supports masking (`supports_masking`) receives it in
+  /// `call_masked`; any other runs `call` and ignores it, as Keras. An Error naming the layer
+  /// for a mask whose shape is not a prefix of the input's.
+  Variable masked_call(const Variable& x, const Tensor& mask, bool training = false);
+  /// Whether `call_masked` uses the mask (Keras `supports_masking`; false by default).
+  virtual bool supports_masking() const { return false; }
+  /// The mask of the output given the input and its mask (Keras `compute_mask`), none when
+  /// `mask` is none: by default the input's mask for a layer that supports masking (it keeps
+  /// the leading axes), none for another. A layer that makes a mask (`Masking`) or consumes the
+  /// time axis (an RNN without `return_sequences`) overrides it.
+  virtual std::optional<Tensor> compute_mask(const Variable& x,
+                                             const std::optional<Tensor>& mask) const;
+
   // ---- functional API (layers/symbolic_tensor.hpp, layers/model.hpp) ---------------------
   /// Calls the layer on symbolic tensors (`Input(...)` or another layer's symbolic output):
   /// builds it on an example of the inputs (zeros, the batch axis 1 unless the input fixes it;
@@ -370,6 +386,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual void build(const Shape& input_shape);
   /// The forward computation.
   virtual Variable call(const Variable& x, bool training) = 0;
+  /// The forward computation with the input's mask (`masked_call`), for a layer that supports
+  /// masking; by default `call`, without the mask.
+  virtual Variable call_masked(const Variable& x, const Tensor& mask, bool training);
   /// The text inside the parentheses of `pretty_print` (empty by default).
   virtual std::string extra_repr() const { return ""; }
 
@@ -436,6 +455,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
     bool trainable;  // as requested at creation; effective = trainable && layer trainable
   };
   void check_spec(const Shape& shape) const;
+  // operator() and masked_call: `mask` null for a call without one.
+  Variable run(const Variable& x, const Tensor* mask, bool training);
   void rollback_build();
   void add_sublayer(detail::LayerRef ref, const Layer* layer);
   std::shared_ptr<Layer> twin_for_node() const;
