@@ -63,6 +63,36 @@ Shape Dropout::noise_shape_for(const Shape& s) const {
 
 TAPEFLOW_REGISTER_LAYER(Dropout)
 
+// ---- AlphaDropout --------------------------------------------------------------------------
+
+AlphaDropout::AlphaDropout(const AlphaDropoutOptions& options)
+    : Dropout("alpha_dropout", options) {}
+
+Variable AlphaDropout::call(const Variable& x, bool training) {
+  const double rate = options_.rate();
+  if (!training || rate == 0.) return x;
+  // SELU's alpha and scale (Klambauer et al. 2017, as Keras): alpha' is SELU's limit at -inf.
+  constexpr double selu_alpha = 1.6732632423543772848170429916717;
+  constexpr double selu_scale = 1.0507009873554804934193349852946;
+  constexpr double alpha_p = -selu_alpha * selu_scale;
+  const double a = 1. / std::sqrt((1. - rate) * (1. + rate * alpha_p * alpha_p));
+  const double b = -a * alpha_p * rate;
+  // a * (x * kept + alpha' * (1 - kept)) + b = x * (a * kept) + (a * alpha' * (1 - kept) + b):
+  // one factor and one offset per mask element, broadcast over the input.
+  const Shape ns = noise_shape_for(x.shape());
+  Tensor factor = Tensor::from_shape(ns);
+  Tensor offset = Tensor::from_shape(ns);
+  RandomGenerator& rng = stream();
+  for (std::size_t i = 0; i < factor.size(); ++i) {
+    const bool kept = rng.uniform01() >= rate;  // kept as Dropout: a draw >= rate
+    factor.flat(i) = kept ? static_cast<float>(a) : 0.f;
+    offset.flat(i) = static_cast<float>(kept ? b : a * alpha_p + b);
+  }
+  return add(mul(x, Variable(std::move(factor))), Variable(std::move(offset)));
+}
+
+TAPEFLOW_REGISTER_LAYER(AlphaDropout)
+
 // ---- SpatialDropout1D, SpatialDropout2D -----------------------------------------------------
 
 SpatialDropout1D::SpatialDropout1D(const SpatialDropout1DOptions& options)

@@ -1,6 +1,7 @@
 #pragma once
-/// Keras `Dropout` and `SpatialDropout1D/2D/3D`: random zeroing with inverted scaling, in training
-/// only.
+/// Keras `Dropout`, `SpatialDropout1D/2D/3D` and `AlphaDropout`: random zeroing with inverted
+/// scaling (AlphaDropout: setting to SELU's saturation value, then an affine correction), in
+/// training only.
 #include <optional>
 #include <string>
 #include <vector>
@@ -115,6 +116,32 @@ class Dropout : public LayerWith<DropoutOptions, detail::RandomDropout> {
   /// For subclasses: another default name.
   Dropout(const std::string& default_name, const DropoutOptions& options);
   Shape noise_shape_for(const Shape& input) const override;
+};
+
+/// Options of `AlphaDropout`: those of `Dropout` (`rate`, `noise_shape`, `seed`).
+/// Example: `AlphaDropoutOptions(0.1f).seed(7)`
+using AlphaDropoutOptions = DropoutOptions;
+
+/// Keras `AlphaDropout`, default name "alpha_dropout": dropout that keeps the mean and variance
+/// of its inputs, for self-normalizing networks (SELU activations). With `training=true`, an
+/// element is kept when its uniform draw is >= `rate` (masks shaped by `noise_shape` as
+/// `Dropout`), a dropped one is set to SELU's negative saturation `alpha' = -1.6733 * 1.0507`,
+/// and the result is corrected affinely: `a * (x * kept + alpha' * (1 - kept)) + b` with
+/// `a = ((1 - rate) * (1 + rate * alpha'^2))^-1/2` and `b = -a * alpha' * rate` (Keras 3's
+/// formulas). With `training=false`, or `rate == 0`, `x` as is. Errors as `Dropout`.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::AlphaDropout drop(tapeflow::layers::AlphaDropoutOptions(0.1f).seed(1));
+/// tapeflow::Variable y = drop(x, /*training=*/true);   // mean and variance of x kept
+/// ```
+class AlphaDropout : public Dropout {
+ public:
+  explicit AlphaDropout(const AlphaDropoutOptions& options);
+  std::string class_name() const override { return "AlphaDropout"; }
+
+ protected:
+  Variable call(const Variable& x, bool training) override;
 };
 
 /// Keras `SpatialDropout1D`, default name "spatial_dropout1d": dropout of whole feature maps

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/dropout.hpp"
@@ -267,4 +269,89 @@ TEST_CASE("SpatialDropout1D and 2D: errors, config, pretty_print") {
   CHECK(d1.pretty_print() == "SpatialDropout1D(rate=0.3)");
   CHECK(d2.get_config()["data_format"] == "channels_last");
   CHECK(d2.pretty_print() == "SpatialDropout2D(rate=0.3, data_format=channels_last)");
+}
+
+namespace {
+// Keras 3's AlphaDropout constants for `rate`: alpha' (SELU's negative saturation), a and b.
+struct AlphaConstants {
+  double alpha_p, a, b;
+};
+AlphaConstants alpha_constants(double rate) {
+  const double alpha_p = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946;
+  const double a = std::pow((1 - rate) * (1 + rate * alpha_p * alpha_p), -0.5);
+  return {alpha_p, a, -a * alpha_p * rate};
+}
+}  // namespace
+
+TEST_CASE("AlphaDropout: each element is a * x + b (kept) or a * alpha' + b (dropped)") {
+  reset_default_graph();
+  set_random_seed(31);
+  AlphaDropout drop(AlphaDropoutOptions(0.2f));
+  CHECK(drop.name() == "alpha_dropout");
+  const Tensor x = random_tensor({3, 4});
+  TF_CHECK_CLOSE(drop(Variable(x)).value(), x);  // inference: the identity
+  TF_CHECK_CLOSE(AlphaDropout(AlphaDropoutOptions(0.f))(Variable(x), true).value(), x);
+  const AlphaConstants k = alpha_constants(0.2);
+  const Tensor big = random_tensor({100, 100}, 3);
+  const Tensor y = drop(Variable(big), true).value();
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float kept = float(k.a * big.flat(i) + k.b), gone = float(k.a * k.alpha_p + k.b);
+    const bool is_kept = std::abs(y.flat(i) - kept) < 1e-5f;
+    CHECK((is_kept || std::abs(y.flat(i) - gone) < 1e-5f));
+    dropped += !is_kept;
+  }
+  CHECK(std::abs(double(dropped) / 10000 - 0.2) < 0.02);
+  clear_random_seed();
+}
+
+TEST_CASE("AlphaDropout: keeps zero mean and unit variance of standard normal inputs") {
+  reset_default_graph();
+  set_random_seed(32);
+  RandomGenerator rng(123);
+  Tensor x = Tensor::from_shape({200, 200});
+  for (auto& v : x) v = static_cast<float>(rng.normal(0.f, 1.f));
+  AlphaDropout drop(AlphaDropoutOptions(0.3f));
+  const Tensor y = drop(Variable(x), true).value();
+  double s = 0, s2 = 0;
+  for (float v : y) {
+    s += v;
+    s2 += double(v) * v;
+  }
+  const double mean = s / double(y.size()), var = s2 / double(y.size()) - mean * mean;
+  // 40000 draws: the mean's standard error is 0.005, the variance's about 0.01
+  CHECK(std::abs(mean) < 0.03);
+  CHECK(std::abs(var - 1.0) < 0.05);
+  clear_random_seed();
+}
+
+TEST_CASE("AlphaDropout: noise_shape shares the mask, gradcheck, seeds, errors, config") {
+  reset_default_graph();
+  set_random_seed(33);
+  AlphaDropout shared(AlphaDropoutOptions(0.5f).noise_shape({-1, 1}));
+  const Tensor ones = xt::ones<float>({6, 5});
+  const Tensor y = shared(Variable(ones), true).value();
+  for (std::size_t r = 0; r < 6; ++r)
+    for (std::size_t c = 1; c < 5; ++c) CHECK(y(r, c) == y(r, 0));
+  TF_GRADCHECK(
+      [&](const std::vector<Variable>& in) {
+        set_random_seed(4);
+        AlphaDropout fresh(AlphaDropoutOptions(0.4f).seed(2));
+        return fresh(in[0], true);
+      },
+      {random_tensor({3, 4}, 5)});
+  set_random_seed(8);
+  AlphaDropout a(AlphaDropoutOptions(0.5f).seed(1));
+  const Tensor ya = a(Variable(ones), true).value();
+  set_random_seed(8);
+  AlphaDropout b(AlphaDropoutOptions(0.5f).seed(1));
+  CHECK(b(Variable(ones), true).value() == ya);
+  clear_random_seed();
+  TF_CHECK_ERROR(AlphaDropout(AlphaDropoutOptions(1.f)), "alpha_dropout", "rate", "[0, 1)");
+  CHECK_THROWS_AS(AlphaDropout(AlphaDropoutOptions(-0.1f)), ValueError);
+  AlphaDropout c(AlphaDropoutOptions(0.5f).noise_shape({-1, 2}));
+  CHECK_THROWS_AS(c(Variable(ones), true), ShapeError);
+  CHECK(c.get_config()["rate"] == "0.5");
+  CHECK(c.get_config()["noise_shape"] == "(None, 2)");
+  CHECK(c.pretty_print() == "AlphaDropout(rate=0.5)");
 }
