@@ -1,7 +1,9 @@
 #pragma once
 /// Keras merge layers, which take a list of inputs: the elementwise `Add`, `Subtract`,
-/// `Multiply`, `Average`, `Maximum`, `Minimum`, and `Concatenate`.
+/// `Multiply`, `Average`, `Maximum`, `Minimum`, `Concatenate`, and `Dot`.
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tapeflow/layers/layer.hpp"
@@ -195,6 +197,52 @@ class Concatenate : public LayerWith<ConcatenateOptions, Merge> {
  protected:
   void check_shapes(const std::vector<Shape>& shapes) const override;
   Variable merge(const std::vector<Variable>& inputs) override;
+};
+
+/// The options of `Dot` after the common ones (Keras names): `axes` (required), the axis of
+/// each input along which to take the dot product: one axis for both, or one per input
+/// (`{a1, a2}`; negative counts from the end of each input's shape; the batch axis 0 cannot be
+/// one); `normalize` (false): L2-normalize both inputs along those axes first, which makes the
+/// result the cosine similarity.
+#define TAPEFLOW_DOT_FIELDS(F) \
+  F(AxisList, axes, {})        \
+  F(bool, normalize, false)
+
+/// Options of `Dot`. Example: `DotOptions(1)`, `DotOptions({2, 1}).normalize(true)`
+struct DotOptions : LayerOptionsBase<DotOptions> {
+  DotOptions() = default;
+  explicit DotOptions(AxisList a) { axes(std::move(a)); }
+  TAPEFLOW_DERIVED_FIELDS(DotOptions, LayerOptionsBase, TAPEFLOW_DOT_FIELDS)
+  static constexpr PrintedFields printed{"axes", "normalize"};
+};
+
+/// Keras `Dot`, default name "dot": the dot product of the samples of exactly two inputs
+/// `{a, b}` along `axes` (Keras' `batch_dot`): sample by sample, the contraction of `a`'s axis
+/// `axes[0]` with `b`'s axis `axes[1]`, whose sizes must match. The result's axes are the batch
+/// axis, `a`'s other axes, then `b`'s other axes; a result of the batch axis alone gets a
+/// trailing axis of size 1. With `normalize`, each input is first divided by its L2 norm along
+/// its axis (at least 1e-7, as Keras). Errors: another number of inputs, different batch sizes,
+/// `axes` not one or two axes, an axis out of range or the batch axis, sizes that differ.
+///
+/// Example:
+/// ```
+/// tapeflow::layers::Dot dot(tapeflow::layers::DotOptions(1));
+/// tapeflow::Variable y = dot({a, b});   // a, b (4, 8) -> y (4, 1), y[i] = a[i] . b[i]
+/// tapeflow::layers::Dot attend(tapeflow::layers::DotOptions({2, 2}));
+/// tapeflow::Variable s = attend({q, k});   // q (4, 5, 8), k (4, 7, 8) -> s (4, 5, 7)
+/// ```
+class Dot : public LayerWith<DotOptions, Merge> {
+ public:
+  explicit Dot(const DotOptions& options);
+  std::string class_name() const override { return "Dot"; }
+
+ protected:
+  void check_shapes(const std::vector<Shape>& shapes) const override;
+  Variable merge(const std::vector<Variable>& inputs) override;
+
+ private:
+  // The contraction axis of each input (non-negative), for inputs of ranks `r1` and `r2`.
+  std::array<std::size_t, 2> contraction_axes(std::size_t r1, std::size_t r2) const;
 };
 
 }  // namespace tapeflow::layers

@@ -181,7 +181,14 @@ CaseResult run_merge_case(const Case& c) {
   Checker check;
   Graph graph;
   auto as_default = graph.as_default();
-  auto layer = layers::create_layer(c.get("layer"), {});
+  // A layer's options under their Keras names; a list ("1,1" in config.txt) as a tuple.
+  Config config;
+  for (const char* key : {"axes", "normalize"})
+    if (c.has(key)) {
+      const std::string v = c.get(key);
+      config[key] = v.find(',') == std::string::npos ? v : "(" + v + ")";
+    }
+  auto layer = layers::create_layer(c.get("layer"), config);
   auto* merge = dynamic_cast<layers::Merge*>(layer.get());
   if (!merge) tapeflow::fail(c.dir.string(), c.get("layer") + " is not a merge layer");
   const long n = std::stol(c.get("inputs"));
@@ -236,7 +243,7 @@ std::vector<CaseType> zoo_case_types() {
       layer_type("GaussianNoise", build_weightless),
       layer_type("GaussianDropout", build_weightless),
   };
-  for (const char* merge : {"Multiply", "Average", "Maximum", "Minimum"})
+  for (const char* merge : {"Multiply", "Average", "Maximum", "Minimum", "Dot"})
     types.push_back({std::string("tfjs ") + merge,
                      [merge](const Case& c) { return c.get("layer", "") == merge; },
                      run_merge_case});

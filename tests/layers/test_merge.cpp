@@ -217,3 +217,117 @@ TEST_CASE("elementwise merges: shape errors name the layer and are ShapeErrors")
     CHECK_FALSE(layer->built());
   }
 }
+
+namespace {
+// Keras' batch_dot written out: sample by sample, the sum over k of
+// a[b, ..(k at axis a1).., ] * c[b, ..(k at axis a2)..], the result's axes a's other axes
+// then c's other axes (a result of the batch axis alone gets an axis of size 1).
+Tensor batch_dot_reference(const Tensor& a, const Tensor& c, std::size_t a1, std::size_t a2) {
+  const Shape sa(a.shape().begin(), a.shape().end()), sc(c.shape().begin(), c.shape().end());
+  Shape out{sa[0]}, rest_a, rest_c;
+  for (std::size_t i = 1; i < sa.size(); ++i)
+    if (i != a1) rest_a.push_back(i);
+  for (std::size_t i = 1; i < sc.size(); ++i)
+    if (i != a2) rest_c.push_back(i);
+  for (auto i : rest_a) out.push_back(sa[i]);
+  for (auto i : rest_c) out.push_back(sc[i]);
+  if (out.size() == 1) out.push_back(1);
+  Tensor y = xt::zeros<float>(out);
+  std::vector<std::size_t> ia(sa.size()), ic(sc.size());
+  for (std::size_t flat = 0; flat < y.size(); ++flat) {
+    // The output index, then the inputs' indices without the contracted axes.
+    std::vector<std::size_t> oi(out.size());
+    std::size_t r = flat;
+    for (std::size_t d = out.size(); d-- > 0;) {
+      oi[d] = r % out[d];
+      r /= out[d];
+    }
+    ia[0] = ic[0] = oi[0];
+    for (std::size_t k = 0; k < rest_a.size(); ++k) ia[rest_a[k]] = oi[1 + k];
+    for (std::size_t k = 0; k < rest_c.size(); ++k) ic[rest_c[k]] = oi[1 + rest_a.size() + k];
+    double s = 0;
+    for (std::size_t k = 0; k < sa[a1]; ++k) {
+      ia[a1] = k;
+      ic[a2] = k;
+      s += double(a.element(ia.begin(), ia.end())) * c.element(ic.begin(), ic.end());
+    }
+    y.flat(flat) = float(s);
+  }
+  return y;
+}
+
+// x divided by its L2 norm along `axis`.
+Tensor l2_normalized(const Tensor& x, std::size_t axis) {
+  Tensor norm = xt::sqrt(xt::sum(x * x, {axis}, xt::keep_dims));
+  return x / norm;
+}
+}  // namespace
+
+TEST_CASE("Dot: Keras' examples and batch_dot against a direct definition") {
+  reset_default_graph();
+  // Keras' docstring: x arange(10) as (1, 5, 2), y arange(10, 20) as (1, 2, 5), axes (1, 2).
+  Dot dot(DotOptions({1, 2}));
+  CHECK(dot.name() == "dot");
+  Variable y = dot(
+      {Variable(tapeflow::test::iota({1, 5, 2})), Variable(tapeflow::test::iota({1, 2, 5}, 10.f))});
+  TF_CHECK_CLOSE(y.value(), tapeflow::test::T({1, 2, 2}, {260, 360, 320, 445}));
+  // (batch, n) . (batch, n) -> (batch, 1)
+  const Tensor a = random_tensor({3, 4}, 1), b = random_tensor({3, 4}, 2);
+  Variable d = Dot(DotOptions(1))({Variable(a), Variable(b)});
+  CHECK(d.shape() == Shape{3, 1});
+  TF_CHECK_CLOSE(d.value(), batch_dot_reference(a, b, 1, 1));
+  // Negative axes count from each input's end; rank 3 with rank 4.
+  const Tensor p = random_tensor({2, 3, 4}, 3), q = random_tensor({2, 5, 4, 2}, 4);
+  Variable pq = Dot(DotOptions({-1, 2}))({Variable(p), Variable(q)});
+  CHECK(pq.shape() == Shape{2, 3, 5, 2});
+  TF_CHECK_CLOSE(pq.value(), batch_dot_reference(p, q, 2, 2));
+  Variable same = Dot(DotOptions(-1))({Variable(p), Variable(random_tensor({2, 6, 4}, 5))});
+  CHECK(same.shape() == Shape{2, 3, 6});
+}
+
+TEST_CASE("Dot: normalize gives the cosine similarity") {
+  reset_default_graph();
+  const Tensor a = random_tensor({2, 3, 4}, 6), b = random_tensor({2, 3, 5}, 7);
+  Variable y = Dot(DotOptions(1).normalize(true))({Variable(a), Variable(b)});
+  TF_CHECK_CLOSE(y.value(), batch_dot_reference(l2_normalized(a, 1), l2_normalized(b, 1), 1, 1));
+  // A vector with itself: 1.
+  Variable self = Dot(DotOptions(1).normalize(true))({Variable(a), Variable(a)});
+  for (std::size_t s = 0; s < 2; ++s)
+    for (std::size_t i = 0; i < 4; ++i) CHECK(self.value()(s, i, i) == doctest::Approx(1.f));
+  // A zero sample gives 0, with a finite gradient (the norm is at least 1e-7).
+  Variable zero(Tensor(xt::zeros<float>({1, 3})), true);
+  GradientTape tape;
+  Variable z = Dot(DotOptions(1).normalize(true))({zero, Variable(random_tensor({1, 3}, 8))});
+  CHECK(z.value()(0, 0) == 0.f);
+  CHECK(tapeflow::test::all_finite(tape.gradient(z, {zero})[0].value()));
+}
+
+TEST_CASE("Dot: gradcheck of both inputs, with and without normalize") {
+  reset_default_graph();
+  for (bool normalize : {false, true}) {
+    Dot dot(DotOptions({2, 1}).normalize(normalize));
+    TF_GRADCHECK([&](const std::vector<Variable>& in) { return dot(in); },
+                 {random_tensor({2, 3, 4}, 9), random_tensor({2, 4, 2}, 10)});
+  }
+}
+
+TEST_CASE("Dot: errors, config, pretty_print") {
+  reset_default_graph();
+  const Variable a(random_tensor({2, 3}, 1)), b(random_tensor({2, 4}, 2));
+  TF_CHECK_ERROR(Dot(DotOptions()), "dot", "axes");
+  TF_CHECK_ERROR(Dot(DotOptions({1, 1, 1})), "dot", "axes");
+  CHECK_THROWS_AS(Dot(DotOptions(1))({a, b}), ShapeError);
+  TF_CHECK_ERROR(Dot(DotOptions(1))({a, b}), "dot", "axis values 3", "4");
+  TF_CHECK_ERROR(Dot(DotOptions(1))({a, a, a}), "dot", "exactly 2 inputs");
+  CHECK_THROWS_AS(Dot(DotOptions(1))({a, a, a}), ValueError);
+  TF_CHECK_ERROR(Dot(DotOptions(0))({a, a}), "dot", "batch axis");
+  TF_CHECK_ERROR(Dot(DotOptions(2))({a, a}), "dot", "out of range");
+  CHECK_THROWS_AS(Dot(DotOptions(-3))({a, a}), ShapeError);
+  TF_CHECK_ERROR(Dot(DotOptions(1))({a, Variable(random_tensor({3, 3}, 3))}), "dot", "batch sizes");
+  TF_CHECK_ERROR(Dot(DotOptions(1))(a), "dot", "list");
+  Dot dot(DotOptions({2, 1}).normalize(true));
+  CHECK(dot.get_config()["axes"] == "(2, 1)");
+  CHECK(dot.get_config()["normalize"] == "true");
+  CHECK(dot.pretty_print() == "Dot(axes=(2, 1), normalize=true)");
+  CHECK(Dot(DotOptions(-1)).pretty_print() == "Dot(axes=-1)");
+}

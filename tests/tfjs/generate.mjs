@@ -297,15 +297,18 @@ function weightlessCases(folder, className, factory, cases) {
 }
 
 // Merge layers: inputs x0, x1, ... and their gradients gx0, gx1, ... of L = sum(y * gy).
-function mergeCases(folder, className, factory, shapeLists) {
-  shapeLists.forEach((shapes, i) => {
+// A case is a list of input shapes, or { shapes, config (Keras keys, written to config.txt),
+// args (TF.js' names) } for a layer with options.
+function mergeCases(folder, className, factory, cases) {
+  cases.forEach((entry, i) => {
+    const { shapes, config = {}, args } = Array.isArray(entry) ? { shapes: entry } : entry;
     const seed = 12000 + 100 * (className.length % 10) + i;
     const dir = caseDir(folder, i);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const next = rng(seed);
     const xs = shapes.map((s) => uniform(next, s));
-    const layer = factory();
+    const layer = factory(args);
     const y = layer.apply(xs);
     const gy = uniform(next, y.shape);
     const vars = xs.map((x) => tf.variable(x, true));
@@ -315,7 +318,8 @@ function mergeCases(folder, className, factory, shapeLists) {
     writeNpy(dir, 'y', y);
     writeNpy(dir, 'gy', gy);
     const lines = [`layer=${className}`, `inputs=${shapes.length}`,
-                   ...shapes.map((s, k) => `input_shape${k}=${list(s)}`), `output_shape=${list(y.shape)}`];
+                   ...shapes.map((s, k) => `input_shape${k}=${list(s)}`), `output_shape=${list(y.shape)}`,
+                   ...Object.entries(config).map(([k, v]) => `${k}=${list(v)}`)];
     fs.writeFileSync(path.join(dir, 'config.txt'), lines.join('\n') + '\n');
     vars.forEach((v) => v.dispose());
   });
@@ -445,5 +449,14 @@ for (const [folder, className, factory, broadcast] of [
     ...(broadcast ? [[[2, 3, 4], [2, 1, 4]]] : []),
   ]);
 }
+
+// TF.js' normalize divides by sqrt(max(sum(x^2), 1e-7)), Keras 3 by max(norm, 1e-7): the same
+// for these inputs, whose norms are far above both floors.
+mergeCases('dot', 'Dot', tf.layers.dot, [
+  { shapes: [[3, 4], [3, 4]], config: { axes: 1 }, args: { axes: 1 } },
+  { shapes: [[2, 3, 4], [2, 5, 4]], config: { axes: 2 }, args: { axes: 2 } },
+  { shapes: [[2, 3, 4], [2, 3, 5]], config: { axes: [1, 1], normalize: true },
+    args: { axes: [1, 1], normalize: true } },
+]);
 
 console.log(`wrote ${outRoot}`);
