@@ -1,5 +1,6 @@
 #pragma once
-/// Fused batch normalization over the last axis (channels_last), training mode.
+/// Fused normalization ops: batch normalization over the last axis (channels_last, training
+/// mode) and group normalization over any channel axis.
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
 
@@ -23,5 +24,21 @@ struct BatchNormResult {
 };
 BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamma,
                                          const Variable& beta, float epsilon);
+
+/// Group normalization (Wu & He 2018, Keras' GroupNormalization): the channels of `x` (axis
+/// `axis`, 1 <= axis < rank; axis 0 is the batch) split into `groups` consecutive groups of
+/// equal size, each sample's group normalized with its own mean and biased variance over the
+/// group's channels and every axis after the batch:
+/// `y = (x - mean) / sqrt(variance + epsilon) * gamma + beta`, `gamma` / `beta` one value per
+/// channel (shape `(channels,)`, undefined: scale / center off). `groups == channels` is
+/// instance normalization, `groups == 1` layer normalization over all non-batch axes. One pass
+/// per statistic over each (sample, group), split over threads (the result does not depend on
+/// their number); differentiable in `x`, `gamma` and `beta` (to any order, as
+/// `batch_norm_channels_last`). Errors (ShapeError, naming "group_norm"): an axis out of range,
+/// `groups` not dividing the channels, weights of another shape.
+///
+/// Example: `Variable y = tapeflow::group_norm(x, gamma, beta, /*groups=*/4, /*axis=*/4, 1e-3f);`
+Variable group_norm(const Variable& x, const Variable& gamma, const Variable& beta,
+                    std::size_t groups, std::size_t axis, float epsilon);
 
 }  // namespace tapeflow
