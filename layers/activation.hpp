@@ -33,6 +33,8 @@ class Activation : public LayerWith<ActivationOptions> {
  public:
   explicit Activation(const ActivationOptions& options);
   std::string class_name() const override { return "Activation"; }
+  /// Passes a mask on (Keras): the shape is kept.
+  bool supports_masking() const override { return true; }
 
  protected:
   Variable call(const Variable& x, bool training) override;

@@ -40,6 +40,8 @@ class Dense : public LayerWith<DenseOptions> {
  public:
   explicit Dense(const DenseOptions& options);
   std::string class_name() const override { return "Dense"; }
+  /// Passes a mask on (Keras): it keeps the leading axes.
+  bool supports_masking() const override { return true; }
   /// The weights (undefined before the first call; `bias` also when `use_bias` is false).
   const Variable& kernel() const { return kernel_; }
   const Variable& bias() const { return bias_; }

@@ -46,6 +46,14 @@ Variable Embedding::call(const Variable& x, bool) {
   return gather(embeddings_, idx, 0);
 }
 
+std::optional<Tensor> Embedding::compute_mask(const Variable& ids,
+                                              const std::optional<Tensor>&) const {
+  if (!options_.mask_zero()) return std::nullopt;
+  Tensor mask = Tensor::from_shape(ids.shape());
+  for (std::size_t i = 0; i < mask.size(); ++i) mask.flat(i) = ids.value().flat(i) != 0.f;
+  return mask;
+}
+
 TAPEFLOW_REGISTER_LAYER(Embedding)
 
 }  // namespace tapeflow::layers

@@ -1,5 +1,6 @@
 #pragma once
 /// Keras `Embedding`: looks up a learned vector for each integer id.
+#include <optional>
 #include <string>
 
 #include "tapeflow/layers/layer.hpp"
@@ -8,15 +9,17 @@ namespace tapeflow::layers {
 
 /// The options of `Embedding` after the common ones (Keras names and defaults): `input_dim`
 /// (vocabulary size) and `output_dim` (vector size), both required; `embeddings_initializer`
-/// ("uniform": uniform in ±0.05), `embeddings_regularizer`, `embeddings_constraint`. Keras'
-/// `mask_zero` and `input_length` are not supported (tapeflow has no masks; shapes are always
-/// known).
+/// ("uniform": uniform in ±0.05), `embeddings_regularizer`, `embeddings_constraint`,
+/// `mask_zero` (false: with true, id 0 is padding, and the output's mask, `compute_mask`, marks
+/// the other ids for the layers after it, layers/masking.hpp). Keras' `input_length` is not
+/// supported (shapes are always known).
 #define TAPEFLOW_EMBEDDING_FIELDS(F)                \
   F(long, input_dim, 0)                             \
   F(long, output_dim, 0)                            \
   F(Initializer, embeddings_initializer, "uniform") \
   F(Regularizer, embeddings_regularizer, {})        \
-  F(Constraint, embeddings_constraint, {})
+  F(Constraint, embeddings_constraint, {})          \
+  F(bool, mask_zero, false)
 
 /// Options of `Embedding`.
 ///
@@ -44,6 +47,9 @@ class Embedding : public LayerWith<EmbeddingOptions> {
  public:
   explicit Embedding(const EmbeddingOptions& options);
   std::string class_name() const override { return "Embedding"; }
+  /// With `mask_zero`, `ids != 0` (the input's shape); none otherwise (Keras).
+  std::optional<Tensor> compute_mask(const Variable& ids,
+                                     const std::optional<Tensor>& mask) const override;
   /// The table (undefined before the first call).
   const Variable& embeddings() const { return embeddings_; }
 

@@ -36,6 +36,18 @@ Variable GlobalPoolingBase<N>::call(const Variable& x, bool) {
   return is_max_ ? max(x, axes, keepdims()) : mean(x, axes, keepdims());
 }
 
+Variable GlobalAveragePooling1D::call_masked(const Variable& x, const Tensor& mask, bool) {
+  // A mask covers the leading axes (Layer::masked_call): (batch, steps) of channels_last input.
+  if (data_format() == "channels_first" || mask.dimension() != 2)
+    fail_shape(name(), "mask: expected (batch, steps) for a channels_last input, got " +
+                           shape_str(Shape(mask.shape().begin(), mask.shape().end())) +
+                           " for an input of shape " + shape_str(x.shape()));
+  Tensor m = mask;
+  m.reshape({mask.shape()[0], mask.shape()[1], 1});  // broadcast over the channels
+  const Variable weights(std::move(m));
+  return div(sum(mul(x, weights), {1}, keepdims()), sum(weights, {1}, keepdims()));
+}
+
 template class GlobalPoolingBase<1>;
 template class GlobalPoolingBase<2>;
 template class GlobalPoolingBase<3>;

@@ -2,6 +2,7 @@
 /// Keras' global pooling layers `GlobalMaxPooling1D/2D/3D` and `GlobalAveragePooling1D/2D/3D`:
 /// the max or mean over every spatial axis.
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "tapeflow/layers/layer.hpp"
@@ -112,10 +113,20 @@ class GlobalMaxPooling3D : public GlobalMaxPoolingND<3> {
  public:
   using GlobalMaxPoolingND<3>::GlobalMaxPoolingND;
 };
-/// Keras `GlobalAveragePooling1D`: `(batch, steps, channels)` -> `(batch, channels)`.
+/// Keras `GlobalAveragePooling1D`: `(batch, steps, channels)` -> `(batch, channels)`. With a
+/// mask `(batch, steps)` (layers/masking.hpp), the mean of the steps that count,
+/// `sum(x * mask) / sum(mask)` over the steps, as Keras (channels_last only: a mask with
+/// channels_first is an Error); the output has no mask.
 class GlobalAveragePooling1D : public GlobalAveragePoolingND<1> {
  public:
   using GlobalAveragePoolingND<1>::GlobalAveragePoolingND;
+  bool supports_masking() const override { return true; }
+  std::optional<Tensor> compute_mask(const Variable&, const std::optional<Tensor>&) const override {
+    return std::nullopt;
+  }
+
+ protected:
+  Variable call_masked(const Variable& x, const Tensor& mask, bool training) override;
 };
 /// Keras `GlobalAveragePooling2D`: `(batch, h, w, channels)` -> `(batch, channels)`.
 class GlobalAveragePooling2D : public GlobalAveragePoolingND<2> {

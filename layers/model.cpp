@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -168,19 +169,33 @@ std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
     }
     slots[input_slots_[i]] = xs[i];
   }
+  // Keras' masks (layers/layer.hpp, "masking"), one per slot: made by a layer's compute_mask
+  // (Masking) and handed, with its tensor, to the next single-input layer, which uses it
+  // (call_masked) or passes it on where it supports masking. Layers of several inputs or
+  // outputs take and give none.
+  std::vector<std::optional<Tensor>> masks(slot_count_);
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     const Step& step = steps_[k];
     std::vector<Variable> ins;
     for (std::size_t s : step.in_slots) ins.push_back(slots[s]);
-    std::vector<Variable> outs = step.node->layer.get(name()).call_on_list(ins, training);
+    Layer& layer = step.node->layer.get(name());
+    const bool single = ins.size() == 1 && step.node->output_shapes.size() == 1;
+    const std::optional<Tensor>* mask = single ? &masks[step.in_slots[0]] : nullptr;
+    std::vector<Variable> outs =
+        mask && *mask ? std::vector<Variable>{layer.masked_call(ins[0], **mask, training)}
+                      : layer.call_on_list(ins, training);
     if (outs.size() != step.node->output_shapes.size())
       fail(name(), "layer '" + step.node->layer.name + "' gave " + std::to_string(outs.size()) +
                        " outputs; the model was built with " +
                        std::to_string(step.node->output_shapes.size()));
+    if (mask) masks[step.first_out_slot] = layer.compute_mask(ins[0], *mask);
     for (std::size_t i = 0; i < outs.size(); ++i)
       slots[step.first_out_slot + i] = std::move(outs[i]);
     for (std::size_t s : step.in_slots)
-      if (last_use_[s] == k) slots[s] = Variable();
+      if (last_use_[s] == k) {
+        slots[s] = Variable();
+        masks[s].reset();
+      }
   }
   std::vector<Variable> out;
   for (std::size_t s : output_slots_) out.push_back(slots[s]);

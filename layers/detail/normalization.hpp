@@ -43,6 +43,8 @@ namespace tapeflow::layers::detail {
 template <class O>
 class Normalization : public LayerWith<O> {
  public:
+  /// Passes a mask on (Keras' normalization layers): the shape is kept.
+  bool supports_masking() const override { return true; }
   /// The weights (undefined before the first call, or when `scale` / `center` is false).
   const Variable& gamma() const { return gamma_; }
   const Variable& beta() const { return beta_; }

@@ -16,6 +16,8 @@ namespace tapeflow::layers::detail {
 /// decides the values.
 class RandomLayer : public Layer {
  public:
+  /// Passes a mask on (Keras' dropout and noise layers): the shape is kept.
+  bool supports_masking() const override { return true; }
   /// The stream's position (empty before the first draw).
   std::string random_state() const override;
   void set_random_state(const std::string& state) override;
