@@ -38,6 +38,30 @@ Json input_layer_config(Json batch_shape, const std::string& name) {
 
 Json layer_entry(const Layer& layer);
 
+// The config keys under which a wrapper (TimeDistributed) keeps its layer, as tapeflow's JSON
+// text of one layer (layers/detail/layer_list_json.hpp); Keras nests the entry itself.
+bool is_wrapped_layer_key(const std::string& key) {
+  return key == "layer" || key == "backward_layer";
+}
+
+Json config_texts_to_json(const Config& config) {
+  Json out = Json::object();
+  for (const auto& [key, text] : config) {
+    if (is_wrapped_layer_key(key) && !text.empty() && text.front() == '{') {
+      // {"class_name": ..., "config": {key: text}} -> Keras' entry with JSON values.
+      const Json entry = Json::parse(text);
+      Config inner;
+      for (const auto& [k, v] : entry.at("config").items()) inner[k] = v.get<std::string>();
+      Json inner_json = config_texts_to_json(inner);
+      inner_json["dtype"] = "float32";
+      out[key] = {{"class_name", entry.at("class_name")}, {"config", std::move(inner_json)}};
+      continue;
+    }
+    out[key] = config_text_to_json(key, text);
+  }
+  return out;
+}
+
 Json plain_layer_config(const Layer& layer) {
   const Config config = layer.get_config();
   Json out = Json::object();
@@ -47,7 +71,7 @@ Json plain_layer_config(const Layer& layer) {
     shape[0] = config_text_to_json("batch_size", config.at("batch_size"));
     return input_layer_config(std::move(shape), layer.name());
   }
-  for (const auto& [key, text] : config) out[key] = config_text_to_json(key, text);
+  out = config_texts_to_json(config);
   out["dtype"] = "float32";
   return out;
 }
@@ -109,7 +133,6 @@ bool field_at_tapeflow_value(const std::string& key, const Json& value) {
       {"groups", 1},
       {"sparse", false},
       {"ragged", false},
-      {"mask_zero", false},
       {"synchronized", false},
       {"renorm", false},
       {"lora_rank", nullptr},
@@ -222,8 +245,40 @@ class Reader {
     const std::string cls = sync_bn ? "SyncBatchNormalization" : file_cls;
     const std::string name = name_in(where_, config);
     const std::string here = layer_where(where_, file_cls, name);
+    const Config text = config_text(cls, here, config);
+    std::shared_ptr<Layer> made;
+    KeepNames::next(name);
+    try {
+      made = create_layer(cls, text);
+    } catch (const Error& e) {
+      file_error_in(here, e);
+    }
+    // A field the layer does not know would be silently dropped by the registry: refuse it.
+    const Config known = made->get_config();
+    for (const auto& [key, value] : text)
+      if (!known.count(key) && key != "activity_regularizer")
+        fail_file(here, "config field '" + key + "' (" + value +
+                            ") is not supported by tapeflow's " + cls);
+    named.emplace_back(name, made);
+    return made;
+  }
+
+  // A Keras layer config as tapeflow's config text of class `cls` (errors name `here`). A
+  // wrapper's layer (`layer`, `backward_layer`) becomes tapeflow's JSON text of one layer.
+  Config config_text(const std::string& cls, const std::string& here, const Json& config) {
     Config text;
     for (const auto& [key, value] : config.items()) {
+      if (is_wrapped_layer_key(key) && value.is_object()) {
+        const std::string inner_cls =
+            member(here, value, "class_name", Json::value_t::string, "a string").get<std::string>();
+        const Json& inner = member(here, value, "config", Json::value_t::object, "an object");
+        Json entry = {{"class_name", inner_cls}, {"config", Json::object()}};
+        for (const auto& [k, v] :
+             config_text(inner_cls, layer_where(here, inner_cls, name_in(here, inner)), inner))
+          entry["config"][k] = v;
+        text[key] = entry.dump();
+        continue;
+      }
       if (key == "dtype") {
         if (!is_float32_dtype(value))
           fail_file(here,
@@ -247,26 +302,13 @@ class Reader {
       }
       if (field_at_tapeflow_value(key, value) || (key == "input_length" && cls == "Embedding"))
         continue;
-      if (key == "activity_regularizer" && value.is_null()) continue;
+      // TF.js writes null for options not given: the default.
+      if ((key == "activity_regularizer" || key == "mask_zero") && value.is_null()) continue;
       // Keras 3 renamed LeakyReLU's alpha.
       const std::string field = cls == "LeakyReLU" && key == "negative_slope" ? "alpha" : key;
       text[field] = json_to_config_text(here, field, value);
     }
-    std::shared_ptr<Layer> made;
-    KeepNames::next(name);
-    try {
-      made = create_layer(cls, text);
-    } catch (const Error& e) {
-      file_error_in(here, e);
-    }
-    // A field the layer does not know would be silently dropped by the registry: refuse it.
-    const Config known = made->get_config();
-    for (const auto& [key, value] : text)
-      if (!known.count(key) && key != "activity_regularizer")
-        fail_file(here, "config field '" + key + "' (" + value +
-                            ") is not supported by tapeflow's " + cls);
-    named.emplace_back(name, made);
-    return made;
+    return text;
   }
 
   static std::vector<std::string> names_of(const Json& layers) {
