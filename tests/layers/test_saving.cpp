@@ -17,6 +17,7 @@
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
 #include "tapeflow/layers/activation.hpp"
+#include "tapeflow/layers/activity_regularization.hpp"
 #include "tapeflow/layers/batch_normalization.hpp"
 #include "tapeflow/layers/conv.hpp"
 #include "tapeflow/layers/conv3d_transpose.hpp"
@@ -26,8 +27,10 @@
 #include "tapeflow/layers/elu.hpp"
 #include "tapeflow/layers/embedding.hpp"
 #include "tapeflow/layers/global_pooling.hpp"
+#include "tapeflow/layers/group_normalization.hpp"
 #include "tapeflow/layers/layer_normalization.hpp"
 #include "tapeflow/layers/leaky_relu.hpp"
+#include "tapeflow/layers/masking.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/noise.hpp"
 #include "tapeflow/layers/padding.hpp"
@@ -39,6 +42,7 @@
 #include "tapeflow/layers/saving.hpp"
 #include "tapeflow/layers/sequential.hpp"
 #include "tapeflow/layers/softmax.hpp"
+#include "tapeflow/layers/time_distributed.hpp"
 #include "tapeflow/layers/upsampling.hpp"
 #include "test_util.hpp"
 
@@ -173,6 +177,29 @@ std::vector<Case> cases() {
       {"GaussianDropout",
        [] { return make_shared<L::GaussianDropout>(L::GaussianDropoutOptions(0.3f)); },
        {2, 5}},
+      {"AlphaDropout",
+       [] { return make_shared<L::AlphaDropout>(L::AlphaDropoutOptions(0.2f).seed(5)); },
+       {2, 5}},
+      {"ActivityRegularization",
+       [] {
+         return make_shared<L::ActivityRegularization>(
+             L::ActivityRegularizationOptions().l1(0.1f).l2(0.2f));
+       },
+       {2, 5}},
+      {"Masking", [] { return make_shared<L::Masking>(L::MaskingOptions(0.5f)); }, {2, 3, 2}},
+      {"TimeDistributed",
+       [] {
+         return make_shared<L::TimeDistributed>(make_shared<L::Dense>(
+             L::DenseOptions(3).kernel_initializer(initializers::random_normal(0.f, 1.f, 4))));
+       },
+       {2, 3, 2}},
+      {"GroupNormalization",
+       [] {
+         return make_shared<L::GroupNormalization>(
+             L::GroupNormalizationOptions(2).axis(1).gamma_initializer(
+                 initializers::random_normal(1.f, 0.2f, 3)));
+       },
+       {2, 4, 3}},
       {"SpatialDropout1D",
        [] { return make_shared<L::SpatialDropout1D>(L::SpatialDropout1DOptions(0.5f).seed(3)); },
        {1, 3, 2}},
@@ -754,8 +781,16 @@ TEST_CASE("saving: a functional model of every merge layer round-trips with its 
   auto a = Input({3});
   auto b = Input({3});
   std::vector<L::SymbolicTensor> merged;
-  for (const char* cls : {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
-    merged.push_back((*L::create_layer(cls, {}))(std::vector<L::SymbolicTensor>{a, b}));
+  const std::vector<std::pair<std::string, Config>> merges{
+      {"Add", {}},
+      {"Subtract", {}},
+      {"Multiply", {}},
+      {"Average", {}},
+      {"Maximum", {}},
+      {"Minimum", {}},
+      {"Dot", {{"axes", "1"}, {"normalize", "true"}}}};
+  for (const auto& [cls, config] : merges)
+    merged.push_back((*L::create_layer(cls, config))(std::vector<L::SymbolicTensor>{a, b}));
   auto model =
       std::make_shared<L::Model>(L::SymbolicTensors{a, b}, L::Concatenate()(std::move(merged)));
   const Tensor xa = test::random_tensor({2, 3}, 1), xb = test::random_tensor({2, 3}, 2);
