@@ -64,6 +64,7 @@
 #include "tapeflow/layers/masking.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/model.hpp"
+#include "tapeflow/layers/multi_head_attention.hpp"
 #include "tapeflow/layers/noise.hpp"
 #include "tapeflow/layers/padding.hpp"
 #include "tapeflow/layers/pooling.hpp"

@@ -32,6 +32,7 @@
 #include "tapeflow/layers/leaky_relu.hpp"
 #include "tapeflow/layers/masking.hpp"
 #include "tapeflow/layers/merge.hpp"
+#include "tapeflow/layers/multi_head_attention.hpp"
 #include "tapeflow/layers/noise.hpp"
 #include "tapeflow/layers/padding.hpp"
 #include "tapeflow/layers/pooling.hpp"
@@ -233,6 +234,12 @@ std::vector<Case> cases() {
        [] { return make_shared<L::ReLU>(L::ReLUOptions().max_value(0.5f).negative_slope(0.1f)); },
        {2, 5}},
       {"Softmax", [] { return make_shared<L::Softmax>(L::SoftmaxOptions().axis(1)); }, {2, 3, 4}},
+      {"MultiHeadAttention",
+       [] {
+         return make_shared<L::MultiHeadAttention>(
+             L::MultiHeadAttentionOptions(2, 3).value_dim(2L).output_shape(5).dropout(0.1f));
+       },
+       {2, 3, 4}},
       {"ELU", [] { return make_shared<L::ELU>(L::ELUOptions().alpha(0.5f)); }, {2, 5}},
       {"RepeatVector",
        [] { return make_shared<L::RepeatVector>(L::RepeatVectorOptions(3)); },
