@@ -86,7 +86,11 @@ class Model : public LayerWith<ModelOptions> {
 
   // ---- eager calls -----------------------------------------------------------------------
   using Layer::operator();
-  /// One `Variable` per input, in the order of `inputs()`; one result per output.
+  /// One `Variable` per input, in the order of `inputs()`; one result per output. Keras' masks
+  /// flow along the way (layers/masking.hpp): a layer's `compute_mask` (Masking, an Embedding
+  /// with `mask_zero`) makes one, and the next layer of one input gets it (`masked_call`) and
+  /// passes it on where it supports masking. Layers of several inputs or outputs, and a nested
+  /// model, take none; the model's outputs carry none (a loss is not weighted by a mask).
   std::vector<Variable> operator()(const std::vector<Variable>& inputs, bool training = false);
   std::vector<Variable> call_on_list(const std::vector<Variable>& inputs, bool training) override;
 

@@ -22,6 +22,21 @@
 
 namespace tapeflow::test {
 
+/// The mean and the (biased) standard deviation of a tensor's elements, in double precision:
+/// what the random layers' tests compare with their distributions.
+struct Moments {
+  double mean, stddev;
+};
+inline Moments moments(const Tensor& t) {
+  double s = 0, s2 = 0;
+  for (float v : t) {
+    s += v;
+    s2 += static_cast<double>(v) * v;
+  }
+  const double n = static_cast<double>(t.size());
+  return {s / n, std::sqrt(s2 / n - (s / n) * (s / n))};
+}
+
 /// Uniform random tensor in [lo, hi), deterministic per seed.
 inline Tensor random_tensor(const Shape& shape, unsigned seed = 1, float lo = -1.f,
                             float hi = 1.f) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "framework/io/io_test_util.hpp"
+#include "layers/merge_layer_configs.hpp"
 #include "tapeflow/framework/nn/initializers.hpp"
 #include "tapeflow/layers/dense.hpp"
 #include "tapeflow/layers/detail/keras_values.hpp"
@@ -273,15 +274,7 @@ TEST_CASE("keras_json: functional graphs, nested models and Sequential round tri
 
 TEST_CASE("keras_json: every merge layer round trips in a two-input model") {
   namespace L = tapeflow::layers;
-  const std::vector<std::pair<std::string, Config>> merges{
-      {"Add", {}},
-      {"Subtract", {}},
-      {"Multiply", {}},
-      {"Average", {}},
-      {"Maximum", {}},
-      {"Minimum", {}},
-      {"Dot", {{"axes", "(1, 1)"}, {"normalize", "true"}}}};
-  for (const auto& [cls, config] : merges) {
+  for (const auto& [cls, config] : test::merge_layer_configs()) {
     CAPTURE(cls);
     auto a = Input({4}, "a");
     auto b = Input({4}, "b");

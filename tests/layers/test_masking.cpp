@@ -55,7 +55,7 @@ class MaskedSum : public Layer {
 };
 }  // namespace
 
-TEST_CASE("Masking: the mask marks the steps not all equal to mask_value; those become 0") {
+TEST_CASE("Masking: the mask marks the steps not all equal to mask_value, and those become 0") {
   reset_default_graph();
   Masking masking;
   CHECK(masking.name() == "masking");
@@ -116,7 +116,7 @@ TEST_CASE("Masking: the mask reaches the next layers of a Sequential and a funct
   CHECK_FALSE(probe3->seen);
 }
 
-TEST_CASE("masked_call: a layer without masking ignores the mask; a bad mask is an Error") {
+TEST_CASE("masked_call: a layer without masking ignores the mask, and a bad mask is an Error") {
   reset_default_graph();
   Dense dense(DenseOptions(2).name("fc"));
   const Tensor x = random_tensor({2, 4, 3});

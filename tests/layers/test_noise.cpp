@@ -10,20 +10,8 @@ using namespace tapeflow;
 using namespace tapeflow::layers;
 using tapeflow::test::random_tensor;
 
-namespace {
-struct Moments {
-  double mean, stddev;
-};
-Moments moments(const Tensor& t) {
-  double s = 0, s2 = 0;
-  for (float v : t) {
-    s += v;
-    s2 += static_cast<double>(v) * v;
-  }
-  const double n = static_cast<double>(t.size());
-  return {s / n, std::sqrt(s2 / n - (s / n) * (s / n))};
-}
-}  // namespace
+using tapeflow::test::Moments;
+using tapeflow::test::moments;
 
 TEST_CASE("GaussianNoise: x + N(0, stddev^2) in training, the identity otherwise") {
   reset_default_graph();

@@ -13,6 +13,7 @@
 #include <xtensor/xnpy.hpp>
 
 #include "framework/io/io_test_util.hpp"
+#include "layers/merge_layer_configs.hpp"
 #include "tapeflow/framework/io/atomic_file.hpp"
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
@@ -788,15 +789,7 @@ TEST_CASE("saving: a functional model of every merge layer round-trips with its 
   auto a = Input({3});
   auto b = Input({3});
   std::vector<L::SymbolicTensor> merged;
-  const std::vector<std::pair<std::string, Config>> merges{
-      {"Add", {}},
-      {"Subtract", {}},
-      {"Multiply", {}},
-      {"Average", {}},
-      {"Maximum", {}},
-      {"Minimum", {}},
-      {"Dot", {{"axes", "1"}, {"normalize", "true"}}}};
-  for (const auto& [cls, config] : merges)
+  for (const auto& [cls, config] : test::merge_layer_configs())
     merged.push_back((*L::create_layer(cls, config))(std::vector<L::SymbolicTensor>{a, b}));
   auto model =
       std::make_shared<L::Model>(L::SymbolicTensors{a, b}, L::Concatenate()(std::move(merged)));
