@@ -55,6 +55,13 @@ ConvBase<O>::ConvBase(const std::string& default_name, const O& options)
   const std::string& n = this->name();
   if (o.filters() <= 0)
     fail(n, "filters must be a positive integer, got " + std::to_string(o.filters()));
+  if constexpr (requires { o.groups(); }) {
+    if (o.groups() < 1)
+      fail(n, "groups must be a positive integer, got " + std::to_string(o.groups()));
+    if (o.filters() % o.groups() != 0)
+      fail(n, "filters " + std::to_string(o.filters()) + " must be divisible by groups " +
+                  std::to_string(o.groups()));
+  }
   kernel_size_ = detail::per_axis<rank>(n, "kernel_size", o.kernel_size(), 1);
   strides_ = detail::per_axis<rank>(n, "strides", o.strides(), 1);
   dilation_rate_ = detail::per_axis<rank>(n, "dilation_rate", o.dilation_rate(), 1);
@@ -147,13 +154,19 @@ void ConvBase<O>::build(const Shape& s) {
   const O& o = this->options_;
   const std::size_t cin = s[channel_axis()];
   const std::size_t filters = std::size_t(o.filters());
+  const std::size_t groups = std::size_t(this->groups());
+  // Keras' build: a ValueError (the layer's argument does not fit the input).
+  if (cin % groups != 0)
+    fail(this->name(), "groups " + std::to_string(groups) +
+                           " must divide the input channels, got " + std::to_string(cin) +
+                           " channels (input shape " + shape_str(s) + ")");
   Shape kshape;
   for (long k : kernel_size_) kshape.push_back(std::size_t(k));
   if (O::transposed) {
     kshape.push_back(filters);
     kshape.push_back(cin);
   } else {
-    kshape.push_back(cin);
+    kshape.push_back(cin / groups);
     kshape.push_back(filters);
   }
   // add_weight's errors (an initializer that throws or returns the wrong shape) already start
@@ -188,7 +201,10 @@ Variable ConvBase<O>::call(const Variable& x, bool) {
                                  shape_str(built));
   compute_output_shape(s);  // an input too small for an output
   ConvOptions co;
-  co.strides(PerAxis(strides_)).dilation(PerAxis(dilation_rate_)).data_format(data_format());
+  co.strides(PerAxis(strides_))
+      .dilation(PerAxis(dilation_rate_))
+      .data_format(data_format())
+      .groups(this->groups());
   if (padding() == "causal") {
     // Keras pads dilation_rate * (kernel_size - 1) on the left, then runs a valid conv.
     co.pads({{dilation_rate_[0] * (kernel_size_[0] - 1), 0}});

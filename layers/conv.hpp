@@ -121,14 +121,26 @@ class ConvOptionsBase : public LayerOptionsBase<D> {
 
 }  // namespace detail
 
+/// The option of the ordinary convolutions after those of every convolution
+/// (`TAPEFLOW_CONV_FIELDS`): Keras' `groups` (1), the number of blocks the input channels and
+/// the filters are split into; output block `i` sees input block `i` only.
+#define TAPEFLOW_CONV_GROUPS_FIELDS(F) F(long, groups, 1)
+
 /// Options of `Conv1D` / `Conv2D` / `Conv3D` (see `TAPEFLOW_CONV_FIELDS` for every argument
-/// and its default). `padding` is "valid", "same" (TF's rule) or, for `Conv1D` only, "causal"
-/// (left padding by `dilation_rate * (kernel_size - 1)`, Keras' WaveNet-style padding).
+/// and its default, plus `groups`). `padding` is "valid", "same" (TF's rule) or, for `Conv1D`
+/// only, "causal" (left padding by `dilation_rate * (kernel_size - 1)`, Keras' WaveNet-style
+/// padding).
 ///
-/// Example: `Conv2DOptions(/*filters=*/16, /*kernel_size=*/3).strides(2).padding("same")`
+/// Example: `Conv2DOptions(/*filters=*/16, /*kernel_size=*/3).strides(2).padding("same")`,
+/// `Conv2DOptions(8, 3).groups(4)`
 template <std::size_t N>
 struct ConvNDOptions : detail::ConvOptionsBase<ConvNDOptions<N>, N> {
+  using conv_options = detail::ConvOptionsBase<ConvNDOptions<N>, N>;
   using detail::ConvOptionsBase<ConvNDOptions<N>, N>::ConvOptionsBase;
+  TAPEFLOW_DERIVED_FIELDS(ConvNDOptions, conv_options, TAPEFLOW_CONV_GROUPS_FIELDS)
+  static constexpr PrintedFields printed{"filters, kernel_size, strides, padding",
+                                         "data_format, dilation_rate, groups, activation, "
+                                         "use_bias"};
 };
 using Conv1DOptions = ConvNDOptions<1>;
 using Conv2DOptions = ConvNDOptions<2>;
@@ -148,7 +160,8 @@ using Conv3DOptions = ConvNDOptions<3>;
 /// - `ValueError` at construction for a bad argument: `filters <= 0`; kernel_size / strides /
 ///   dilation_rate / output_padding with the wrong count or a value out of range; an unknown
 ///   padding, data_format or activation name; "causal" outside Conv1D; output_padding >=
-///   strides.
+///   strides; `groups < 1` or not dividing `filters`. At the first call (Keras `build`), a
+///   ValueError too when `groups` does not divide the input channels.
 /// - `ShapeError` at every call (and from `compute_output_shape`) for a bad input: a rank other
 ///   than `rank + 2`, a channel count other than the first call's, an input too small to give
 ///   an output.
@@ -176,6 +189,13 @@ class ConvBase : public LayerWith<O> {
   /// "channels_last" or "channels_first".
   const std::string& data_format() const { return this->options_.data_format(); }
   bool use_bias() const { return this->options_.use_bias(); }
+  /// Keras `groups` (1 for the transposed convolutions, which have no such option).
+  long groups() const {
+    if constexpr (requires { this->options_.groups(); })
+      return this->options_.groups();
+    else
+      return 1;
+  }
   const activations::NamedActivation& activation() const { return activation_; }
   /// The weights (undefined before the first call; bias undefined without use_bias). Handles,
   /// returned by value: copies share the variable, so `layer.kernel().assign(v)` sets it.
@@ -214,9 +234,11 @@ extern template class ConvBase<ConvNDOptions<2>>;
 extern template class ConvBase<ConvNDOptions<3>>;
 
 /// Keras `Conv1D` / `Conv2D` / `Conv3D` (TF `tf.nn.convolution` semantics, no kernel flip):
-/// `y[o] = activation(sum_t x[o * s + t * d - pad_before] . kernel[t] + bias)`. Output length
-/// per axis with dk = dilation_rate * (kernel_size - 1) + 1: "valid" `floor((in - dk) / s) + 1`,
-/// "same" and "causal" `ceil(in / s)` (TF pads "same" by `max((out - 1) * s + dk - in, 0)`, the
+/// `y[o] = activation(sum_t x[o * s + t * d - pad_before] . kernel[t] + bias)`. With `groups`
+/// g the kernel is `(k..., in / g, filters)` and the output is the concatenation over the
+/// channel axis of g convolutions, block `i` of the input with filters block `i` (Keras). Output
+/// length per axis with dk = dilation_rate * (kernel_size - 1) + 1: "valid" `floor((in - dk) / s) +
+/// 1`, "same" and "causal" `ceil(in / s)` (TF pads "same" by `max((out - 1) * s + dk - in, 0)`, the
 /// smaller half before). Default names "conv1d", "conv2d", "conv3d". Errors: those of
 /// `ConvBase`, plus (Keras' rule, a ValueError) strides > 1 together with dilation_rate > 1,
 /// which the transposed layers accept.

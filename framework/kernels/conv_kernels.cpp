@@ -225,6 +225,16 @@ void ConvGeometry::validate(const std::string& where) const {
   positive(grid, "grid size");
 }
 
+ConvGeometry ConvGeometry::with_groups(std::size_t n, const std::string& where) const {
+  if (n < 1 || image_channels % n != 0 || grid_channels % n != 0)
+    fail(where, "groups " + std::to_string(n) + " must be positive and divide both the input (" +
+                    std::to_string(image_channels) + ") and the output (" +
+                    std::to_string(grid_channels) + ") channels");
+  ConvGeometry g = *this;
+  g.groups = n;
+  return g;
+}
+
 std::string ConvGeometry::str() const {
   std::ostringstream os;
   auto tail = [&](const auto& v) {
@@ -236,6 +246,7 @@ std::string ConvGeometry::str() const {
      << " grid=" << tail(grid) << "x" << grid_channels << " kernel=" << tail(kernel)
      << " strides=" << tail(stride) << " dilation=" << tail(dilation)
      << " pad_before=" << tail(pad_before);
+  if (groups != 1) os << " groups=" << groups;
   return os.str();
 }
 
@@ -473,8 +484,296 @@ void add_bias_rows(float* out, std::size_t positions, std::size_t C, const float
 }
 }  // namespace
 
+namespace {
+// ---- grouped convolutions ---------------------------------------------------------------------
+// The column buffer of a slab holds one block per group, `[groups][rows][taps * Ci]` (Ci =
+// image channels per group), so that each group's GEMM reads a contiguous matrix; the kernel
+// `[taps * Ci, grid_channels]` gives group i its columns `[i * Co, (i + 1) * Co)` (ld =
+// grid_channels), and the grid its channel block likewise. One pass over the image fills (or,
+// transposed, drains) every block: the image side stays a contiguous run of all the channels.
+// `slab_rows` counts every group's columns (`col_width()`), so all the blocks of a slab
+// together stay within the workspace budget.
+
+// The geometry of one group (what `for_each_row` lays the columns out by).
+ConvGeometry grouped_part(const ConvGeometry& g) {
+  ConvGeometry s = g;
+  s.image_channels = g.group_image_channels();
+  s.grid_channels = g.group_grid_channels();
+  s.groups = 1;
+  return s;
+}
+
+// vol2col of grid positions [p0, p1) into every group's block (`block` floats apart), the rows
+// starting at `cols` in block 0.
+void grouped_vol2col_serial(const ConvGeometry& g, const ConvGeometry& part, const float* image,
+                            std::size_t p0, std::size_t p1, float* cols, std::size_t block) {
+  const std::size_t C = g.image_channels, Ci = part.image_channels, G = g.groups;
+  const long D2 = long(g.dilation[2]), K2 = long(g.kernel[2]);
+  for_each_row(
+      part, p0, p1, cols,
+      [&](float* col, long img, long lx, long hx) {
+        for (std::size_t gi = 0; gi < G; ++gi) {
+          float* c = col + gi * block;
+          if (lx > 0) std::memset(c, 0, std::size_t(lx) * Ci * sizeof(float));
+          if (hx < K2)
+            std::memset(c + std::size_t(hx) * Ci, 0, std::size_t(K2 - hx) * Ci * sizeof(float));
+        }
+        for (long tx = lx; tx < hx; ++tx) {
+          const float* src = image + std::size_t(img + tx * D2) * C;
+          float* dst = col + std::size_t(tx) * Ci;
+          if (Ci == 1) {
+            for (std::size_t gi = 0; gi < G; ++gi) dst[gi * block] = src[gi];
+          } else {
+            for (std::size_t gi = 0; gi < G; ++gi)
+              std::memcpy(dst + gi * block, src + gi * Ci, Ci * sizeof(float));
+          }
+        }
+      },
+      [&](float* col, std::size_t n) {
+        for (std::size_t gi = 0; gi < G; ++gi) std::memset(col + gi * block, 0, n * sizeof(float));
+      });
+}
+
+void grouped_vol2col(const ConvGeometry& g, const ConvGeometry& part, const float* image,
+                     std::size_t p0, std::size_t p1, float* cols, std::size_t block) {
+  if (p1 <= p0) return;
+  const std::size_t W = part.col_width();
+  parallel_for(p1 - p0, row_grain(g), [&](std::size_t a, std::size_t b) {
+    grouped_vol2col_serial(g, part, image, p0 + a, p0 + b, cols + a * W, block);
+  });
+}
+
+// The adjoint: adds every group's column entries into the image positions they were read from.
+// Serial: columns of different grid positions overlap in the image.
+void grouped_col2vol_add(const ConvGeometry& g, const ConvGeometry& part, const float* cols,
+                         std::size_t p0, std::size_t p1, float* image, std::size_t block) {
+  const std::size_t C = g.image_channels, Ci = part.image_channels, G = g.groups;
+  const long D2 = long(g.dilation[2]);
+  for_each_row(
+      part, p0, p1, cols,
+      [&](const float* col, long img, long lx, long hx) {
+        for (long tx = lx; tx < hx; ++tx) {
+          float* dst = image + std::size_t(img + tx * D2) * C;
+          const float* src = col + std::size_t(tx) * Ci;
+          for (std::size_t gi = 0; gi < G; ++gi)
+            for (std::size_t j = 0; j < Ci; ++j) dst[gi * Ci + j] += src[gi * block + j];
+        }
+      },
+      [](const float*, std::size_t) {});
+}
+
+// One input channel per group (a depthwise convolution): the ungrouped column layout
+// `[rows][taps][C]` already holds every group's columns side by side, and output channel
+// f = c * M + m reads column c of each tap only. A multiply-add over contiguous rows then
+// replaces C GEMMs of width M (each far too thin for BLAS), and the ungrouped vol2col / col2vol
+// (parallel, contiguous copies) apply as they are.
+bool depthwise_groups(const ConvGeometry& g) {
+  return g.groups > 1 && g.group_image_channels() == 1;
+}
+
+ConvGeometry ungrouped(const ConvGeometry& g) {
+  ConvGeometry f = g;
+  f.groups = 1;
+  return f;
+}
+
+void depthwise_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,
+                       const float* bias) {
+  const ConvGeometry flat = ungrouped(g);
+  const std::size_t P = g.grid_positions(), C = g.image_channels, F = g.grid_channels;
+  const std::size_t M = F / C, T = g.taps(), W = flat.col_width();
+  if (P == 0 || F == 0) return;
+  const std::size_t rows = slab_rows(flat);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    vol2col(flat, image, p0, p1, ws.get());
+    parallel_for(p1 - p0, std::max<std::size_t>(1, 4096 / W), [&](std::size_t a, std::size_t b) {
+      for (std::size_t p = a; p < b; ++p) {
+        float* __restrict y = grid + (p0 + p) * F;
+        if (bias)
+          std::memcpy(y, bias, F * sizeof(float));
+        else
+          std::memset(y, 0, F * sizeof(float));
+        const float* col = ws.get() + p * W;
+        for (std::size_t t = 0; t < T; ++t) {
+          const float* __restrict ct = col + t * C;
+          const float* __restrict kt = kernel + t * F;
+          if (M == 1) {
+            for (std::size_t f = 0; f < F; ++f) y[f] += ct[f] * kt[f];
+          } else {
+            for (std::size_t c = 0; c < C; ++c)
+              for (std::size_t m = 0; m < M; ++m) y[c * M + m] += ct[c] * kt[c * M + m];
+          }
+        }
+      }
+    });
+  }
+}
+
+void depthwise_transpose(const ConvGeometry& g, const float* grid, const float* kernel,
+                         float* image, const float* bias) {
+  const ConvGeometry flat = ungrouped(g);
+  const std::size_t P = g.grid_positions(), C = g.image_channels, F = g.grid_channels;
+  const std::size_t M = F / C, T = g.taps(), W = flat.col_width();
+  const std::size_t n = g.image_positions() * C;
+  parallel_for(n, std::size_t(1) << 16, [&](std::size_t a, std::size_t b) {
+    std::memset(image + a, 0, (b - a) * sizeof(float));
+  });
+  if (P > 0 && F > 0) {
+    const std::size_t rows = slab_rows(flat);
+    Workspace ws(rows * W);
+    const ImageTaps taps(flat);
+    for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+      const std::size_t p1 = std::min(P, p0 + rows);
+      parallel_for(p1 - p0, std::max<std::size_t>(1, 4096 / W), [&](std::size_t a, std::size_t b) {
+        for (std::size_t p = a; p < b; ++p) {
+          const float* __restrict gp = grid + (p0 + p) * F;
+          float* col = ws.get() + p * W;
+          for (std::size_t t = 0; t < T; ++t) {
+            float* __restrict ct = col + t * C;
+            const float* __restrict kt = kernel + t * F;
+            if (M == 1) {
+              for (std::size_t c = 0; c < C; ++c) ct[c] = gp[c] * kt[c];
+            } else {
+              for (std::size_t c = 0; c < C; ++c) {
+                float s = 0.f;
+                for (std::size_t m = 0; m < M; ++m) s += gp[c * M + m] * kt[c * M + m];
+                ct[c] = s;
+              }
+            }
+          }
+        }
+      });
+      col2vol_gather(flat, taps, ws.get(), p0, p1, image);
+    }
+  }
+  add_bias_rows(image, g.image_positions(), C, bias);
+}
+
+void depthwise_kernel_grad(const ConvGeometry& g, const float* image, const float* grid,
+                           float* gkernel, bool accumulate) {
+  const ConvGeometry flat = ungrouped(g);
+  const std::size_t P = g.grid_positions(), C = g.image_channels, F = g.grid_channels;
+  const std::size_t M = F / C, T = g.taps(), W = flat.col_width();
+  if (F == 0) return;
+  if (!accumulate) std::memset(gkernel, 0, T * F * sizeof(float));
+  if (P == 0) return;
+  const std::size_t rows = slab_rows(flat);
+  Workspace ws(rows * W);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    vol2col(flat, image, p0, p1, ws.get());
+    // Threads own taps (disjoint kernel rows); each sums its positions in order.
+    parallel_for(T, 1, [&](std::size_t a, std::size_t b) {
+      for (std::size_t t = a; t < b; ++t) {
+        float* __restrict gt = gkernel + t * F;
+        for (std::size_t p = 0; p < p1 - p0; ++p) {
+          const float* __restrict ct = ws.get() + p * W + t * C;
+          const float* __restrict gp = grid + (p0 + p) * F;
+          if (M == 1) {
+            for (std::size_t f = 0; f < F; ++f) gt[f] += ct[f] * gp[f];
+          } else {
+            for (std::size_t c = 0; c < C; ++c)
+              for (std::size_t m = 0; m < M; ++m) gt[c * M + m] += ct[c] * gp[c * M + m];
+          }
+        }
+      }
+    });
+  }
+}
+
+void grouped_conv_forward(const ConvGeometry& g, const float* image, const float* kernel,
+                          float* grid, const float* bias) {
+  if (depthwise_groups(g)) return depthwise_forward(g, image, kernel, grid, bias);
+  const ConvGeometry part = grouped_part(g);
+  const std::size_t P = g.grid_positions(), F = g.grid_channels, G = g.groups;
+  const std::size_t Ci = part.image_channels, Co = part.grid_channels, W = part.col_width();
+  if (P == 0 || F == 0) return;
+  if (g.identity_cols()) {
+    for (std::size_t gi = 0; gi < G; ++gi)
+      gemm::sgemm(false, false, P, Co, Ci, 1.f, image + gi * Ci, g.image_channels, kernel + gi * Co,
+                  F, 0.f, grid + gi * Co, F);
+    add_bias_rows(grid, P, F, bias);
+    return;
+  }
+  const std::size_t rows = slab_rows(g), block = rows * W;
+  Workspace ws(G * block);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    grouped_vol2col(g, part, image, p0, p1, ws.get(), block);
+    for (std::size_t gi = 0; gi < G; ++gi)
+      gemm::sgemm(false, false, p1 - p0, Co, W, 1.f, ws.get() + gi * block, W, kernel + gi * Co, F,
+                  0.f, grid + p0 * F + gi * Co, F);
+    add_bias_rows(grid + p0 * F, p1 - p0, F, bias);
+  }
+}
+
+void grouped_conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
+                                    float* image, const float* bias) {
+  if (depthwise_groups(g)) return depthwise_transpose(g, grid, kernel, image, bias);
+  const ConvGeometry part = grouped_part(g);
+  const std::size_t P = g.grid_positions(), F = g.grid_channels, G = g.groups;
+  const std::size_t C = g.image_channels, Ci = part.image_channels, Co = part.grid_channels;
+  const std::size_t W = part.col_width();
+  if (g.identity_cols() && P > 0 && F > 0) {
+    for (std::size_t gi = 0; gi < G; ++gi)
+      gemm::sgemm(false, true, P, Ci, Co, 1.f, grid + gi * Co, F, kernel + gi * Co, F, 0.f,
+                  image + gi * Ci, C);
+    add_bias_rows(image, g.image_positions(), C, bias);
+    return;
+  }
+  const std::size_t n = g.image_positions() * C;
+  parallel_for(n, std::size_t(1) << 16, [&](std::size_t a, std::size_t b) {
+    std::memset(image + a, 0, (b - a) * sizeof(float));
+  });
+  if (P > 0 && F > 0 && W > 0) {
+    const std::size_t rows = slab_rows(g), block = rows * W;
+    Workspace ws(G * block);
+    for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+      const std::size_t p1 = std::min(P, p0 + rows);
+      for (std::size_t gi = 0; gi < G; ++gi)
+        gemm::sgemm(false, true, p1 - p0, W, Co, 1.f, grid + p0 * F + gi * Co, F, kernel + gi * Co,
+                    F, 0.f, ws.get() + gi * block, W);
+      grouped_col2vol_add(g, part, ws.get(), p0, p1, image, block);
+    }
+  }
+  add_bias_rows(image, g.image_positions(), C, bias);
+}
+
+void grouped_conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid,
+                              float* gkernel, bool accumulate) {
+  if (depthwise_groups(g)) return depthwise_kernel_grad(g, image, grid, gkernel, accumulate);
+  const ConvGeometry part = grouped_part(g);
+  const std::size_t P = g.grid_positions(), F = g.grid_channels, G = g.groups;
+  const std::size_t Ci = part.image_channels, Co = part.grid_channels, W = part.col_width();
+  if (W == 0 || F == 0) return;
+  if (P == 0) {
+    if (!accumulate) std::memset(gkernel, 0, W * F * sizeof(float));
+    return;
+  }
+  if (g.identity_cols()) {
+    for (std::size_t gi = 0; gi < G; ++gi)
+      gemm::sgemm(true, false, Ci, Co, P, 1.f, image + gi * Ci, g.image_channels, grid + gi * Co, F,
+                  accumulate ? 1.f : 0.f, gkernel + gi * Co, F);
+    return;
+  }
+  const std::size_t rows = slab_rows(g), block = rows * W;
+  Workspace ws(G * block);
+  for (std::size_t p0 = 0; p0 < P; p0 += rows) {
+    const std::size_t p1 = std::min(P, p0 + rows);
+    grouped_vol2col(g, part, image, p0, p1, ws.get(), block);
+    const float beta = (p0 == 0 && !accumulate) ? 0.f : 1.f;
+    for (std::size_t gi = 0; gi < G; ++gi)
+      gemm::sgemm(true, false, W, Co, p1 - p0, 1.f, ws.get() + gi * block, W,
+                  grid + p0 * F + gi * Co, F, beta, gkernel + gi * Co, F);
+  }
+}
+}  // namespace
+
 void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,
                   const float* bias) {
+  if (g.groups > 1) return grouped_conv_forward(g, image, kernel, grid, bias);
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (P == 0 || Cg == 0) return;
   if (g.identity_cols()) {
@@ -648,6 +947,7 @@ void conv_transpose_planes(const ConvGeometry& g, const float* grid, const float
 
 void conv_transpose_forward(const ConvGeometry& g, const float* grid, const float* kernel,
                             float* image, const float* bias) {
+  if (g.groups > 1) return grouped_conv_transpose_forward(g, grid, kernel, image, bias);
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (unit_strides(g) && !g.identity_cols() && P > 0 && Cg > 0 && W > 0) {
     conv_transpose_as_conv(g, grid, kernel, image, bias);
@@ -711,6 +1011,7 @@ void conv_transpose_forward(const ConvGeometry& g, const float* grid, const floa
 
 void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* grid, float* gkernel,
                       bool accumulate) {
+  if (g.groups > 1) return grouped_conv_kernel_grad(g, image, grid, gkernel, accumulate);
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (W == 0 || Cg == 0) return;
   if (P == 0) {
@@ -739,7 +1040,7 @@ void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, con
     if (grid_out) conv_forward(g, image, kernel, grid_out);
     return;
   }
-  if (!grid_out || g.identity_cols()) {
+  if (!grid_out || g.identity_cols() || g.groups > 1) {
     if (grid_out) conv_forward(g, image, kernel, grid_out);
     conv_kernel_grad(g, image, grid_in, gkernel, false);
     return;

@@ -38,6 +38,11 @@ struct ConvGeometry {
   std::array<std::size_t, 3> stride{1, 1, 1};
   std::array<std::size_t, 3> dilation{1, 1, 1};
   std::array<long, 3> pad_before{0, 0, 0};
+  /// Grouped convolution (Keras `groups`): the image channels and the grid channels are each
+  /// split into `groups` contiguous blocks, and grid block `i` sees image block `i` only. The
+  /// kernel is then `(k..., image_channels / groups, grid_channels)`. 1: an ordinary
+  /// convolution. Set it with `with_groups`.
+  std::size_t groups = 1;
 
   /// Geometry of an ordinary convolution: the grid size follows from the padded image,
   /// `floor((image + before + after - dilated_kernel) / stride) + 1` (an Error naming `where`
@@ -58,8 +63,17 @@ struct ConvGeometry {
       const std::vector<std::size_t>& dilation, const std::vector<long>& pad_before,
       const std::string& where = "conv_transpose");
 
+  /// A copy with `groups` set: an Error naming `where` unless it is at least 1 and divides both
+  /// channel counts.
+  /// Example: `auto dw = ConvGeometry::forward(2, 1, {8, 8}, 16, 16, ...).with_groups(16);`
+  ConvGeometry with_groups(std::size_t groups, const std::string& where = "conv") const;
+  /// Image and grid channels of one group.
+  std::size_t group_image_channels() const { return image_channels / groups; }
+  std::size_t group_grid_channels() const { return grid_channels / groups; }
+
   std::size_t taps() const { return kernel[0] * kernel[1] * kernel[2]; }
-  /// Columns of the column matrix: `taps * image_channels`.
+  /// Columns of the column matrix: `taps * image_channels` (all groups together; one group's
+  /// block has `taps * group_image_channels()`).
   std::size_t col_width() const { return taps() * image_channels; }
   std::size_t grid_positions() const { return batch * grid[0] * grid[1] * grid[2]; }
   std::size_t image_positions() const { return batch * image[0] * image[1] * image[2]; }
@@ -67,9 +81,10 @@ struct ConvGeometry {
     return dilation[axis] * (kernel[axis] - 1) + 1;
   }
   long pad_after(std::size_t axis) const;
-  /// The kernel size as a flat matrix `[taps * image_channels, grid_channels]`: TF's conv
-  /// layout `(k..., in, out)` and conv-transpose layout `(k..., filters, in)` alike.
-  std::size_t kernel_size() const { return col_width() * grid_channels; }
+  /// The kernel size as a flat matrix `[taps * group_image_channels(), grid_channels]`: TF's
+  /// conv layout `(k..., in / groups, out)` and conv-transpose layout `(k..., filters, in)`
+  /// alike.
+  std::size_t kernel_size() const { return taps() * group_image_channels() * grid_channels; }
   /// True when the column matrix is the image itself (1x1 kernel, unit stride, no padding).
   bool identity_cols() const;
   /// Throws an Error naming `where` when a size is zero or the rank is not 1 to 3.
@@ -87,6 +102,13 @@ void vol2col(const ConvGeometry& g, const float* image, std::size_t p0, std::siz
 void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size_t p1,
              float* image);
 
+/// Every function below also takes a grouped geometry (`groups > 1`): per slab, one vol2col
+/// pass writes each group's column block, then one GEMM per group reads its block and its
+/// columns of the kernel (the transposed direction: one GEMM per group, then one scatter-add of
+/// every group's block). With one input channel per group (depthwise) the ungrouped columns
+/// are used as they are, with a multiply-add over each row instead of the (too thin) GEMMs.
+/// `groups == 1` runs the ungrouped code unchanged.
+///
 /// `grid = conv(image, kernel) (+ bias)`: vol2col per slab, then one GEMM per slab. `bias`
 /// (`grid_channels` values, or null for none) is added to each slab while it is in cache.
 void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,

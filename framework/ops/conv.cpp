@@ -26,7 +26,7 @@ Shape grid_shape(const ConvGeometry& g) { return spatial_shape(g, g.grid, g.grid
 Shape kernel_shape(const ConvGeometry& g) {
   Shape s;
   for (std::size_t a = 3 - g.rank; a < 3; ++a) s.push_back(g.kernel[a]);
-  s.push_back(g.image_channels);
+  s.push_back(g.group_image_channels());
   s.push_back(g.grid_channels);
   return s;
 }
@@ -171,11 +171,21 @@ Frame frame(const char* where, const Variable& x, const Variable& kernel, const 
   f.ks = kernel.shape();
   const std::size_t cin = f.xs.back();
   const std::size_t kin = transpose ? f.ks[xr - 1] : f.ks[xr - 2];
-  if (kin != cin)
+  if (transpose && o.groups() != 1)
+    fail(where, "groups " + std::to_string(o.groups()) + " applies to conv only");
+  const long groups = o.groups();
+  if (groups < 1 || cin % std::size_t(groups) != 0 || f.ks[xr - 1] % std::size_t(groups) != 0)
+    fail(where, "groups " + std::to_string(groups) + " must be positive and divide both the " +
+                    std::to_string(cin) + " input channels and the " +
+                    std::to_string(f.ks[xr - 1]) + " filters (kernel " + shape_str(f.ks) + ")");
+  if (kin * std::size_t(groups) != cin)
     fail_shape(where, "kernel has shape " + shape_str(f.ks) + " whose in_channels axis (" +
                           (transpose ? "last" : "second to last") + ") is " + std::to_string(kin) +
                           " but x has " + std::to_string(cin) + " channels (shape " +
-                          shape_str(x.shape()) + ", " + detail::to_lower(o.data_format()) + ")");
+                          shape_str(x.shape()) + ", " + detail::to_lower(o.data_format()) + ")" +
+                          (groups > 1 ? ": with groups " + std::to_string(groups) + " it must be " +
+                                            std::to_string(cin / std::size_t(groups))
+                                      : std::string()));
   for (std::size_t a = 0; a < f.rank; ++a) {
     if (f.ks[a] == 0)
       fail_shape(where,
@@ -483,6 +493,7 @@ Variable conv(const Variable& x, const Variable& kernel, const Variable& bias,
   ConvGeometry g =
       ConvGeometry::forward(f.rank, f.xs[0], image, f.xs.back(), f.ks.back(), to_sizes(f.kernel),
                             to_sizes(f.strides), to_sizes(f.dilation), before, after, where);
+  if (o.groups() != 1) g = g.with_groups(std::size_t(o.groups()), where);
   Variable y = detail::conv_nd(f.x, kernel, g, bias);
   return f.channels_first ? detail::to_channels_first(y) : y;
 }

@@ -24,6 +24,10 @@ namespace tapeflow {
 ///   (Keras `output_padding`; the output is placed as Keras places it, see `conv_transpose`).
 /// - `output_shape` (conv_transpose only): the spatial output sizes, as TF's `output_shape`.
 /// - `data_format`: `"channels_last"` (default) or `"channels_first"`, any case.
+/// - `groups` (conv only): a grouped convolution (Keras `groups`, default 1): the input
+///   channels and the filters are split into `groups` contiguous blocks, output block `i` sees
+///   input block `i` only, and the kernel is `(k..., in_channels / groups, filters)`. A
+///   depthwise convolution is `groups = in_channels`.
 ///
 /// Example: `conv_transpose(x, k, ConvOptions().strides(2).padding("same"))`
 struct ConvOptions {
@@ -59,6 +63,10 @@ struct ConvOptions {
     data_format_ = std::move(f);
     return *this;
   }
+  ConvOptions& groups(long g) {
+    groups_ = g;
+    return *this;
+  }
 
   const std::vector<long>& strides() const { return strides_; }
   const std::vector<long>& dilation() const { return dilation_; }
@@ -67,6 +75,7 @@ struct ConvOptions {
   const std::optional<std::vector<long>>& output_padding() const { return output_padding_; }
   const std::optional<std::vector<long>>& output_shape() const { return output_shape_; }
   const std::string& data_format() const { return data_format_; }
+  long groups() const { return groups_; }
 
  private:
   std::vector<long> strides_{1};
@@ -76,11 +85,14 @@ struct ConvOptions {
   std::optional<std::vector<long>> output_padding_;
   std::optional<std::vector<long>> output_shape_;
   std::string data_format_ = "channels_last";
+  long groups_ = 1;
 };
 
 /// Ordinary (strided, dilated) convolution, no kernel flip:
 /// `y[o] = sum_t x[o * s + t * d - pad_before] . kernel[t]`. `x` is `(batch, spatial..., in)`
-/// (or `(batch, in, spatial...)` for channels_first), `kernel` TF's `(k..., in, out)`.
+/// (or `(batch, in, spatial...)` for channels_first), `kernel` TF's `(k..., in, out)`
+/// (`(k..., in / groups, out)` with `groups`: a ValueError unless groups >= 1 divides both `in`
+/// and `out`).
 /// `same`: output `ceil(in / s)`, padded by `max((out - 1) * s + dk - in, 0)` in total, the
 /// smaller half before (dk = d * (k - 1) + 1); `valid`: output `floor((in - dk) / s) + 1`.
 ///
@@ -132,7 +144,8 @@ namespace detail {
 Variable channel_sum(const Variable& g, const std::string& data_format = "channels_last");
 /// The channels_last primitives over an explicit geometry, for conv layers of any rank:
 /// `image` is `(batch, image..., image_channels)`, `grid` `(batch, grid..., grid_channels)`,
-/// `kernel` `(k..., image_channels, grid_channels)`. Each is differentiable in both arguments.
+/// `kernel` `(k..., image_channels / g.groups, grid_channels)`. Each is differentiable in both
+/// arguments.
 /// An optional `bias` (shape `(grid_channels,)` for conv_nd, `(image_channels,)` for
 /// conv_transpose_nd) is added to the output inside the kernel.
 Variable conv_nd(const Variable& image, const Variable& kernel, const kernels::ConvGeometry& g,
