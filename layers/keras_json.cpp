@@ -38,30 +38,6 @@ Json input_layer_config(Json batch_shape, const std::string& name) {
 
 Json layer_entry(const Layer& layer);
 
-// The config keys under which a wrapper (TimeDistributed) keeps its layer, as tapeflow's JSON
-// text of one layer (layers/detail/layer_list_json.hpp); Keras nests the entry itself.
-bool is_wrapped_layer_key(const std::string& key) {
-  return key == "layer" || key == "backward_layer";
-}
-
-Json config_texts_to_json(const Config& config) {
-  Json out = Json::object();
-  for (const auto& [key, text] : config) {
-    if (is_wrapped_layer_key(key) && !text.empty() && text.front() == '{') {
-      // {"class_name": ..., "config": {key: text}} -> Keras' entry with JSON values.
-      const Json entry = Json::parse(text);
-      Config inner;
-      for (const auto& [k, v] : entry.at("config").items()) inner[k] = v.get<std::string>();
-      Json inner_json = config_texts_to_json(inner);
-      inner_json["dtype"] = "float32";
-      out[key] = {{"class_name", entry.at("class_name")}, {"config", std::move(inner_json)}};
-      continue;
-    }
-    out[key] = config_text_to_json(key, text);
-  }
-  return out;
-}
-
 Json plain_layer_config(const Layer& layer) {
   const Config config = layer.get_config();
   Json out = Json::object();
@@ -71,7 +47,7 @@ Json plain_layer_config(const Layer& layer) {
     shape[0] = config_text_to_json("batch_size", config.at("batch_size"));
     return input_layer_config(std::move(shape), layer.name());
   }
-  out = config_texts_to_json(config);
+  for (const auto& [key, text] : config) out[key] = config_text_to_json(key, text);
   out["dtype"] = "float32";
   return out;
 }
@@ -139,6 +115,8 @@ bool field_at_tapeflow_value(const std::string& key, const Json& value) {
       {"autocast", true},
       {"optional", false},
       {"noise_shape", nullptr},  // SpatialDropout*: Keras 2 writes Dropout's keys
+      {"implementation", 2},     // LSTM, GRU (Keras 2): the fused form, which tapeflow runs
+      {"time_major", false},     // the recurrent layers (Keras 2)
   };
   auto it = fixed.find(key);
   // TF.js writes some of them as null when they were not given.
@@ -263,22 +241,10 @@ class Reader {
     return made;
   }
 
-  // A Keras layer config as tapeflow's config text of class `cls` (errors name `here`). A
-  // wrapper's layer (`layer`, `backward_layer`) becomes tapeflow's JSON text of one layer.
+  // A Keras layer config as tapeflow's config text of class `cls` (errors name `here`).
   Config config_text(const std::string& cls, const std::string& here, const Json& config) {
     Config text;
     for (const auto& [key, value] : config.items()) {
-      if (is_wrapped_layer_key(key) && value.is_object()) {
-        const std::string inner_cls =
-            member(here, value, "class_name", Json::value_t::string, "a string").get<std::string>();
-        const Json& inner = member(here, value, "config", Json::value_t::object, "an object");
-        Json entry = {{"class_name", inner_cls}, {"config", Json::object()}};
-        for (const auto& [k, v] :
-             config_text(inner_cls, layer_where(here, inner_cls, name_in(here, inner)), inner))
-          entry["config"][k] = v;
-        text[key] = entry.dump();
-        continue;
-      }
       if (key == "dtype") {
         if (!is_float32_dtype(value))
           fail_file(here,

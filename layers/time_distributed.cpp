@@ -1,7 +1,6 @@
 #include "tapeflow/layers/time_distributed.hpp"
 
 #include "tapeflow/framework/ops/ops.hpp"
-#include "tapeflow/layers/detail/layer_list_json.hpp"
 #include "tapeflow/layers/registry.hpp"
 
 namespace tapeflow::layers {
@@ -22,7 +21,7 @@ TimeDistributed::TimeDistributed(std::shared_ptr<Layer> layer,
 
 Config TimeDistributed::get_config() const {
   Config config = LayerWith::get_config();
-  config["layer"] = detail::layer_to_json(*layer_);
+  config["layer"] = config_write(LayerSpec(*layer_));
   return config;
 }
 
@@ -53,7 +52,10 @@ std::shared_ptr<Layer> time_distributed_from_config(const std::string& where,
                                                     const Config& config) {
   auto it = config.find("layer");
   if (it == config.end()) fail(where, "layer: the config has no wrapped layer");
-  auto inner = detail::layer_from_json(where, it->second);
+  LayerSpec spec;
+  config_read(where, "layer", it->second, spec);
+  if (!spec.defined()) fail(where, "layer: the config has no wrapped layer (None)");
+  auto inner = create_layer(spec.class_name, spec.config);
   // Making the wrapped layer took the name a rebuild reserved for this one (KeepNames): hand
   // it back to the layer made next, this one.
   if (auto name = config.find("name"); name != config.end()) detail::KeepNames::next(name->second);

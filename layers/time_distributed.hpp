@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tapeflow/layers/layer.hpp"
+#include "tapeflow/layers/layer_spec.hpp"
 
 namespace tapeflow::layers {
 
@@ -18,7 +19,8 @@ struct TimeDistributedOptions : LayerOptionsBase<TimeDistributedOptions> {};
 /// as one call of the wrapped layer on `(batch * time, ...)`. The wrapped layer is a sublayer
 /// (its weights are this layer's, named `time_distributed/<layer>/...`); a mask of
 /// `(batch, time)` passes through. Config: the common keys and `layer`, the wrapped layer's
-/// class name and config (JSON, as Keras); saving and Keras JSON rebuild it. Errors: a null
+/// class name and config (a `LayerSpec`, `Dense(units=2, ...)`; Keras JSON nests it as Keras
+/// does); saving and Keras JSON rebuild it. Errors: a null
 /// layer, an input of rank below 3, an input whose time axis or sizes change after the first
 /// call, a wrapped layer that changes the batch size.
 ///

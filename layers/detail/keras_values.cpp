@@ -122,6 +122,16 @@ Json keras_object(ObjectKind kind, const std::string& key, const std::string& te
 
 Json config_text_to_json(const std::string& key, const std::string& text) {
   if (key == "name") return text;
+  // A wrapper's layer (Bidirectional's `layer`, `backward_layer`), config text
+  // `LSTM(units=4, ...)`: Keras' nested {class_name, config} with each entry converted as the
+  // layer's own would be (json_to_config_text reads it back into the same text).
+  if (key == "layer" || key == "backward_layer") {
+    if (tapeflow::detail::trim_space(text) == "None") return nullptr;
+    auto [class_name, config] = tapeflow::detail::parse_repr(key, text);
+    Json cfg = Json::object();
+    for (const auto& [k, v] : config) cfg[k] = config_text_to_json(k, v);
+    return {{"class_name", class_name}, {"config", std::move(cfg)}};
+  }
   const ObjectKind kind = object_kind(key);
   if (kind != ObjectKind::none) return keras_object(kind, key, text);
   return plain_value(text);

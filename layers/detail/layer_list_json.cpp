@@ -9,21 +9,15 @@ namespace tapeflow::layers::detail {
 
 using Json = nlohmann::json;
 
-namespace {
-Json layer_list_entry(const Layer& layer) {
-  Json config = Json::object();
-  for (const auto& [k, v] : layer.get_config()) config[k] = v;
-  return {{"class_name", layer.class_name()}, {"config", std::move(config)}};
-}
-}  // namespace
-
 std::string layers_to_json(const std::vector<std::shared_ptr<Layer>>& layers) {
   Json list = Json::array();
-  for (const auto& l : layers) list.push_back(layer_list_entry(*l));
+  for (const auto& l : layers) {
+    Json config = Json::object();
+    for (const auto& [k, v] : l->get_config()) config[k] = v;
+    list.push_back({{"class_name", l->class_name()}, {"config", std::move(config)}});
+  }
   return list.dump();
 }
-
-std::string layer_to_json(const Layer& layer) { return layer_list_entry(layer).dump(); }
 
 namespace {
 
@@ -79,12 +73,6 @@ std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
     }
   }
   return made;
-}
-
-std::shared_ptr<Layer> layer_from_json(const std::string& where, const std::string& text) {
-  auto made = layers_from_json(where, "[" + text + "]");
-  if (made.size() != 1) fail(where, "expected one layer entry, got " + text);
-  return made[0].second;
 }
 
 std::vector<std::string> layer_names_in_json(const std::string& where, const std::string& text) {

@@ -1,7 +1,7 @@
 #pragma once
 /// A model's layers as Keras writes them in a model config: a JSON list of
 /// `{"class_name": ..., "config": {...}}` (config values are the layers' config text). Shared by
-/// `Model` and `Sequential`; one such entry is a wrapper's layer (`TimeDistributed`).
+/// `Model` and `Sequential`.
 #include <memory>
 #include <string>
 #include <utility>
@@ -20,14 +20,6 @@ std::string layers_to_json(const std::vector<std::shared_ptr<Layer>>& layers);
 /// cannot create.
 std::vector<std::pair<std::string, std::shared_ptr<Layer>>> layers_from_json(
     const std::string& where, const std::string& text);
-
-/// One layer as one entry of `layers_to_json`: `{"class_name": ..., "config": {...}}`, the
-/// config key a wrapper (`TimeDistributed`) keeps its layer under.
-std::string layer_to_json(const Layer& layer);
-
-/// A new layer (unbuilt) from `layer_to_json`'s text, named as its config says (when free);
-/// the errors of `layers_from_json`.
-std::shared_ptr<Layer> layer_from_json(const std::string& where, const std::string& text);
 
 /// The names the layers of `layers_to_json`'s text have in their configs (for `KeepNames`); the
 /// same errors as `layers_from_json` for text that is not such a list.

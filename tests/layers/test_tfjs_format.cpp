@@ -325,9 +325,9 @@ TEST_CASE("tfjs: every problem with the files is a FileError naming it") {
   CHECK(contains(load_error(edited_copy("cls",
                                         [](Json& j) {
                                           j["modelTopology"]["config"]["layers"][1]["class_name"] =
-                                              "Bidirectional";
+                                              "ConvLSTM2D";
                                         })),
-                 "unknown layer class 'Bidirectional'"));
+                 "unknown layer class 'ConvLSTM2D'"));
   // A weights.bin that is not the one model.json was written with (same size).
   const std::string dir = test::temp_path("pair");
   fs::create_directories(dir);

@@ -57,7 +57,7 @@ TEST_CASE("TimeDistributed: saves, reloads and converts to Keras JSON with its l
   Model model(in, (*td)(in), "sequence_model");
   const Tensor x = random_tensor({2, 4, 3}, 4);
   const Tensor y = model(Variable(x)).value();
-  CHECK(td->get_config()["layer"].find("\"class_name\":\"Dense\"") != std::string::npos);
+  CHECK(td->get_config()["layer"].rfind("Dense(", 0) == 0);
   const std::string path = tapeflow::test::temp_path("time_distributed.bin");
   S::save(model, path);
   {
