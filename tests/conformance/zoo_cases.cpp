@@ -3,17 +3,24 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/batch_normalization.hpp"
+#include "tapeflow/layers/bidirectional.hpp"
 #include "tapeflow/layers/conv.hpp"
 #include "tapeflow/layers/conv_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/depthwise_conv.hpp"
+#include "tapeflow/layers/gru.hpp"
+#include "tapeflow/layers/lstm.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/pooling.hpp"
 #include "tapeflow/layers/registry.hpp"
+#include "tapeflow/layers/separable_conv.hpp"
+#include "tapeflow/layers/simple_rnn.hpp"
 
 namespace tapeflow::golden {
 
@@ -64,6 +71,40 @@ Built build_conv(const Case& c, bool transpose) {
   return {std::move(layer),
           [l, use_bias] {
             std::vector<std::pair<std::string, Variable>> p{{"gkernel", l->kernel()}};
+            if (use_bias) p.emplace_back("gbias", l->bias());
+            return p;
+          },
+          {}};
+}
+
+// DepthwiseConv2D (no `filters` key) and SeparableConv2D: weights depthwise_kernel,
+// pointwise_kernel (separable only) and bias, whose gradients are g<name>.
+template <class L, class Options>
+Built build_depthwise(const Case& c) {
+  constexpr bool separable = std::is_same_v<L, layers::SeparableConv2D>;
+  Options o;
+  if constexpr (separable) {
+    o.filters(std::stol(c.get("filters")));
+    o.pointwise_initializer(from_array(c.array("pointwise_kernel")));
+  }
+  const bool use_bias = flag(c, "use_bias", true);
+  o.kernel_size(c.get_ints("kernel_size"))
+      .strides(c.get_ints("strides"))
+      .padding(c.get("padding"))
+      .depth_multiplier(std::stol(c.get("depth_multiplier")))
+      .data_format(c.get("data_format"))
+      .dilation_rate(c.get_ints("dilation_rate"))
+      .activation(c.get("activation", "linear"))
+      .use_bias(use_bias)
+      .depthwise_initializer(from_array(c.array("depthwise_kernel")));
+  if (use_bias) o.bias_initializer(from_array(c.array("bias")));
+  auto layer = std::make_unique<L>(o);
+  L* l = layer.get();
+  return {std::move(layer),
+          [l, use_bias] {
+            std::vector<std::pair<std::string, Variable>> p{
+                {"gdepthwise_kernel", l->depthwise_kernel()}};
+            if constexpr (separable) p.emplace_back("gpointwise_kernel", l->pointwise_kernel());
             if (use_bias) p.emplace_back("gbias", l->bias());
             return p;
           },
@@ -128,6 +169,73 @@ Built build_dense(const Case& c) {
           {}};
 }
 
+// A recurrent layer (SimpleRNN, LSTM, GRU) from a case's keys; LSTM without unit_forget_bias,
+// which would replace the case's bias.
+template <class Options>
+Options rnn_options(const Case& c) {
+  Options o(std::stol(c.get("units")));
+  o.activation(c.get("activation", "tanh"))
+      .use_bias(flag(c, "use_bias", true))
+      .return_sequences(flag(c, "return_sequences", false))
+      .go_backwards(flag(c, "go_backwards", false));
+  return o;
+}
+
+std::shared_ptr<layers::Layer> make_rnn(const std::string& cls, const Case& c) {
+  using namespace layers;
+  if (cls == "SimpleRNN") return std::make_shared<SimpleRNN>(rnn_options<SimpleRNNOptions>(c));
+  if (cls == "LSTM") {
+    auto o = rnn_options<LSTMOptions>(c);
+    o.recurrent_activation(c.get("recurrent_activation")).unit_forget_bias(false);
+    return std::make_shared<LSTM>(o);
+  }
+  if (cls == "GRU") {
+    auto o = rnn_options<GRUOptions>(c);
+    o.recurrent_activation(c.get("recurrent_activation")).reset_after(flag(c, "reset_after", true));
+    return std::make_shared<GRU>(o);
+  }
+  tapeflow::fail(c.dir.string(), "no recurrent layer " + cls);
+}
+
+// SimpleRNN, LSTM, GRU, Bidirectional: built on x, then given the case's weights (kernel,
+// recurrent_kernel, bias; Bidirectional: forward_ then backward_), whose gradients are
+// g<weight name>.
+Built build_rnn(const Case& c) {
+  const std::string cls = c.get("layer");
+  std::shared_ptr<layers::Layer> layer;
+  std::vector<std::string> prefixes{""};
+  if (cls == "Bidirectional") {
+    auto inner = make_rnn(c.get("rnn"), c);
+    layers::BidirectionalOptions o(*inner);
+    o.merge_mode(c.get("merge_mode", "concat"));
+    layer = std::make_shared<layers::Bidirectional>(o);
+    prefixes = {"forward_", "backward_"};
+  } else {
+    layer = make_rnn(cls, c);
+  }
+  (*layer)(Variable(c.array("x")));
+  const bool use_bias = flag(c, "use_bias", true);
+  std::vector<Tensor> weights;
+  std::vector<std::string> names;
+  for (const std::string& p : prefixes)
+    for (const char* w : {"kernel", "recurrent_kernel", "bias"}) {
+      if (std::string(w) == "bias" && !use_bias) continue;
+      weights.push_back(c.array(p + w));
+      names.push_back("g" + p + w);
+    }
+  layer->set_weights(weights);
+  layers::Layer* l = layer.get();
+  return {layer,
+          [l, names] {
+            std::vector<std::pair<std::string, Variable>> p;
+            auto vars = l->trainable_variables();
+            for (std::size_t i = 0; i < names.size() && i < vars.size(); ++i)
+              p.emplace_back(names[i], vars[i]);
+            return p;
+          },
+          {}};
+}
+
 // A layer without weights whose case config holds its options under their Keras names (ReLU's
 // max_value, Softmax's axis, ...): built through the registry from those keys.
 Built build_weightless(const Case& c) {
@@ -149,7 +257,9 @@ CaseResult run_case(const Case& c, const std::function<Built(const Case&)>& buil
   Variable x(c.array("x"));
   GradientTape tape;
   tape.watch(x);
-  Variable y = (*b.layer)(x, flag(c, "training", false));
+  // A case with a mask (the recurrent layers) passes it to the call.
+  Variable y = c.has_array("mask") ? b.layer->masked_call(x, c.array("mask"))
+                                   : (*b.layer)(x, flag(c, "training", false));
   check.check("y", y.value(), c.array("y"));
   if (c.has("output_shape")) {
     auto os = c.get_ints("output_shape");
@@ -230,6 +340,8 @@ std::vector<CaseType> zoo_case_types() {
                  [](const Case& c) {
                    return build_conv<Conv2DTranspose, Conv2DTransposeOptions>(c, true);
                  }),
+      layer_type("DepthwiseConv2D", build_depthwise<DepthwiseConv2D, DepthwiseConv2DOptions>),
+      layer_type("SeparableConv2D", build_depthwise<SeparableConv2D, SeparableConv2DOptions>),
       layer_type("MaxPooling2D", build_pool<MaxPooling2D, MaxPooling2DOptions>),
       layer_type("MaxPooling3D", build_pool<MaxPooling3D, MaxPooling3DOptions>),
       layer_type("AveragePooling2D", build_pool<AveragePooling2D, AveragePooling2DOptions>),
@@ -242,6 +354,10 @@ std::vector<CaseType> zoo_case_types() {
       layer_type("RepeatVector", build_weightless),
       layer_type("GaussianNoise", build_weightless),
       layer_type("GaussianDropout", build_weightless),
+      layer_type("SimpleRNN", build_rnn),
+      layer_type("LSTM", build_rnn),
+      layer_type("GRU", build_rnn),
+      layer_type("Bidirectional", build_rnn),
   };
   for (const char* merge : {"Multiply", "Average", "Maximum", "Minimum", "Dot"})
     types.push_back({std::string("tfjs ") + merge,

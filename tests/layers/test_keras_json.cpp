@@ -104,6 +104,7 @@ const std::vector<ZooCase>& zoo_cases() {
        {{"momentum", "0.9"}, {"epsilon", "0.01"}, {"center", "false"}},
        {3, 4}},
       {"Conv1D", {{"filters", "3"}, {"kernel_size", "(2,)"}, {"dilation_rate", "(2,)"}}, {7, 2}},
+      {"Conv1D", {{"filters", "4"}, {"kernel_size", "(2,)"}, {"groups", "2"}}, {6, 2}},
       {"Conv1DTranspose", {{"filters", "2"}, {"kernel_size", "(3,)"}, {"strides", "(2,)"}}, {4, 3}},
       {"Conv2D",
        {{"filters", "3"},
@@ -130,6 +131,26 @@ const std::vector<ZooCase>& zoo_cases() {
         {"kernel_constraint", "max_norm(axis=(0, 1, 2, 3), max_value=1.5)"}},
        {2, 2, 2, 3}},
       {"Cropping1D", {{"cropping", "(1, 2)"}}, {6, 2}},
+      {"DepthwiseConv1D",
+       {{"kernel_size", "(3,)"}, {"depth_multiplier", "2"}, {"padding", "same"}},
+       {5, 2}},
+      {"DepthwiseConv2D",
+       {{"kernel_size", "(2, 2)"},
+        {"strides", "(2, 1)"},
+        {"depthwise_regularizer", "l1_l2(l1=0.001, l2=0.01)"},
+        {"bias_initializer", "constant(value=0.5)"}},
+       {5, 4, 3}},
+      {"SeparableConv1D",
+       {{"filters", "3"}, {"kernel_size", "(2,)"}, {"dilation_rate", "(2,)"}},
+       {6, 2}},
+      {"SeparableConv2D",
+       {{"filters", "4"},
+        {"kernel_size", "(3, 3)"},
+        {"padding", "same"},
+        {"depth_multiplier", "2"},
+        {"pointwise_constraint", "non_neg()"},
+        {"activation", "relu"}},
+       {4, 4, 2}},
       {"Cropping2D", {{"cropping", "((1, 0), (0, 2))"}}, {5, 5, 1}},
       {"Cropping3D", {{"cropping", "((1, 0), (0, 1), (1, 1))"}}, {4, 4, 4, 1}},
       {"Dense",
@@ -178,6 +199,12 @@ const std::vector<ZooCase>& zoo_cases() {
       {"GroupNormalization", {{"groups", "2"}, {"epsilon", "0.0001"}}, {3, 4}},
       {"SpatialDropout1D", {{"rate", "0.2"}, {"seed", "3"}}, {4, 3}},
       {"SpatialDropout2D", {{"rate", "0.2"}, {"data_format", "channels_first"}}, {3, 2, 2}},
+      {"SimpleRNN", {{"units", "3"}, {"return_sequences", "true"}}, {4, 2}},
+      {"LSTM", {{"units", "2"}, {"go_backwards", "true"}, {"unit_forget_bias", "false"}}, {3, 2}},
+      {"GRU", {{"units", "2"}, {"reset_after", "false"}}, {3, 2}},
+      {"Bidirectional",
+       {{"layer", "LSTM(units=2, return_sequences=true)"}, {"merge_mode", "sum"}},
+       {3, 2}},
       {"SpatialDropout3D", {{"rate", "0.2"}}, {2, 2, 2, 3}},
       {"SyncBatchNormalization", {{"axis", "1"}, {"momentum", "0.9"}, {"scale", "false"}}, {3, 4}},
       {"UpSampling1D", {{"size", "3"}}, {2, 2}},
@@ -340,12 +367,14 @@ TEST_CASE("keras_json: what tapeflow cannot build is a FileError naming the laye
   auto error = [&](const std::string& cls, const std::string& config) {
     return error_of<FileError>([&] { S::model_from_json(one_layer(cls, config)); });
   };
-  CHECK(contains(error("SimpleRNN", R"({"name": "l", "units": 2})"),
-                 "unknown layer class 'SimpleRNN'"));
-  CHECK(contains(error("SimpleRNN", R"({"name": "l", "units": 2})"), "SimpleRNN 'l'"));
-  CHECK(contains(
-      error("Conv2D", R"({"name": "l", "filters": 2, "kernel_size": [1, 1], "groups": 2})"),
-      "Conv2D 'l': config field 'groups' (2) is not supported by tapeflow's Conv2D"));
+  CHECK(contains(error("ConvLSTM2D", R"({"name": "l", "units": 2})"),
+                 "unknown layer class 'ConvLSTM2D'"));
+  CHECK(contains(error("ConvLSTM2D", R"({"name": "l", "units": 2})"), "ConvLSTM2D 'l'"));
+  // Conv2D has groups; the transposed convolutions do not (nor does Keras).
+  CHECK(contains(error("Conv2DTranspose",
+                       R"({"name": "l", "filters": 2, "kernel_size": [1, 1], "groups": 2})"),
+                 "Conv2DTranspose 'l': config field 'groups' (2) is not supported by tapeflow's "
+                 "Conv2DTranspose"));
   CHECK(contains(error("Dense", R"({"name": "l", "units": 2, "lora_rank": 4})"),
                  "config field 'lora_rank' (4)"));
   CHECK(contains(error("Dense", R"({"name": "l", "units": 2, "dtype": "float16"})"),

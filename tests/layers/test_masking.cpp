@@ -9,6 +9,7 @@
 #include "tapeflow/layers/dropout.hpp"
 #include "tapeflow/layers/embedding.hpp"
 #include "tapeflow/layers/global_pooling.hpp"
+#include "tapeflow/layers/lstm.hpp"
 #include "tapeflow/layers/masking.hpp"
 #include "tapeflow/layers/model.hpp"
 #include "tapeflow/layers/sequential.hpp"
@@ -171,4 +172,20 @@ TEST_CASE("GlobalAveragePooling1D: with a mask, the mean of the steps that count
       [&](const std::vector<Variable>& in) { return pool.masked_call(in[0], padded_mask()); }, {x});
   GlobalAveragePooling1D first(GlobalPoolingOptions().data_format("channels_first"));
   CHECK_THROWS_AS(first.masked_call(Variable(x), padded_mask()), ShapeError);
+}
+
+TEST_CASE("Masking before an LSTM in a Sequential: padded steps are skipped") {
+  reset_default_graph();
+  // A sequence of 3 real steps then 2 padding steps gives what the 3 steps alone give.
+  const Tensor full = random_tensor({1, 5, 2}, 21, 0.5f, 1.f);
+  Tensor padded = full;
+  for (std::size_t t = 3; t < 5; ++t)
+    for (std::size_t f = 0; f < 2; ++f) padded(0, t, f) = 0.f;
+  auto lstm = std::make_shared<LSTM>(LSTMOptions(3));
+  Sequential seq({std::make_shared<Masking>(), lstm});
+  const Tensor y = seq(Variable(padded)).value();
+  const Tensor prefix = xt::view(full, xt::all(), xt::range(0, 3), xt::all());
+  TF_CHECK_CLOSE((*lstm)(Variable(prefix)).value(), y);
+  // Without Masking the padding counts.
+  CHECK_FALSE(tapeflow::test::allclose((*lstm)(Variable(padded)).value(), y));
 }

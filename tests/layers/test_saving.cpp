@@ -20,17 +20,21 @@
 #include "tapeflow/layers/activation.hpp"
 #include "tapeflow/layers/activity_regularization.hpp"
 #include "tapeflow/layers/batch_normalization.hpp"
+#include "tapeflow/layers/bidirectional.hpp"
 #include "tapeflow/layers/conv.hpp"
 #include "tapeflow/layers/conv3d_transpose.hpp"
 #include "tapeflow/layers/conv_transpose.hpp"
 #include "tapeflow/layers/dense.hpp"
+#include "tapeflow/layers/depthwise_conv.hpp"
 #include "tapeflow/layers/dropout.hpp"
 #include "tapeflow/layers/elu.hpp"
 #include "tapeflow/layers/embedding.hpp"
 #include "tapeflow/layers/global_pooling.hpp"
 #include "tapeflow/layers/group_normalization.hpp"
+#include "tapeflow/layers/gru.hpp"
 #include "tapeflow/layers/layer_normalization.hpp"
 #include "tapeflow/layers/leaky_relu.hpp"
+#include "tapeflow/layers/lstm.hpp"
 #include "tapeflow/layers/masking.hpp"
 #include "tapeflow/layers/merge.hpp"
 #include "tapeflow/layers/multi_head_attention.hpp"
@@ -42,7 +46,9 @@
 #include "tapeflow/layers/relu.hpp"
 #include "tapeflow/layers/reshaping.hpp"
 #include "tapeflow/layers/saving.hpp"
+#include "tapeflow/layers/separable_conv.hpp"
 #include "tapeflow/layers/sequential.hpp"
+#include "tapeflow/layers/simple_rnn.hpp"
 #include "tapeflow/layers/softmax.hpp"
 #include "tapeflow/layers/time_distributed.hpp"
 #include "tapeflow/layers/upsampling.hpp"
@@ -116,6 +122,35 @@ std::vector<Case> cases() {
              L::Conv3DTransposeOptions(2, 2).strides(2).padding("same"));
        },
        {1, 3, 3, 3, 2}},
+      {"Conv2D",  // grouped
+       [] { return make_shared<L::Conv2D>(L::Conv2DOptions(4, 2).groups(2).padding("same")); },
+       {1, 4, 4, 2}},
+      {"DepthwiseConv1D",
+       [] {
+         return make_shared<L::DepthwiseConv1D>(
+             L::DepthwiseConv1DOptions(3).depth_multiplier(2).padding("same"));
+       },
+       {1, 6, 2}},
+      {"DepthwiseConv2D",
+       [] {
+         return make_shared<L::DepthwiseConv2D>(
+             L::DepthwiseConv2DOptions(2).strides(2).activation("relu").bias_initializer(
+                 initializers::constant(0.1f)));
+       },
+       {1, 5, 5, 3}},
+      {"SeparableConv1D",
+       [] {
+         return make_shared<L::SeparableConv1D>(
+             L::SeparableConv1DOptions(3, 2).dilation_rate(2).data_format("channels_first"));
+       },
+       {1, 2, 6}},
+      {"SeparableConv2D",
+       [] {
+         return make_shared<L::SeparableConv2D>(
+             L::SeparableConv2DOptions(3, 3).depth_multiplier(2).padding("same").bias_initializer(
+                 initializers::constant(0.2f)));
+       },
+       {1, 4, 4, 2}},
       {"MaxPooling1D",
        [] { return make_shared<L::MaxPooling1D>(L::MaxPooling1DOptions(2)); },
        {1, 6, 2}},
@@ -214,6 +249,30 @@ std::vector<Case> cases() {
       {"SpatialDropout3D",
        [] { return make_shared<L::SpatialDropout3D>(L::SpatialDropout3DOptions(0.5f)); },
        {1, 2, 2, 2, 3}},
+      {"SimpleRNN",
+       [=] {
+         return make_shared<L::SimpleRNN>(
+             L::SimpleRNNOptions(3).return_sequences(true).recurrent_regularizer(reg));
+       },
+       {2, 4, 3}},
+      {"LSTM",
+       [] {
+         return make_shared<L::LSTM>(
+             L::LSTMOptions(2).go_backwards(true).recurrent_constraint("non_neg"));
+       },
+       {2, 3, 2}},
+      {"GRU",
+       [] {
+         return make_shared<L::GRU>(L::GRUOptions(2).reset_after(false).dropout(0.2f).seed(3));
+       },
+       {2, 3, 2}},
+      {"Bidirectional",
+       [] {
+         return make_shared<L::Bidirectional>(
+             L::BidirectionalOptions(L::GRU(L::GRUOptions(2).return_sequences(true)))
+                 .merge_mode("ave"));
+       },
+       {2, 3, 2}},
       {"Flatten", [] { return make_shared<L::Flatten>(); }, {2, 3, 4}},
       {"Reshape",
        [] {

@@ -184,6 +184,57 @@ function convCases(folder, className, rank, cases) {
   });
 }
 
+// DepthwiseConv2D and SeparableConv2D (TF.js has no 1-D forms, nor conv groups): weights
+// depthwise_kernel (kh, kw, in, depth_multiplier), for the separable layer pointwise_kernel
+// (1, 1, in * depth_multiplier, filters), and bias.
+function depthwiseCases(folder, className, seedBase, cases) {
+  cases.forEach((c, i) => {
+    const seed = seedBase + i;
+    const next = rng(seed);
+    const separable = className === 'SeparableConv2D';
+    const cfg = {
+      layer: className,
+      filters: separable ? c.filters : undefined,
+      kernel_size: tuple(c.kernel_size, 2),
+      strides: tuple(c.strides ?? 1, 2),
+      padding: c.padding,
+      depth_multiplier: c.depth_multiplier ?? 1,
+      data_format: c.data_format ?? 'channels_last',
+      dilation_rate: tuple(c.dilation_rate ?? 1, 2),
+      activation: c.activation ?? 'linear',
+      use_bias: c.use_bias ?? true,
+      input_shape: c.input_shape,
+    };
+    const args = {
+      kernelSize: cfg.kernel_size,
+      strides: cfg.strides,
+      padding: cfg.padding,
+      depthMultiplier: cfg.depth_multiplier,
+      dataFormat: camel(cfg.data_format),
+      dilationRate: cfg.dilation_rate,
+      activation: cfg.activation,
+      useBias: cfg.use_bias,
+    };
+    if (separable) args.filters = cfg.filters;
+    const layer = separable ? tf.layers.separableConv2d(args) : tf.layers.depthwiseConv2d(args);
+    const cin = cfg.data_format === 'channels_first' ? c.input_shape[1] : c.input_shape.at(-1);
+    const x = uniform(next, c.input_shape);
+    const dm = cfg.depth_multiplier;
+    const weights = [['depthwise_kernel', uniform(next, [...cfg.kernel_size, cin, dm], -0.5, 0.5)]];
+    if (separable)
+      weights.push(['pointwise_kernel', uniform(next, [1, 1, cin * dm, cfg.filters], -0.5, 0.5)]);
+    if (cfg.use_bias)
+      weights.push(['bias', uniform(next, [separable ? cfg.filters : cin * dm], -0.5, 0.5)]);
+    const gradNames = separable ? ['gdepthwise_kernel', 'gpointwise_kernel', 'gbias']
+                                : ['gdepthwise_kernel', 'gbias'];
+    record(caseDir(folder, i), layer, cfg, x, weights, gradNames, {
+      seed,
+      noGrad: c.noGrad,
+      note: c.noGrad ? 'forward only: TF.js has no gradient for dilation > 1' : undefined,
+    });
+  });
+}
+
 function poolCases(folder, className, rank, cases) {
   cases.forEach((c, i) => {
     const seed = 5000 + 100 * rank + 10 * className.length + i;
@@ -325,6 +376,62 @@ function mergeCases(folder, className, factory, cases) {
   });
 }
 
+// Recurrent layers: SimpleRNN, LSTM, GRU and Bidirectional over one of them. The weights in
+// Keras' layout (kernel, recurrent_kernel, bias; Bidirectional: forward_ then backward_), set on
+// the layer; the gates' recurrent activation is sigmoid (Keras 3's default; TF.js defaults to
+// hard sigmoid), and TF.js' GRU is Keras' reset_after=false. A case with `mask` records the
+// (batch, time) mask as mask.npy and passes it to the call.
+const rnnFactories = { SimpleRNN: tf.layers.simpleRNN, LSTM: tf.layers.lstm, GRU: tf.layers.gru };
+const rnnGates = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
+function rnnCases(folder, className, cases) {
+  cases.forEach((c, i) => {
+    const seed = 13000 + 100 * (className.length % 10) + i;
+    const next = rng(seed);
+    const cell = c.rnn ?? className;
+    const cfg = {
+      layer: className,
+      rnn: className === 'Bidirectional' ? cell : undefined,
+      units: c.units,
+      activation: c.activation ?? 'tanh',
+      recurrent_activation: cell === 'SimpleRNN' ? undefined : 'sigmoid',
+      use_bias: c.use_bias ?? true,
+      reset_after: cell === 'GRU' ? false : undefined,
+      return_sequences: c.return_sequences ?? false,
+      go_backwards: c.go_backwards ?? false,
+      merge_mode: className === 'Bidirectional' ? (c.merge_mode ?? 'concat') : undefined,
+      masked: c.mask ? true : undefined,
+      input_shape: c.input_shape,
+    };
+    const args = {
+      units: cfg.units,
+      activation: cfg.activation,
+      useBias: cfg.use_bias,
+      returnSequences: cfg.return_sequences,
+      goBackwards: cfg.go_backwards,
+    };
+    if (cell !== 'SimpleRNN') args.recurrentActivation = 'sigmoid';
+    if (cell === 'LSTM') args.unitForgetBias = false;
+    const inner = rnnFactories[cell](args);
+    const layer = className === 'Bidirectional'
+      ? tf.layers.bidirectional({ layer: inner, mergeMode: cfg.merge_mode }) : inner;
+    const x = uniform(next, c.input_shape);
+    const g = rnnGates[cell] * c.units;
+    const weights = [];
+    const gradNames = [];
+    for (const prefix of className === 'Bidirectional' ? ['forward_', 'backward_'] : ['']) {
+      weights.push([`${prefix}kernel`, uniform(next, [c.input_shape.at(-1), g], -0.7, 0.7)]);
+      weights.push([`${prefix}recurrent_kernel`, uniform(next, [c.units, g], -0.7, 0.7)]);
+      if (cfg.use_bias) weights.push([`${prefix}bias`, uniform(next, [g], -0.5, 0.5)]);
+    }
+    for (const [name] of weights) gradNames.push(`g${name}`);
+    const mask = c.mask ? tf.tensor(c.mask, c.mask.length ? [c.mask.length, c.mask[0].length] : [0], 'float32') : null;
+    const apply = mask ? (t, kw) => layer.apply(t, { ...(kw ?? {}), mask }) : undefined;
+    const dir = caseDir(folder, i);
+    record(dir, layer, cfg, x, weights, gradNames, { seed, apply });
+    if (mask) writeNpy(dir, 'mask', mask);
+  });
+}
+
 await tf.setBackend('cpu');
 await tf.ready();
 if (tf.getBackend() !== 'cpu') throw new Error('the pure-JS cpu backend is required');
@@ -340,7 +447,7 @@ convCases('conv2d', 'Conv2D', 2, [
   { input_shape: [1, 3, 6, 5], filters: 2, kernel_size: [2, 3], strides: [1, 2], padding: 'valid',
     data_format: 'channels_first', activation: 'sigmoid' },
   { input_shape: [1, 6, 6, 2], filters: 2, kernel_size: 2, dilation_rate: 2, padding: 'same',
-    noGrad: true },
+    depth_multiplier: 2, noGrad: true },
 ]);
 
 convCases('conv3d', 'Conv3D', 3, [
@@ -365,6 +472,34 @@ convCases('conv2d_transpose', 'Conv2DTranspose', 2, [
     use_bias: false },
   { input_shape: [1, 2, 3, 2], filters: 2, kernel_size: [1, 3], strides: 2, padding: 'same',
     data_format: 'channels_first', activation: 'tanh' },
+]);
+
+depthwiseCases('depthwise_conv2d', 'DepthwiseConv2D', 14000, [
+  { input_shape: [2, 5, 5, 3], kernel_size: 3, padding: 'valid' },
+  { input_shape: [1, 6, 7, 2], kernel_size: [3, 2], strides: [2, 1], padding: 'same',
+    depth_multiplier: 2, activation: 'relu' },
+  { input_shape: [2, 2, 6, 5], kernel_size: 3, strides: 2, padding: 'same', depth_multiplier: 3,
+    data_format: 'channels_first', activation: 'tanh' },
+  { input_shape: [1, 5, 6, 2], kernel_size: [2, 3], padding: 'valid', depth_multiplier: 2,
+    use_bias: false },
+  // TF.js 4.22's DepthwiseConv2D layer ignores dilation_rate (it passes no dilation to its
+  // op), so the dilated depthwise step is checked through SeparableConv2D below.
+  { input_shape: [1, 7, 6, 2], kernel_size: 3, strides: 2, padding: 'valid', depth_multiplier: 2,
+    activation: 'sigmoid' },
+]);
+
+depthwiseCases('separable_conv2d', 'SeparableConv2D', 14500, [
+  { input_shape: [2, 5, 5, 3], filters: 4, kernel_size: 3, padding: 'valid' },
+  { input_shape: [1, 6, 7, 2], filters: 3, kernel_size: [3, 2], strides: [2, 1], padding: 'same',
+    depth_multiplier: 2, activation: 'relu' },
+  // TF.js 4.22's separableConv2d adds the bias in the wrong layout for channels_first (it fails
+  // to broadcast), so its channels_first form is checked against loops in tests/layers only.
+  { input_shape: [2, 6, 5, 2], filters: 2, kernel_size: 3, strides: 2, padding: 'same',
+    activation: 'tanh' },
+  { input_shape: [1, 5, 6, 2], filters: 3, kernel_size: [2, 3], padding: 'valid',
+    depth_multiplier: 3, use_bias: false },
+  { input_shape: [1, 6, 6, 2], filters: 2, kernel_size: 2, dilation_rate: 2, padding: 'same',
+    depth_multiplier: 2, noGrad: true },
 ]);
 
 for (const [folder, className] of [['max_pooling2d', 'MaxPooling2D'],
@@ -457,6 +592,33 @@ mergeCases('dot', 'Dot', tf.layers.dot, [
   { shapes: [[2, 3, 4], [2, 5, 4]], config: { axes: 2 }, args: { axes: 2 } },
   { shapes: [[2, 3, 4], [2, 3, 5]], config: { axes: [1, 1], normalize: true },
     args: { axes: [1, 1], normalize: true } },
+]);
+
+const rnnMask = [[1, 1, 0, 1], [0, 1, 1, 0]];
+rnnCases('simple_rnn', 'SimpleRNN', [
+  { input_shape: [2, 4, 3], units: 3 },
+  { input_shape: [2, 5, 2], units: 2, activation: 'relu', return_sequences: true,
+    go_backwards: true },
+  { input_shape: [2, 4, 3], units: 2, return_sequences: true, mask: rnnMask },
+  { input_shape: [1, 3, 2], units: 2, use_bias: false },
+]);
+rnnCases('lstm', 'LSTM', [
+  { input_shape: [2, 4, 3], units: 3 },
+  { input_shape: [1, 5, 2], units: 2, return_sequences: true, go_backwards: true },
+  { input_shape: [2, 4, 2], units: 2, return_sequences: true, mask: rnnMask },
+]);
+rnnCases('gru', 'GRU', [
+  { input_shape: [2, 4, 3], units: 3 },
+  { input_shape: [2, 3, 2], units: 2, return_sequences: true, go_backwards: true },
+  { input_shape: [2, 4, 2], units: 2, mask: rnnMask },
+]);
+// TF.js' Bidirectional does not force zero outputs at masked steps (Keras does with
+// return_sequences), so the masked case returns the last outputs only.
+rnnCases('bidirectional', 'Bidirectional', [
+  { rnn: 'LSTM', input_shape: [2, 4, 3], units: 2, return_sequences: true },
+  { rnn: 'GRU', input_shape: [2, 3, 2], units: 2, merge_mode: 'sum' },
+  { rnn: 'SimpleRNN', input_shape: [2, 3, 2], units: 2, return_sequences: true, merge_mode: 'mul' },
+  { rnn: 'LSTM', input_shape: [2, 4, 2], units: 2, merge_mode: 'ave', mask: rnnMask },
 ]);
 
 console.log(`wrote ${outRoot}`);
