@@ -585,4 +585,32 @@ TEST_CASE("mlp_classifier: bad command lines fail with a clear message") {
   CHECK(r.output.find("argument was not expected: extra") != std::string::npos);
 }
 #endif
+#ifdef TAPEFLOW_EXAMPLE_SEQUENCE_LSTM
+TEST_CASE("sequence_lstm: a short fit learns the adding problem through Masking and an LSTM") {
+  fs::path out = fresh_dir("lstm");
+  const std::string bin = TAPEFLOW_EXAMPLE_SEQUENCE_LSTM;
+  Result r = run(bin + " --epochs 12 --sequences 512 --length 12 --out " + out.string());
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Epoch 12/12") != std::string::npos);        // fit's progress bar
+  CHECK(r.output.find("masking (Masking)") != std::string::npos);  // the summary
+  CHECK(r.output.find("lstm (LSTM)") != std::string::npos);
+  auto pos = r.output.find("held-out mean squared error ");
+  REQUIRE(pos != std::string::npos);
+  const double mse = std::atof(r.output.c_str() + pos + 28);
+  CHECK(mse < 0.1);  // predicting the mean: 1/6
+  CHECK(is_png(out / "loss.png"));
+  const std::string log = read_text(out / "log.csv");
+  CHECK(log.rfind("epoch,loss,val_loss\n0,", 0) == 0);
+  CHECK(fs::exists(out / "model.tfw"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("sequence_lstm: bad command lines fail with a clear message") {
+  const std::string bin = TAPEFLOW_EXAMPLE_SEQUENCE_LSTM;
+  Result r = run(bin + " --length 1");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--length: must be in [2, 10000], got 1") != std::string::npos);
+}
+#endif
 #endif  // TAPEFLOW_EXAMPLES_COMMON
