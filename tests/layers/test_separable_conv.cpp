@@ -1,6 +1,7 @@
 #include <array>
 #include <xtensor/xmanipulation.hpp>
 
+#include "layers/depthwise_reference.hpp"
 #include "tapeflow/framework/nn/graph.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/registry.hpp"
@@ -15,45 +16,20 @@ using tapeflow::test::T;
 
 namespace {
 
-// TF's separable_conv2d written out with loops: the depthwise step (channel c * dm + m from
-// input channel c and depthwise[a, b, c, m]), then y[..., f] = bias[f] + sum_j z[..., j] *
-// pointwise[0, 0, j, f]. x (n, h, w, c), TF's "same" padding (the smaller half before).
+// TF's separable_conv2d: the depthwise step (depthwise_reference, no bias: a size-0 one), then
+// y[..., f] = bias[f] + sum_j z[..., j] * pointwise[0, 0, j, f]. x (n, h, w, c).
 Tensor separable_reference(const Tensor& x, const Tensor& dk, const Tensor& pk, const Tensor& bias,
                            std::array<long, 2> s, std::array<long, 2> d, bool same) {
-  const long N = long(x.shape()[0]), C = long(x.shape()[3]), DM = long(dk.shape()[3]);
-  const long F = long(pk.shape().back());
-  const std::array<long, 2> in{long(x.shape()[1]), long(x.shape()[2])};
-  const std::array<long, 2> ks{long(dk.shape()[0]), long(dk.shape()[1])};
-  std::array<long, 2> out{}, pad{};
-  for (int a = 0; a < 2; ++a) {
-    const long span = d[a] * (ks[a] - 1) + 1;
-    out[a] = same ? (in[a] + s[a] - 1) / s[a] : (in[a] - span) / s[a] + 1;
-    pad[a] = same ? std::max((out[a] - 1) * s[a] + span - in[a], 0L) / 2 : 0;
-  }
-  Tensor y = Tensor::from_shape(
-      {std::size_t(N), std::size_t(out[0]), std::size_t(out[1]), std::size_t(F)});
-  std::vector<double> z(std::size_t(C * DM));
-  for (long n = 0; n < N; ++n)
-    for (long i = 0; i < out[0]; ++i)
-      for (long j = 0; j < out[1]; ++j) {
-        for (long c = 0; c < C; ++c)
-          for (long m = 0; m < DM; ++m) {
-            double acc = 0;
-            for (long a = 0; a < ks[0]; ++a)
-              for (long b = 0; b < ks[1]; ++b) {
-                const long r = i * s[0] + a * d[0] - pad[0], q = j * s[1] + b * d[1] - pad[1];
-                if (r < 0 || r >= in[0] || q < 0 || q >= in[1]) continue;
-                acc += double(x(n, r, q, c)) * double(dk(a, b, c, m));
-              }
-            z[std::size_t(c * DM + m)] = acc;
-          }
-        for (long f = 0; f < F; ++f) {
-          double acc = bias.size() ? bias(f) : 0.0;
-          for (long q = 0; q < C * DM; ++q)
-            acc += z[std::size_t(q)] * double(pk.data()[std::size_t(q * F + f)]);
-          y(n, i, j, f) = float(acc);
-        }
-      }
+  const Tensor z = tapeflow::test::depthwise_reference(x, dk, Tensor::from_shape({0}), s, d, same);
+  const std::size_t F = pk.shape().back(), J = z.shape()[3], positions = z.size() / J;
+  Tensor y = Tensor::from_shape({z.shape()[0], z.shape()[1], z.shape()[2], F});
+  for (std::size_t p = 0; p < positions; ++p)
+    for (std::size_t f = 0; f < F; ++f) {
+      double acc = bias.size() ? bias(f) : 0.0;
+      for (std::size_t j = 0; j < J; ++j)
+        acc += double(z.data()[p * J + j]) * double(pk.data()[j * F + f]);
+      y.data()[p * F + f] = float(acc);
+    }
   return y;
 }
 
