@@ -11,6 +11,7 @@
 // improving, writes <out>/log.csv and loss.png, and prints the reloaded model's held-out error.
 //
 //   sequence_lstm [--epochs 30] [--sequences 1024] [--length 20] [--units 16] [--out lstm_out]
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -40,8 +41,8 @@ void make_sequences(int count, int length, std::mt19937& rng, tf::Tensor& x, tf:
   y = xt::zeros<float>({n, std::size_t{1}});
   std::uniform_real_distribution<float> value(0.f, 1.f);
   for (std::size_t i = 0; i < n; ++i) {
-    // A filled length in [length / 2, length], two distinct marked steps within it.
-    const int filled = std::uniform_int_distribution<int>(length / 2, length)(rng);
+    // A filled length in [length / 2, length] (at least 2), two distinct marked steps within it.
+    const int filled = std::uniform_int_distribution<int>(std::max(2, length / 2), length)(rng);
     std::uniform_int_distribution<int> pick(0, filled - 1);
     const int a = pick(rng);
     int b = pick(rng);

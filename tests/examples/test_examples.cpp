@@ -611,6 +611,11 @@ TEST_CASE("sequence_lstm: bad command lines fail with a clear message") {
   Result r = run(bin + " --length 1");
   CHECK(r.status == 2);
   CHECK(r.output.find("--length: must be in [2, 10000], got 1") != std::string::npos);
+  // The shortest sequences still hold two marked steps.
+  fs::path out = fresh_dir("lstm_short");
+  r = run(bin + " --epochs 1 --sequences 8 --length 2 --out " + out.string());
+  CHECK(r.status == 0);
+  fs::remove_all(out);
 }
 #endif
 #endif  // TAPEFLOW_EXAMPLES_COMMON
