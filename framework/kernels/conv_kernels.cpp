@@ -571,6 +571,19 @@ bool depthwise_groups(const ConvGeometry& g) {
   return g.groups > 1 && g.group_image_channels() == 1;
 }
 
+// out[c * M + m] += col[c] * w[c * M + m] for each of the C channels and M multipliers: one
+// tap of a depthwise product (the forward pass: w is the kernel's tap, out a grid row; the
+// kernel gradient: w is the upstream gradient's row, out the kernel's tap).
+inline void depthwise_multiply_add(float* __restrict out, const float* __restrict col,
+                                   const float* __restrict w, std::size_t C, std::size_t M) {
+  if (M == 1) {
+    for (std::size_t f = 0; f < C; ++f) out[f] += col[f] * w[f];
+    return;
+  }
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t m = 0; m < M; ++m) out[c * M + m] += col[c] * w[c * M + m];
+}
+
 ConvGeometry ungrouped(const ConvGeometry& g) {
   ConvGeometry f = g;
   f.groups = 1;
@@ -599,12 +612,7 @@ void depthwise_forward(const ConvGeometry& g, const float* image, const float* k
         for (std::size_t t = 0; t < T; ++t) {
           const float* __restrict ct = col + t * C;
           const float* __restrict kt = kernel + t * F;
-          if (M == 1) {
-            for (std::size_t f = 0; f < F; ++f) y[f] += ct[f] * kt[f];
-          } else {
-            for (std::size_t c = 0; c < C; ++c)
-              for (std::size_t m = 0; m < M; ++m) y[c * M + m] += ct[c] * kt[c * M + m];
-          }
+          depthwise_multiply_add(y, ct, kt, C, M);
         }
       }
     });
@@ -671,12 +679,7 @@ void depthwise_kernel_grad(const ConvGeometry& g, const float* image, const floa
         for (std::size_t p = 0; p < p1 - p0; ++p) {
           const float* __restrict ct = ws.get() + p * W + t * C;
           const float* __restrict gp = grid + (p0 + p) * F;
-          if (M == 1) {
-            for (std::size_t f = 0; f < F; ++f) gt[f] += ct[f] * gp[f];
-          } else {
-            for (std::size_t c = 0; c < C; ++c)
-              for (std::size_t m = 0; m < M; ++m) gt[c * M + m] += ct[c] * gp[c * M + m];
-          }
+          depthwise_multiply_add(gt, ct, gp, C, M);
         }
       }
     });
