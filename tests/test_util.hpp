@@ -1,5 +1,10 @@
 #pragma once
 // Helpers shared by the test files.
+//
+// A value that CAPTURE, INFO or a *_MESSAGE check names is never a structured binding
+// (`for (const auto& [a, b] : ...)`): those macros capture it in a lambda, which C++20 allows
+// (P1091) but clang implements only from version 16, and the sanitizer build (.ci/run) uses
+// Debian 12's clang 14. Such a loop names its values as variables (`const auto& a = e.first`).
 #include <doctest/doctest.h>
 
 #include <algorithm>

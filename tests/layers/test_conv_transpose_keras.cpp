@@ -233,8 +233,11 @@ TEST_CASE("The issue's example: k 2, s 2, output_padding 1, ones(3), kernel [1, 
 TEST_CASE("Keras' placement with dilation, channels_first and the TF1 functional form") {
   // Dilated kernels with output_padding, same (dilation 1 only in Keras' cases; the rule is the
   // same on the dilated kernel, dk = d * (k - 1) + 1).
-  for (const auto& [k, s, d, op] : std::vector<std::tuple<long, long, long, long>>{
+  for (const auto& geometry : std::vector<std::tuple<long, long, long, long>>{
            {3, 3, 2, 1}, {2, 4, 3, 3}, {4, 2, 2, 1}, {3, 2, 1, 1}}) {
+    // Not bound: see test_util.hpp.
+    const long k = std::get<0>(geometry), s = std::get<1>(geometry), d = std::get<2>(geometry),
+               op = std::get<3>(geometry);
     CAPTURE(k);
     CAPTURE(s);
     CAPTURE(d);

@@ -301,7 +301,9 @@ TEST_CASE("keras_json: functional graphs, nested models and Sequential round tri
 
 TEST_CASE("keras_json: every merge layer round trips in a two-input model") {
   namespace L = tapeflow::layers;
-  for (const auto& [cls, config] : test::merge_layer_configs()) {
+  for (const auto& merge_config : test::merge_layer_configs()) {
+    const std::string& cls = merge_config.first;  // not bound: see test_util.hpp
+    const auto& config = merge_config.second;
     CAPTURE(cls);
     auto a = Input({4}, "a");
     auto b = Input({4}, "b");

@@ -482,13 +482,15 @@ TEST_CASE("Recurrent layers: get_config, pretty_print and the registry") {
   CHECK(lstm.pretty_print() == "LSTM(units=4, dropout=0.25, return_sequences=true)");
   CHECK(SimpleRNN(SimpleRNNOptions(3)).pretty_print() == "SimpleRNN(units=3)");
   CHECK(GRU(GRUOptions(2).reset_after(false)).pretty_print() == "GRU(units=2, reset_after=false)");
-  for (const auto& [cls, layer] : std::vector<std::pair<std::string, std::shared_ptr<Layer>>>{
+  for (const auto& entry : std::vector<std::pair<std::string, std::shared_ptr<Layer>>>{
            {"SimpleRNN", std::make_shared<SimpleRNN>(SimpleRNNOptions(3).go_backwards(true))},
            {"LSTM", std::make_shared<LSTM>(LSTMOptions(2).stateful(true))},
            {"GRU", std::make_shared<GRU>(GRUOptions(2).reset_after(false).recurrent_dropout(0.1f))},
            {"Bidirectional", std::make_shared<Bidirectional>(
                                  BidirectionalOptions(GRU(GRUOptions(2).return_sequences(true)))
                                      .merge_mode("sum"))}}) {
+    const std::string& cls = entry.first;  // not bound: see test_util.hpp
+    const auto& layer = entry.second;
     CAPTURE(cls);
     auto back = create_layer(cls, layer->get_config());
     CHECK(back->class_name() == cls);

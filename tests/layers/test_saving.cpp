@@ -688,10 +688,12 @@ TEST_CASE("saving: the payload parser survives crafted payloads with corrupt len
   auto h = L::Dense(L::DenseOptions(3))(x);
   auto functional =
       std::make_shared<L::Model>(x, L::Dense(L::DenseOptions(2))(L::Concatenate()({h, x})));
-  for (const auto& [model_name, model] :
+  for (const auto& named_model :
        {std::pair<std::string, std::shared_ptr<L::Layer>>{"sequential", sequential},
         {"functional", functional}})
     for (const std::string ext : {".bin", ".txt", ".xml"}) {
+      const std::string& model_name = named_model.first;  // not bound: see test_util.hpp
+      const auto& model = named_model.second;
       CAPTURE(model_name);
       CAPTURE(ext);
       std::string path = temp_path("crafted" + ext);

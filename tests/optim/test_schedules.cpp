@@ -18,9 +18,12 @@ const double kPi = std::acos(-1.0);
 
 template <class S>
 void check_values(const S& s, const std::vector<std::pair<std::int64_t, double>>& expected) {
-  for (const auto& [step, value] : expected)
+  for (const auto& point : expected) {
+    const std::int64_t step = point.first;  // not bound: see test_util.hpp
+    const double value = point.second;
     CHECK_MESSAGE(s(step) == doctest::Approx(value).epsilon(1e-6),
                   s.name() << " at step " << step << ": got " << s(step) << ", expected " << value);
+  }
 }
 }  // namespace
 

@@ -118,7 +118,8 @@ TEST_CASE("every Keras 3 constraint name resolves (keras/src/constraints ALL_OBJ
       {"MinMaxNorm", "min_max_norm"}, {"min_max_norm", "min_max_norm"}, {"NonNeg", "non_neg"},
       {"non_neg", "non_neg"},         {"UnitNorm", "unit_norm"},        {"unit_norm", "unit_norm"},
   };
-  for (auto [name, canonical] : names) {
+  for (const auto& entry : names) {
+    const char *name = entry.first, *canonical = entry.second;  // not bound: see test_util.hpp
     CAPTURE(std::string(name));
     CHECK(Constraint(name).name() == canonical);
   }

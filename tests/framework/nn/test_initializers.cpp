@@ -95,9 +95,11 @@ TEST_CASE("glorot/he/lecun uniform: limits from the fans of a 5-D kernel") {
     Initializer init;
     double limit;
   };
-  for (auto [init, limit] : {Case{I::glorot_uniform(), std::sqrt(6 / (kFanIn + kFanOut))},
-                             Case{I::he_uniform(), std::sqrt(6 / kFanIn)},
-                             Case{I::lecun_uniform(), std::sqrt(3 / kFanIn)}}) {
+  for (const Case& c : {Case{I::glorot_uniform(), std::sqrt(6 / (kFanIn + kFanOut))},
+                        Case{I::he_uniform(), std::sqrt(6 / kFanIn)},
+                        Case{I::lecun_uniform(), std::sqrt(3 / kFanIn)}}) {
+    const Initializer& init = c.init;
+    const double limit = c.limit;
     CAPTURE(init.name());
     Tensor w = init(kKernel);
     CHECK(shape_of(w) == kKernel);
@@ -120,9 +122,11 @@ TEST_CASE("glorot/he/lecun normal: truncated, variance corrected to scale / fan"
     Initializer init;
     double stddev;  // of the result, after Keras' truncation correction
   };
-  for (auto [init, sd] : {Case{I::glorot_normal(), std::sqrt(2 / (kFanIn + kFanOut))},
-                          Case{I::he_normal(), std::sqrt(2 / kFanIn)},
-                          Case{I::lecun_normal(), std::sqrt(1 / kFanIn)}}) {
+  for (const Case& c : {Case{I::glorot_normal(), std::sqrt(2 / (kFanIn + kFanOut))},
+                        Case{I::he_normal(), std::sqrt(2 / kFanIn)},
+                        Case{I::lecun_normal(), std::sqrt(1 / kFanIn)}}) {
+    const Initializer& init = c.init;
+    const double sd = c.stddev;
     CAPTURE(init.name());
     Stats s = stats(init(kKernel));
     CHECK(s.std == doctest::Approx(sd).epsilon(0.015));
@@ -286,7 +290,8 @@ TEST_CASE(
       {"TruncatedNormal", "truncated_normal"},
       {"VarianceScaling", "variance_scaling"},
   };
-  for (auto [name, canonical] : names) {
+  for (const auto& entry : names) {
+    const char *name = entry.first, *canonical = entry.second;  // not bound: see test_util.hpp
     CAPTURE(std::string(name));
     CHECK(Initializer(name).name() == canonical);
     CHECK(Initializer(std::string(canonical)).name() == canonical);

@@ -94,7 +94,8 @@ TEST_CASE("Keras 3 regularizer class names resolve (keras/src/regularizers ALL_O
       {"OrthogonalRegularizer", "orthogonal_regularizer"},
       {"orthogonal_regularizer", "orthogonal_regularizer"},
   };
-  for (auto [name, canonical] : names) {
+  for (const auto& entry : names) {
+    const char *name = entry.first, *canonical = entry.second;  // not bound: see test_util.hpp
     CAPTURE(std::string(name));
     CHECK(Regularizer(name).name() == canonical);
   }

@@ -71,11 +71,12 @@ TEST_CASE("matmul: 2-D known values") {
 }
 
 TEST_CASE("matmul: batched, with broadcast batch dims, against a reference loop") {
-  for (auto [sa, sb] : std::vector<std::pair<Shape, Shape>>{{{4, 2, 3}, {4, 3, 5}},
-                                                            {{2, 1, 2, 3}, {3, 3, 2}},
-                                                            {{2, 3}, {4, 3, 2}},
-                                                            {{5, 2, 3}, {3, 4}},
-                                                            {{1, 2, 3}, {2, 1, 3, 2}}}) {
+  for (const auto& shapes : std::vector<std::pair<Shape, Shape>>{{{4, 2, 3}, {4, 3, 5}},
+                                                                 {{2, 1, 2, 3}, {3, 3, 2}},
+                                                                 {{2, 3}, {4, 3, 2}},
+                                                                 {{5, 2, 3}, {3, 4}},
+                                                                 {{1, 2, 3}, {2, 1, 3, 2}}}) {
+    const Shape &sa = shapes.first, &sb = shapes.second;  // not bound: see test_util.hpp
     CAPTURE(shape_str(sa));
     CAPTURE(shape_str(sb));
     Tensor a = random_tensor(sa, 1), b = random_tensor(sb, 2);
