@@ -3,6 +3,8 @@
 #   bash .ci/install-deps.sh          build + test dependencies
 #   bash .ci/install-deps.sh --bench  also libtorch, for bench/ (the comparison benchmark)
 #   bash .ci/install-deps.sh --lint   also clang-format, for .ci/check-format.sh
+#   bash .ci/install-deps.sh --sanitize  also clang and its sanitizer runtimes, for the
+#                                     ASan + UBSan build of the tests (.ci/run)
 #   bash .ci/install-deps.sh --tfjs   also Node and npm, for the live TF.js tests (then run
 #                                     `npm ci --prefix tests/tfjs`); a Node and npm already on
 #                                     PATH, from any source, are used as they are
@@ -17,12 +19,13 @@ for flag in "$@"; do
   case "$flag" in
     --bench) pkgs+=(libtorch-dev) ;;
     --lint) pkgs+=(clang-format) ;;
+    --sanitize) pkgs+=(clang libclang-rt-dev) ;;
     # Debian's npm conflicts with a Node installed from elsewhere (NodeSource's nodejs package
     # bundles npm and declares "Conflicts: npm"): ask Debian only for the commands missing.
     --tfjs)
       command -v node >/dev/null || pkgs+=(nodejs)
       command -v npm >/dev/null || pkgs+=(npm) ;;
-    *) echo "install-deps: unknown option '$flag' (known: --bench, --lint, --tfjs)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown option '$flag' (known: --bench, --lint, --sanitize, --tfjs)" >&2; exit 2 ;;
   esac
 done
 missing=()
