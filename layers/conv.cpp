@@ -10,25 +10,16 @@
 
 namespace tapeflow::layers {
 
-namespace detail {
-
-std::vector<long> normalize_tuple(const std::string& layer, const char* what,
-                                  const std::vector<long>& v, std::size_t rank, long min_value) {
-  if (v.size() != 1 && v.size() != rank)
-    fail(layer, std::string(what) + " " + (v.empty() ? std::string("()") : shape_str(v)) + " has " +
-                    std::to_string(v.size()) + " values, expected " +
-                    (rank == 1 ? std::string("1") : "1 or " + std::to_string(rank)) +
-                    " (one per spatial axis)");
-  for (long e : v)
-    if (e < min_value)
-      fail(layer,
-           std::string(what) + " " + shape_str(v) + " must be " +
-               (min_value == 0 ? std::string(">= 0") : "> " + std::to_string(min_value - 1)) +
-               " on every axis");
-  return v.size() == rank ? v : std::vector<long>(rank, v[0]);
+activations::NamedActivation ActivationArg::resolve(const std::string& layer) const {
+  if (!name_) return activation_;
+  activations::NamedActivation named;
+  try {
+    named = activations::NamedActivation(*name_);
+  } catch (const Error& e) {
+    e.rethrow_in(layer + ": activation");  // the message already starts with "activation: "
+  }
+  return named;
 }
-
-}  // namespace detail
 
 std::string config_write(const ActivationArg& activation) { return activation.name(); }
 
@@ -93,12 +84,7 @@ ConvBase<O>::ConvBase(const std::string& default_name, const O& options)
                 (rank == 1 && !O::transposed ? std::string(" or 'causal'") : std::string()) + ")");
   }
   const std::string data_format = tapeflow::detail::normalize_data_format(n, o.data_format());
-  try {
-    activation_ = o.activation().resolve();
-  } catch (const Error& e) {
-    // The message already starts with "activation: ": rethrow_in does not repeat it.
-    e.rethrow_in(n + ": activation");
-  }
+  activation_ = o.activation().resolve(n);
   // From now on the options describe the layer exactly: its config and printed form.
   o.kernel_size(kernel_size_)
       .strides(strides_)
@@ -111,41 +97,19 @@ ConvBase<O>::ConvBase(const std::string& default_name, const O& options)
 }
 
 template <class O>
-void ConvBase<O>::check_rank(const Shape& s) const {
-  if (s.size() != rank + 2)
-    fail_shape(this->name(), "expected an input of rank " + std::to_string(rank + 2) +
-                                 ", got shape " + shape_str(s) + " (rank " +
-                                 std::to_string(s.size()) + ")");
+detail::OutputLength ConvBase<O>::transposed_length() const {
+  if (!O::transposed) return nullptr;
+  return [this](std::size_t axis, long in) {
+    return conv_transpose_output_length(
+        in, kernel_size_[axis], strides_[axis], dilation_rate_[axis], padding(),
+        output_padding_ ? (*output_padding_)[axis] : -1, this->name());
+  };
 }
 
 template <class O>
 Shape ConvBase<O>::compute_output_shape(const Shape& s) const {
-  check_rank(s);
-  const std::string& n = this->name();
-  const std::size_t first = data_format() == "channels_first" ? 2 : 1;
-  Shape out = s;
-  out[channel_axis()] = std::size_t(filters());
-  for (std::size_t a = 0; a < rank; ++a) {
-    const long in = long(s[first + a]), k = kernel_size_[a], st = strides_[a],
-               d = dilation_rate_[a];
-    const long dk = d * (k - 1) + 1;
-    long len = 0;
-    if (O::transposed)
-      len = conv_transpose_output_length(in, k, st, d, padding(),
-                                         output_padding_ ? (*output_padding_)[a] : -1, n);
-    else if (padding() == "valid")
-      len = in >= dk ? (in - dk) / st + 1 : 0;
-    else  // same, causal
-      len = (in + st - 1) / st;
-    if (len < 1)
-      fail_shape(n, "the input of shape " + shape_str(s) +
-                        " is too small: the output length along spatial axis " + std::to_string(a) +
-                        " would be " + std::to_string(len) + " (input " + std::to_string(in) +
-                        ", kernel_size " + std::to_string(k) + ", strides " + std::to_string(st) +
-                        ", dilation_rate " + std::to_string(d) + ", padding " + padding() + ")");
-    out[first + a] = std::size_t(len);
-  }
-  return out;
+  return detail::conv_output_shape(this->name(), s, geometry(), std::size_t(filters()),
+                                   transposed_length());
 }
 
 template <class O>
@@ -188,18 +152,9 @@ void ConvBase<O>::build(const Shape& s) {
 
 template <class O>
 Variable ConvBase<O>::call(const Variable& x, bool) {
-  // Every call, not only the first: Keras' layers check their input spec each time, and an
-  // error naming the layer and the shapes beats one from deep inside the kernels.
-  const Shape s = x.shape();
-  check_rank(s);
-  const std::size_t ca = channel_axis();
-  const Shape& built = this->input_shape();
-  if (s[ca] != built[ca])
-    fail_shape(this->name(), "input has " + std::to_string(s[ca]) + " channels (axis " +
-                                 std::to_string(ca) + ") but the layer was built for " +
-                                 std::to_string(built[ca]) + ": shape " + shape_str(s) + " vs " +
-                                 shape_str(built));
-  compute_output_shape(s);  // an input too small for an output
+  // Every call, not only the first (see check_conv_call_input).
+  detail::check_conv_call_input(this->name(), x.shape(), this->input_shape(), geometry(),
+                                std::size_t(filters()), transposed_length());
   ConvOptions co;
   co.strides(PerAxis(strides_))
       .dilation(PerAxis(dilation_rate_))

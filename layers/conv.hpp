@@ -13,31 +13,10 @@
 #include <vector>
 
 #include "tapeflow/framework/ops/activations.hpp"
+#include "tapeflow/layers/detail/conv_geometry.hpp"
 #include "tapeflow/layers/layer.hpp"
 
 namespace tapeflow::layers {
-
-namespace detail {
-
-/// One value per axis from one value or `rank` values, each `>= min_value`; otherwise a
-/// ValueError naming `layer` and `what`, e.g. "conv2d: kernel_size (3, 3, 3) has 3 values,
-/// expected 1 or 2 (one per spatial axis)".
-std::vector<long> normalize_tuple(const std::string& layer, const char* what,
-                                  const std::vector<long>& values, std::size_t rank,
-                                  long min_value);
-
-/// `normalize_tuple` for `N` axes, as an array.
-/// Example: `std::array<long, 2> k = per_axis<2>("conv2d", "kernel_size", {3}, 1);  // {3, 3}`
-template <std::size_t N>
-std::array<long, N> per_axis(const std::string& layer, const char* what,
-                             const std::vector<long>& values, long min_value) {
-  const std::vector<long> v = normalize_tuple(layer, what, values, N, min_value);
-  std::array<long, N> a{};
-  std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
-
-}  // namespace detail
 
 /// A convolution's `activation` as given: a Keras name, which the layer resolves (so that an
 /// unknown name is an error naming the layer), or a function (see
@@ -60,10 +39,8 @@ class ActivationArg {
   const std::optional<std::string>& name_given() const { return name_; }
   /// The name given, or the function's ("relu", "custom").
   const std::string& name() const { return name_ ? *name_ : activation_.name(); }
-  /// The activation; an unknown name is a ValueError naming "activation".
-  activations::NamedActivation resolve() const {
-    return name_ ? activations::NamedActivation(*name_) : activation_;
-  }
+  /// The activation of `layer`; an unknown name is a ValueError "<layer>: activation: ...".
+  activations::NamedActivation resolve(const std::string& layer) const;
 
  private:
   std::optional<std::string> name_;
@@ -210,7 +187,10 @@ class ConvBase : public LayerWith<O> {
   ConvBase(const std::string& default_name, const O& options);
   void build(const Shape& input_shape) override;
   Variable call(const Variable& x, bool training) override;
-  std::size_t channel_axis() const { return data_format() == "channels_first" ? 1 : rank + 1; }
+  std::size_t channel_axis() const { return geometry().channel_axis(); }
+  detail::ConvGeometry geometry() const {
+    return {kernel_size_, strides_, dilation_rate_, padding(), data_format() == "channels_first"};
+  }
   const std::optional<std::array<long, rank>>& output_padding_value() const {
     return output_padding_;
   }
@@ -220,7 +200,8 @@ class ConvBase : public LayerWith<O> {
   Variable bias_;
 
  private:
-  void check_rank(const Shape& input_shape) const;
+  /// The output length rule of a transposed convolution (null for an ordinary one).
+  detail::OutputLength transposed_length() const;
 
   std::array<long, rank> kernel_size_{};
   std::array<long, rank> strides_{};

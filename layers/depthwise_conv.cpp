@@ -27,11 +27,7 @@ DepthwiseConvBase<O>::DepthwiseConvBase(const std::string& default_name, const O
   if (p != "valid" && p != "same")
     fail(n, "unknown padding '" + o.padding() + "' (expected 'valid' or 'same')");
   const std::string data_format = tapeflow::detail::normalize_data_format(n, o.data_format());
-  try {
-    activation_ = o.activation().resolve();
-  } catch (const Error& e) {
-    e.rethrow_in(n + ": activation");  // the message already starts with "activation: "
-  }
+  activation_ = o.activation().resolve(n);
   // From now on the options describe the layer exactly: its config and printed form.
   o.kernel_size(kernel_size_)
       .strides(strides_)
@@ -42,35 +38,9 @@ DepthwiseConvBase<O>::DepthwiseConvBase(const std::string& default_name, const O
 }
 
 template <class O>
-void DepthwiseConvBase<O>::check_rank(const Shape& s) const {
-  if (s.size() != rank + 2)
-    fail_shape(this->name(), "expected an input of rank " + std::to_string(rank + 2) +
-                                 ", got shape " + shape_str(s) + " (rank " +
-                                 std::to_string(s.size()) + ")");
-}
-
-template <class O>
 Shape DepthwiseConvBase<O>::compute_output_shape(const Shape& s) const {
-  check_rank(s);
-  const std::size_t first = data_format() == "channels_first" ? 2 : 1;
-  Shape out = s;
-  out[channel_axis()] = output_channels(s[channel_axis()]);
-  for (std::size_t a = 0; a < rank; ++a) {
-    const long in = long(s[first + a]), k = kernel_size_[a], st = strides_[a],
-               d = dilation_rate_[a];
-    const long dk = d * (k - 1) + 1;
-    const long len =
-        padding() == "valid" ? (in >= dk ? (in - dk) / st + 1 : 0) : (in + st - 1) / st;
-    if (len < 1)
-      fail_shape(this->name(),
-                 "the input of shape " + shape_str(s) +
-                     " is too small: the output length along spatial axis " + std::to_string(a) +
-                     " would be " + std::to_string(len) + " (input " + std::to_string(in) +
-                     ", kernel_size " + std::to_string(k) + ", strides " + std::to_string(st) +
-                     ", dilation_rate " + std::to_string(d) + ", padding " + padding() + ")");
-    out[first + a] = std::size_t(len);
-  }
-  return out;
+  detail::check_conv_input_rank(this->name(), s, geometry());  // before reading the channels
+  return detail::conv_output_shape(this->name(), s, geometry(), output_channels(s[channel_axis()]));
 }
 
 template <class O>
@@ -85,16 +55,10 @@ Shape DepthwiseConvBase<O>::depthwise_shape(const Shape& s) const {
 
 template <class O>
 void DepthwiseConvBase<O>::check_call_input(const Shape& s) const {
-  // Every call, as Keras' input spec: an error naming the layer beats one from the kernels.
-  check_rank(s);
-  const std::size_t ca = channel_axis();
+  // Every call, as Keras' input spec (see check_conv_call_input).
   const Shape& built = this->input_shape();
-  if (s[ca] != built[ca])
-    fail_shape(this->name(), "input has " + std::to_string(s[ca]) + " channels (axis " +
-                                 std::to_string(ca) + ") but the layer was built for " +
-                                 std::to_string(built[ca]) + ": shape " + shape_str(s) + " vs " +
-                                 shape_str(built));
-  compute_output_shape(s);
+  detail::check_conv_call_input(this->name(), s, built, geometry(),
+                                output_channels(built[channel_axis()]));
 }
 
 template <class O>

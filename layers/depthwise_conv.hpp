@@ -102,7 +102,10 @@ class DepthwiseConvBase : public LayerWith<O> {
   DepthwiseConvBase(const std::string& default_name, const O& options);
   /// The output channels for `in_channels` input channels.
   virtual std::size_t output_channels(std::size_t in_channels) const = 0;
-  std::size_t channel_axis() const { return data_format() == "channels_first" ? 1 : rank + 1; }
+  std::size_t channel_axis() const { return geometry().channel_axis(); }
+  detail::ConvGeometry geometry() const {
+    return {kernel_size_, strides_, dilation_rate_, padding(), data_format() == "channels_first"};
+  }
   /// The depthwise kernel's shape for `input_shape`, checked first by `compute_output_shape`.
   Shape depthwise_shape(const Shape& input_shape) const;
   /// The rank, channel and size checks of every call (a ShapeError naming the layer).
@@ -119,8 +122,6 @@ class DepthwiseConvBase : public LayerWith<O> {
   Variable bias_;
 
  private:
-  void check_rank(const Shape& input_shape) const;
-
   std::array<long, rank> kernel_size_{};
   std::array<long, rank> strides_{};
   std::array<long, rank> dilation_rate_{};
