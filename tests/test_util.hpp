@@ -166,21 +166,25 @@ inline void check_close_nan(const Tensor& got, const Tensor& want) {
 // Formerly a test-only copy of the check; the name stays valid for code written against it.
 using ::tapeflow::gradcheck_variables;
 
-/// Checks that `expr` throws tapeflow::Error whose message contains every given substring.
-#define TF_CHECK_ERROR(expr, ...)                                         \
+/// Checks that `expr` throws a `type` (a tapeflow::Error subclass, or Error itself) whose message
+/// contains every given substring: one evaluation for the type and the message.
+#define TF_CHECK_ERROR_AS(expr, type, ...)                                \
   do {                                                                    \
     bool tf_thrown_ = false;                                              \
     try {                                                                 \
       (void)(expr);                                                       \
-    } catch (const ::tapeflow::Error& e) {                                \
+    } catch (const type& e) {                                             \
       tf_thrown_ = true;                                                  \
       std::string tf_msg_ = e.what();                                     \
       for (const char* s : {__VA_ARGS__})                                 \
         CHECK_MESSAGE(tf_msg_.find(s) != std::string::npos,               \
                       "message '" << tf_msg_ << "' lacks '" << s << "'"); \
     }                                                                     \
-    CHECK_MESSAGE(tf_thrown_, "expected tapeflow::Error from " #expr);    \
+    CHECK_MESSAGE(tf_thrown_, "expected " #type " from " #expr);          \
   } while (0)
+
+/// Checks that `expr` throws tapeflow::Error whose message contains every given substring.
+#define TF_CHECK_ERROR(expr, ...) TF_CHECK_ERROR_AS(expr, ::tapeflow::Error, __VA_ARGS__)
 
 /// Same shape and the same bits in every element (a saved and reloaded model, a resumed run).
 inline bool bit_identical(const Tensor& a, const Tensor& b) {

@@ -775,8 +775,10 @@ TEST_CASE("saving: a corrupt build shape cannot make loading cost gigabytes (fuz
   std::string bytes =
       read_bytes(std::string(TAPEFLOW_TEST_DATA_DIR) + "/serialization/fuzz_huge_build_shape.tfw");
   REQUIRE(bytes.size() > 100);
-  TF_CHECK_ERROR(S::detail::parse(bytes, /*verify_checksum=*/false), "load", "p_re_lu");
-  CHECK_THROWS_AS(S::detail::parse(bytes, /*verify_checksum=*/false), FileError);
+  // One parse for the type and the message: its build pass on 16M elements takes seconds under
+  // the sanitizers.
+  TF_CHECK_ERROR_AS(S::detail::parse(bytes, /*verify_checksum=*/false), FileError, "load",
+                    "p_re_lu");
 
   // A legitimate large batch still loads: the model is built on one sample.
   Graph g;
