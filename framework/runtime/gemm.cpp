@@ -14,15 +14,30 @@
 
 namespace tapeflow::gemm {
 
-namespace {
-std::atomic<Backend> current{Backend::openblas};
-}
-
 bool available(Backend b) {
 #ifdef TAPEFLOW_HAVE_ONEDNN
   if (b == Backend::onednn) return true;
 #endif
   return b == Backend::openblas;
+}
+
+bool has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();  // this may run before the runtime's own constructors (a static below)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+Backend preferred_backend(bool avx2, bool onednn_available) {
+  return avx2 && onednn_available ? Backend::onednn : Backend::openblas;
+}
+
+Backend default_backend() { return preferred_backend(has_avx2(), available(Backend::onednn)); }
+
+namespace {
+std::atomic<Backend> current{default_backend()};
 }
 
 std::string backend_name(Backend b) { return b == Backend::openblas ? "openblas" : "onednn"; }

@@ -87,6 +87,21 @@ TEST_CASE("sgemm: beta = 0 ignores what C held (NaN included), m or n = 0 is a n
   gemm::sgemm(false, false, 0, 2, 2, 1.f, a.data(), 2, b.data(), 2, 0.f, nullptr, 2);
 }
 
+TEST_CASE("the default backend follows the processor: oneDNN with AVX2, OpenBLAS without") {
+  CHECK(gemm::preferred_backend(true, true) == gemm::Backend::onednn);
+  CHECK(gemm::preferred_backend(false, true) == gemm::Backend::openblas);
+  CHECK(gemm::preferred_backend(true, false) == gemm::Backend::openblas);
+  CHECK(gemm::preferred_backend(false, false) == gemm::Backend::openblas);
+  const gemm::Backend chosen =
+      gemm::preferred_backend(gemm::has_avx2(), gemm::available(gemm::Backend::onednn));
+  CHECK(gemm::default_backend() == chosen);
+  CHECK(gemm::available(chosen));
+  // The program started on it: every test that sets another backend restores this one.
+  CHECK(gemm::backend() == chosen);
+  MESSAGE("this processor: AVX2 " << std::string(gemm::has_avx2() ? "yes" : "no")
+                                  << ", default backend " << gemm::backend_name(chosen));
+}
+
 TEST_CASE("backend selection by enum and by name, unknown or missing backends are errors") {
   Restore restore;
   CHECK(gemm::available(gemm::Backend::openblas));
