@@ -8,20 +8,16 @@
 // forward and forward+backward times, GFLOP/s, the libtorch/tapeflow ratios, tapeflow's peak
 // conv workspace, and the backend's own sgemm GFLOP/s. Then one training step of a small 3-D
 // generator in both frameworks.
-#include <cblas.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "harness.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
@@ -38,122 +34,11 @@
 
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;
+using namespace tapeflow::bench;
 
 namespace {
 
-struct Args {
-  int reps = 9;
-  int warmup = 2;
-  int threads = 2;
-  std::string backend = "all";
-  std::string workload;
-  bool generator = true;
-  bool torch = true;  // --tapeflow-only: skip libtorch (for profiling tapeflow alone)
-};
-
-[[noreturn]] void usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "error: %s\nusage: conv3d_transpose_bench [--reps N>=7] [--warmup N] [--threads N]"
-      " [--backend openblas|onednn|all] [--workload NAME] [--no-generator] [--tapeflow-only]\n",
-      why.c_str());
-  std::exit(2);
-}
-
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(k + " needs a value");
-      return argv[++i];
-    };
-    auto number = [&](int lo) {
-      std::string v = value();
-      char* end = nullptr;
-      long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < lo || n > 1000)
-        usage(k + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
-      return int(n);
-    };
-    if (k == "--reps")
-      a.reps = number(7);
-    else if (k == "--warmup")
-      a.warmup = number(0);
-    else if (k == "--threads")
-      a.threads = number(1);
-    else if (k == "--backend")
-      a.backend = value();
-    else if (k == "--workload")
-      a.workload = value();
-    else if (k == "--no-generator")
-      a.generator = false;
-    else if (k == "--tapeflow-only")
-      a.torch = false;
-    else
-      usage("unknown argument '" + k + "'");
-  }
-  if (a.backend != "all" && a.backend != "openblas" && a.backend != "onednn")
-    usage("--backend expects openblas, onednn or all, got '" + a.backend + "'");
-  return a;
-}
-
-double now_ms() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Runs `fns` round-robin: warm-up rounds (one call each; the last one estimates the call's
-// time), then `reps` rounds in which each function runs a short burst of back-to-back calls,
-// every call timed: the steady state of a training loop. A call under 50 ms is preceded by one
-// untimed call, which absorbs the other framework's threads still spinning from its previous
-// burst (libtorch's OpenMP threads busy-wait for a while after each op). There is no rest
-// between calls: on the VM this was measured on, a core left idle for 20 ms runs the next
-// few milliseconds about twice as slow, which would dominate the small workloads of both
-// frameworks. Returns the median ms of each function.
-std::vector<double> alternate(const std::vector<std::function<void()>>& fns, int warmup, int reps) {
-  std::vector<std::vector<double>> t(fns.size());
-  std::vector<double> estimate(fns.size(), 0.0);
-  for (int r = 0; r < std::max(1, warmup); ++r)
-    for (std::size_t i = 0; i < fns.size(); ++i) {
-      double t0 = now_ms();
-      fns[i]();
-      estimate[i] = now_ms() - t0;
-    }
-  for (int r = 0; r < reps; ++r)
-    for (std::size_t i = 0; i < fns.size(); ++i) {
-      const int burst = std::clamp(int(40.0 / std::max(estimate[i], 1e-3)), 1, 8);
-      if (estimate[i] < 50.0) fns[i]();
-      for (int b = 0; b < burst; ++b) {
-        double t0 = now_ms();
-        fns[i]();
-        t[i].push_back(now_ms() - t0);
-      }
-    }
-  std::vector<double> out;
-  for (auto& v : t) out.push_back(median(v));
-  return out;
-}
-
-// libtorch and tapeflow share one OpenBLAS. tapeflow splits its GEMMs itself and runs OpenBLAS
-// single-threaded. libtorch is timed both ways: with OpenBLAS's own threads (its default in a
-// program of its own) and single-threaded (faster for its batched paths, which thread over
-// the batch); the faster median is reported.
-int g_threads = 2;
-template <class F>
-std::function<void()> torch_side(F f, int blas_threads) {
-  return [f, blas_threads] {
-    openblas_set_num_threads(blas_threads);
-    f();
-    openblas_set_num_threads(1);
-  };
-}
+int g_threads = 2;  // --threads: libtorch's BLAS threads in torch_side
 
 struct Workload {
   std::string name;
@@ -172,23 +57,6 @@ void torch_padding(const Workload& w, long& pad, long& out_pad) {
   long total = std::max(w.k - w.s, 0L);  // (in-1)*s + k - in*s
   pad = (total + 1) / 2;
   out_pad = 2 * pad - total;
-}
-
-std::string mib(std::size_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", double(bytes) / (1 << 20));
-  return buf;
-}
-
-double sgemm_gflops(int warmup, int reps) {
-  const std::size_t n = 2048;
-  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
-  double ms = alternate({[&] {
-                          tf::gemm::sgemm(false, false, n, n, n, 1.f, a.data(), n, b.data(), n, 0.f,
-                                          c.data(), n);
-                        }},
-                        warmup, reps)[0];
-  return 2.0 * n * n * n / (ms * 1e6);
 }
 
 struct Row {
@@ -340,43 +208,18 @@ GenResult run_generator(const Args& args) {
   return {t[0], std::min(t[1], t[2])};
 }
 
-long peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  // OpenBLAS's worker threads (used here by libtorch only) busy-wait about 2^28 cycles (~0.1 s)
-  // after each product before sleeping; in a process that alternates two frameworks they would
-  // take the cores from the next call of the other one. Restart once with a 2^20-cycle wait
-  // (OpenBLAS reads it when it is loaded; libtorch's own bursts of calls keep its threads hot).
-  if (!std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
-    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
-    execv("/proc/self/exe", argv);
-    std::fprintf(stderr, "warning: could not restart with OPENBLAS_THREAD_TIMEOUT=20\n");
-  }
-  Args args = parse(argc, argv);
+  restart_with_short_blas_spin(argv);
+  const Args args = parse_args(argc, argv, "conv3d_transpose_bench", {"--no-generator"});
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
   g_threads = args.threads;
   tf::set_num_threads(args.threads);
   tf::set_random_seed(1);
   torch::manual_seed(1);
 
-  std::vector<std::string> backends;
-  for (std::string b : {"openblas", "onednn"}) {
-    if (args.backend != "all" && args.backend != b) continue;
-    tf::gemm::Backend be =
-        b == "openblas" ? tf::gemm::Backend::openblas : tf::gemm::Backend::onednn;
-    if (!tf::gemm::available(be)) {
-      if (args.backend == b) usage("backend '" + b + "' was not compiled in");
-      std::printf("(backend %s not compiled in: skipped)\n", b.c_str());
-      continue;
-    }
-    backends.push_back(b);
-  }
+  const std::vector<std::string> backends = backends_to_run(args, "conv3d_transpose_bench");
 
   const std::vector<Workload> workloads = {
       {"gan", 8, 8, 128, 64, 4, 2, "same"},  {"unet", 2, 16, 64, 32, 2, 2, "valid"},
@@ -390,6 +233,7 @@ int main(int argc, char** argv) {
       "threads "
       "and at 1 thread; 'ratio' = libtorch ms / tapeflow ms)\n",
       args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads);
+  std::printf("%s\n", default_backend_line().c_str());
   std::vector<Row> rows;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);
@@ -408,7 +252,7 @@ int main(int argc, char** argv) {
           100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
       std::fflush(stdout);
     }
-    if (args.generator) {
+    if (!args.has("--no-generator")) {
       GenResult g = run_generator(args);
       std::printf(
           "generator training step (batch 8, 4^3 -> 32^3): tapeflow %.1f ms, libtorch %.1f ms, "

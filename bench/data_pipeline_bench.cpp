@@ -16,7 +16,6 @@
 // It prints the median epoch time of each (over --epochs epochs after one warm-up epoch), the
 // ratios to memory, the time to read one epoch's files alone, and the peak RSS. Target: prefetch
 // within 10% of memory.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,12 +30,16 @@
 #include <tapeflow.hpp>
 #include <vector>
 
+#include "harness.hpp"
+
 namespace tf = tapeflow;
 namespace L = tapeflow::layers;
 namespace D = tapeflow::data;
 namespace S = tapeflow::serialization;
 namespace TR = tapeflow::training;
 namespace fs = std::filesystem;
+using tapeflow::bench::median;
+using tapeflow::bench::peak_rss_mib;
 
 namespace {
 
@@ -131,17 +134,6 @@ double seconds_of(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-long peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
 }
 
 }  // namespace

@@ -1,0 +1,152 @@
+// Conv3D: tapeflow against libtorch in one process, same shapes, same thread count.
+//
+//   conv3d_bench [--reps N] [--warmup N] [--threads N] [--backend openblas|onednn|all]
+//                [--workload NAME] [--tapeflow-only]
+//
+// The ordinary convolutions of a 3-D U-Net (batch 2, stride 1, same padding), most of such a
+// network's work. For each GEMM backend and workload it alternates tapeflow and libtorch
+// (tapeflow channels_last, libtorch NCDHW; tensors are made once, layout changes are not timed)
+// and prints the median forward and forward+backward times, GFLOP/s, the libtorch/tapeflow
+// ratios, tapeflow's peak conv workspace and the backend's own sgemm GFLOP/s.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "tapeflow/framework/core/tape.hpp"
+#include "tapeflow/framework/kernels/conv_kernels.hpp"
+#include "tapeflow/framework/runtime/gemm.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
+#include "tapeflow/layers/conv.hpp"
+
+namespace tf = tapeflow;
+namespace L = tapeflow::layers;
+using namespace tapeflow::bench;
+
+namespace {
+
+struct Workload {
+  std::string name;
+  long batch, size, cin, filters, k;
+};
+
+struct Row {
+  double tf_fwd, th_fwd, tf_fb, th_fb;
+  double gflop_fwd;
+  std::size_t workspace;
+};
+
+Row run_workload(const Workload& w, const Args& args) {
+  const std::size_t n = std::size_t(w.batch), d = std::size_t(w.size), c = std::size_t(w.cin);
+  // tapeflow: channels_last input, layer with bias, same padding.
+  tf::Tensor x_cl = tf::random::uniform({n, d, d, d, c}, -1.f, 1.f, 1);
+  L::Conv3D layer(L::Conv3DOptions(w.filters, w.k).padding("same"));
+  tf::Variable x(x_cl);
+  tf::Variable y0 = layer(x);
+  tf::Shape yshape(y0.value().shape().begin(), y0.value().shape().end());
+  tf::Variable gy(tf::random::uniform(yshape, -1.f, 1.f, 2));
+
+  // libtorch: the same values in NCDHW; kernel (out, in, kd, kh, kw) from TF's (kd, kh, kw, in,
+  // out); padding k / 2 is TF's same for an odd kernel at stride 1.
+  torch::nn::Conv3d conv(torch::nn::Conv3dOptions(w.cin, w.filters, w.k).padding(w.k / 2));
+  torch::Tensor tx =
+      torch::from_blob(x_cl.data(), {w.batch, w.size, w.size, w.size, w.cin}, torch::kFloat)
+          .permute({0, 4, 1, 2, 3})
+          .contiguous();
+  {
+    torch::NoGradGuard ng;
+    const auto& K = layer.kernel().value();
+    conv->weight.copy_(torch::from_blob(const_cast<float*>(K.data()),
+                                        {w.k, w.k, w.k, w.cin, w.filters}, torch::kFloat)
+                           .permute({4, 3, 0, 1, 2}));
+    conv->bias.zero_();
+  }
+  tx.set_requires_grad(true);
+  torch::Tensor tgy = torch::rand_like(conv->forward(tx.detach()));
+
+  auto tf_fwd = [&] {
+    tf::StopRecording pause;
+    tf::Variable y = layer(x);
+  };
+  auto tf_fb = [&] {
+    tf::GradientTape tape;
+    tape.watch(x);
+    tf::Variable y = layer(x);
+    auto g = tape.gradient(y, {x, layer.kernel(), layer.bias()}, gy);
+  };
+  auto th_fwd = [&] {
+    torch::NoGradGuard ng;
+    torch::Tensor y = conv->forward(tx);
+  };
+  auto th_fb = [&] {
+    torch::Tensor y = conv->forward(tx);
+    y.backward(tgy);
+    tx.mutable_grad() = torch::Tensor();
+    conv->zero_grad(/*set_to_none=*/true);
+  };
+  tf::kernels::reset_conv_workspace_peak();
+  auto skip = [] {};
+  const int bt = args.threads;
+  auto t = args.torch ? alternate({tf_fwd, torch_side(th_fwd, bt), torch_side(th_fwd, 1), tf_fb,
+                                   torch_side(th_fb, bt), torch_side(th_fb, 1)},
+                                  args.warmup, args.reps)
+                      : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
+  Row r;
+  r.tf_fwd = t[0];
+  r.th_fwd = args.torch ? std::min(t[1], t[2]) : 0.0;
+  r.tf_fb = t[3];
+  r.th_fb = args.torch ? std::min(t[4], t[5]) : 0.0;
+  r.gflop_fwd =
+      2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
+  r.workspace = tf::kernels::conv_workspace_peak_bytes();
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  restart_with_short_blas_spin(argv);
+  const Args args = parse_args(argc, argv, "conv3d_bench");
+  torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
+  tf::set_num_threads(args.threads);
+  tf::set_random_seed(1);
+  torch::manual_seed(1);
+  const std::vector<std::string> backends = backends_to_run(args, "conv3d_bench");
+
+  // The U-Net's convolutions (issue 20's shapes): two levels of 3x3x3 pairs and the 1x1x1 head.
+  const std::vector<Workload> workloads = {
+      {"u32", 2, 32, 16, 16, 3},
+      {"u16", 2, 16, 32, 32, 3},
+      {"u8", 2, 8, 64, 64, 3},
+      {"head", 2, 32, 16, 1, 1},
+  };
+  std::printf(
+      "conv3d_bench: %d threads, %d warm-up + %d timed rounds (median), tapeflow channels_last "
+      "vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d threads and at 1 thread; "
+      "'ratio' = libtorch ms / tapeflow ms)\n%s\n",
+      args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads,
+      default_backend_line().c_str());
+  for (const auto& b : backends) {
+    tf::gemm::set_backend(b);
+    const double peak = sgemm_gflops(args.warmup, args.reps);
+    std::printf("\nbackend %s: sgemm 2048^3 %.0f GFLOP/s\n", b.c_str(), peak);
+    std::printf("%-5s | %9s %9s %7s %6s | %9s %9s %7s %6s | %6s %7s\n", "", "tf fwd", "torch fwd",
+                "tf GF/s", "ratio", "tf f+b", "torch f+b", "tf GF/s", "ratio", "%peak", "ws MiB");
+    for (const auto& w : workloads) {
+      if (!args.workload.empty() && args.workload != w.name) continue;
+      const Row r = run_workload(w, args);
+      std::printf(
+          "%-5s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %7s\n",
+          w.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3, r.th_fwd / r.tf_fwd,
+          r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb,
+          100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\npeak RSS of the process: %ld MiB\n", peak_rss_mib());
+  return 0;
+}
