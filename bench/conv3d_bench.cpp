@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_pair_timing.hpp"
 #include "harness.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
@@ -68,41 +69,15 @@ Row run_workload(const Workload& w, const Args& args) {
   tx.set_requires_grad(true);
   torch::Tensor tgy = torch::rand_like(conv->forward(tx.detach()));
 
-  auto tf_fwd = [&] {
-    tf::StopRecording pause;
-    tf::Variable y = layer(x);
-  };
-  auto tf_fb = [&] {
-    tf::GradientTape tape;
-    tape.watch(x);
-    tf::Variable y = layer(x);
-    auto g = tape.gradient(y, {x, layer.kernel(), layer.bias()}, gy);
-  };
-  auto th_fwd = [&] {
-    torch::NoGradGuard ng;
-    torch::Tensor y = conv->forward(tx);
-  };
-  auto th_fb = [&] {
-    torch::Tensor y = conv->forward(tx);
-    y.backward(tgy);
-    tx.mutable_grad() = torch::Tensor();
-    conv->zero_grad(/*set_to_none=*/true);
-  };
-  tf::kernels::reset_conv_workspace_peak();
-  auto skip = [] {};
-  const int bt = args.threads;
-  auto t = args.torch ? alternate({tf_fwd, torch_side(th_fwd, bt), torch_side(th_fwd, 1), tf_fb,
-                                   torch_side(th_fb, bt), torch_side(th_fb, 1)},
-                                  args.warmup, args.reps)
-                      : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
+  const ConvPairTimes t = time_conv_pair(layer, x, gy, conv, tx, tgy, args);
   Row r;
-  r.tf_fwd = t[0];
-  r.th_fwd = args.torch ? std::min(t[1], t[2]) : 0.0;
-  r.tf_fb = t[3];
-  r.th_fb = args.torch ? std::min(t[4], t[5]) : 0.0;
+  r.tf_fwd = t.tf_fwd;
+  r.th_fwd = t.th_fwd;
+  r.tf_fb = t.tf_fb;
+  r.th_fb = t.th_fb;
+  r.workspace = t.workspace;
   r.gflop_fwd =
       2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
-  r.workspace = tf::kernels::conv_workspace_peak_bytes();
   return r;
 }
 

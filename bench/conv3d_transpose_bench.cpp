@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_pair_timing.hpp"
 #include "harness.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
@@ -37,8 +38,6 @@ namespace L = tapeflow::layers;
 using namespace tapeflow::bench;
 
 namespace {
-
-int g_threads = 2;  // --threads: libtorch's BLAS threads in torch_side
 
 struct Workload {
   std::string name;
@@ -109,44 +108,17 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
     std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n",
                  w.name.c_str());
 
-  auto tf_fwd = [&] {
-    tf::StopRecording pause;
-    tf::Variable y = layer(x);
-  };
-  auto tf_fb = [&] {
-    tf::GradientTape tape;
-    tape.watch(x);
-    tf::Variable y = layer(x);
-    auto g = tape.gradient(y, {x, layer.kernel(), layer.bias()}, gy);
-  };
-  auto th_fwd = [&] {
-    torch::NoGradGuard ng;
-    torch::Tensor y = conv->forward(tx);
-  };
-  auto th_fb = [&] {
-    torch::Tensor y = conv->forward(tx);
-    y.backward(tgy);
-    tx.mutable_grad() = torch::Tensor();
-    conv->zero_grad(/*set_to_none=*/true);
-  };
-  tf::kernels::reset_conv_workspace_peak();
-  auto skip = [] {};
-  auto t = args.torch ? alternate({tf_fwd, torch_side(th_fwd, g_threads), torch_side(th_fwd, 1),
-                                   tf_fb, torch_side(th_fb, g_threads), torch_side(th_fb, 1)},
-                                  args.warmup, args.reps)
-                      : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
-  t = args.torch ? std::vector<double>{t[0], std::min(t[1], t[2]), t[3], std::min(t[4], t[5])}
-                 : std::vector<double>{t[0], 0.0, t[3], 0.0};
+  const ConvPairTimes t = time_conv_pair(layer, x, gy, conv, tx, tgy, args);
   Row r;
   r.backend = backend;
   r.name = w.name;
-  r.tf_fwd = t[0];
-  r.th_fwd = t[1];
-  r.tf_fb = t[2];
-  r.th_fb = t[3];
+  r.tf_fwd = t.tf_fwd;
+  r.th_fwd = t.th_fwd;
+  r.tf_fb = t.tf_fb;
+  r.th_fb = t.th_fb;
   r.gflop_fwd =
       2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
-  r.workspace = tf::kernels::conv_workspace_peak_bytes();
+  r.workspace = t.workspace;
   return r;
 }
 
@@ -203,8 +175,8 @@ GenResult run_generator(const Args& args) {
     topt.step();
   };
   if (!args.torch) return {alternate({tf_step}, args.warmup, args.reps)[0], 0.0};
-  auto t = alternate({tf_step, torch_side(th_step, g_threads), torch_side(th_step, 1)}, args.warmup,
-                     args.reps);
+  auto t = alternate({tf_step, torch_side(th_step, args.threads), torch_side(th_step, 1)},
+                     args.warmup, args.reps);
   return {t[0], std::min(t[1], t[2])};
 }
 
@@ -214,7 +186,6 @@ int main(int argc, char** argv) {
   restart_with_short_blas_spin(argv);
   const Args args = parse_args(argc, argv, "conv3d_transpose_bench", {"--no-generator"});
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
-  g_threads = args.threads;
   tf::set_num_threads(args.threads);
   tf::set_random_seed(1);
   torch::manual_seed(1);
