@@ -58,11 +58,9 @@ void torch_padding(const Workload& w, long& pad, long& out_pad) {
   out_pad = 2 * pad - total;
 }
 
-struct Row {
+struct Row : ConvPairTimes {
   std::string backend, name;
-  double tf_fwd, tf_fb, th_fwd, th_fb;
-  double gflop_fwd;
-  std::size_t workspace;
+  double gflop_fwd = 0;
 };
 
 Row run_workload(const Workload& w, const Args& args, const std::string& backend) {
@@ -108,18 +106,9 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
     std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n",
                  w.name.c_str());
 
-  const ConvPairTimes t = time_conv_pair(layer, x, gy, conv, tx, tgy, args);
-  Row r;
-  r.backend = backend;
-  r.name = w.name;
-  r.tf_fwd = t.tf_fwd;
-  r.th_fwd = t.th_fwd;
-  r.tf_fb = t.tf_fb;
-  r.th_fb = t.th_fb;
-  r.gflop_fwd =
+  const double gflop_fwd =
       2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
-  r.workspace = t.workspace;
-  return r;
+  return Row{time_conv_pair(layer, x, gy, conv, tx, tgy, args), backend, w.name, gflop_fwd};
 }
 
 // ---- generator training step --------------------------------------------------------------
