@@ -1,13 +1,12 @@
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <optional>
 #include <sstream>
 
-#include "tapeflow/framework/core/memory.hpp"
 #include "tapeflow/framework/core/tensor.hpp"
+#include "tapeflow/framework/kernels/direct_conv.hpp"
 #include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 
@@ -15,41 +14,10 @@ namespace tapeflow::kernels {
 
 namespace {
 
-std::atomic<std::size_t> workspace_limit{16u << 20};
-std::atomic<std::size_t> workspace_live{0};
-std::atomic<std::size_t> workspace_peak{0};
-
-// An uninitialized float buffer whose size counts towards the workspace peak while alive. It
-// comes from tensor memory (framework/core/memory.hpp), whose cache reuses multi-MB buffers from
-// call to call (a fresh mapping's page faults would cost as much as the vol2col that fills it).
-// Uninitialized on purpose: vol2col writes every entry (zeros included) and the GEMMs run with
-// beta = 0, so zeroing would be a wasted pass over several MB.
-class Workspace {
- public:
-  explicit Workspace(std::size_t floats)
-      : bytes_(floats * sizeof(float)), data_(static_cast<float*>(memory::allocate(bytes_))) {
-    std::size_t live = workspace_live += bytes_;
-    std::size_t peak = workspace_peak.load();
-    while (live > peak && !workspace_peak.compare_exchange_weak(peak, live)) {
-    }
-  }
-  ~Workspace() {
-    workspace_live -= bytes_;
-    memory::deallocate(data_, bytes_);
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  float* get() { return data_; }
-
- private:
-  std::size_t bytes_;
-  float* data_;
-};
-
 // Grid positions per slab: as many as fit the budget, at least one.
 std::size_t slab_rows(const ConvGeometry& g) {
   std::size_t row_bytes = std::max<std::size_t>(1, g.col_width() * sizeof(float));
-  std::size_t rows = std::max<std::size_t>(1, workspace_limit.load() / row_bytes);
+  std::size_t rows = std::max<std::size_t>(1, conv_workspace_limit() / row_bytes);
   return std::min(rows, std::max<std::size_t>(1, g.grid_positions()));
 }
 
@@ -779,6 +747,7 @@ void conv_forward(const ConvGeometry& g, const float* image, const float* kernel
   if (g.groups > 1) return grouped_conv_forward(g, image, kernel, grid, bias);
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (P == 0 || Cg == 0) return;
+  if (direct_conv_applies(g)) return direct_conv_forward(g, image, kernel, grid, bias);
   if (g.identity_cols()) {
     gemm::sgemm(false, false, P, Cg, W, 1.f, image, W, kernel, Cg, 0.f, grid, Cg);
     add_bias_rows(grid, P, Cg, bias);
@@ -1026,6 +995,7 @@ void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* gr
                 Cg);
     return;
   }
+  if (direct_conv_applies(g)) return direct_conv_kernel_grad(g, image, grid, gkernel, accumulate);
   const std::size_t rows = slab_rows(g);
   Workspace ws(rows * W);
   for (std::size_t p0 = 0; p0 < P; p0 += rows) {
@@ -1043,7 +1013,8 @@ void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, con
     if (grid_out) conv_forward(g, image, kernel, grid_out);
     return;
   }
-  if (!grid_out || g.identity_cols() || g.groups > 1) {
+  // The direct kernels need no column buffer to share.
+  if (!grid_out || g.identity_cols() || g.groups > 1 || direct_conv_applies(g)) {
     if (grid_out) conv_forward(g, image, kernel, grid_out);
     conv_kernel_grad(g, image, grid_in, gkernel, false);
     return;
@@ -1065,12 +1036,5 @@ void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, con
                 p0 == 0 ? 0.f : 1.f, gkernel, Cg);
   }
 }
-
-// ---- workspace accounting ---------------------------------------------------------------------
-
-void set_conv_workspace_limit(std::size_t bytes) { workspace_limit = bytes; }
-std::size_t conv_workspace_limit() { return workspace_limit.load(); }
-std::size_t conv_workspace_peak_bytes() { return workspace_peak.load(); }
-void reset_conv_workspace_peak() { workspace_peak = workspace_live.load(); }
 
 }  // namespace tapeflow::kernels

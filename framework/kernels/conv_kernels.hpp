@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tapeflow/framework/kernels/workspace.hpp"
+
 namespace tapeflow::kernels {
 
 /// Shape of one convolution, channels_last, batch included. The per-axis arrays are
@@ -129,16 +131,5 @@ void conv_kernel_grad(const ConvGeometry& g, const float* image, const float* gr
 /// `gkernel = vol2col(image)^T * grid_in` (skipped when null).
 void conv_forward_and_kernel_grad(const ConvGeometry& g, const float* image, const float* kernel,
                                   float* grid_out, const float* grid_in, float* gkernel);
-
-/// Byte budget of the column buffer of one call (default 16 MiB: large enough for efficient
-/// kernel-gradient GEMMs, whose inner dimension is the slab, small enough to stay in L3); slabs
-/// are sized to fit it
-/// (at least one grid position per slab).
-void set_conv_workspace_limit(std::size_t bytes);
-std::size_t conv_workspace_limit();
-/// Largest workspace held at once by the conv kernels since the last reset, in bytes.
-/// Example: `reset_conv_workspace_peak(); conv_forward(...); conv_workspace_peak_bytes();`
-std::size_t conv_workspace_peak_bytes();
-void reset_conv_workspace_peak();
 
 }  // namespace tapeflow::kernels

@@ -109,6 +109,18 @@ std::vector<ConvGeometry> geometries() {
   // kernel == stride, no padding: the transposed conv tiles the image (a permutation).
   gs.push_back(ConvGeometry::explicit_sizes(3, 2, {4, 6, 2}, 3, {2, 3, 1}, 2, {2, 2, 2}, {2, 2, 2},
                                             {1, 1, 1}, {0, 0, 0}));
+  // Unit strides, which take the direct kernels (direct_conv.hpp) where the processor has AVX2:
+  // 3-D "same" k3 with 20 output channels (a full 16-wide block and a partial one) and rows of
+  // 7 (tiles of 4 and 3);
+  gs.push_back(ConvGeometry::forward(3, 2, {3, 4, 7}, 3, 20, {3, 3, 3}, {1, 1, 1}, {1, 1, 1},
+                                     {1, 1, 1}, {1, 1, 1}));
+  // 2-D, dilation 2 along x (one segment per tap), asymmetric pads, 8 output channels;
+  gs.push_back(ConvGeometry::forward(2, 1, {5, 9}, 2, 8, {2, 3}, {1, 1}, {1, 2}, {1, 0}, {0, 2}));
+  // 1-D, a trailing image position no tap reaches (pad_after -2), 9 output channels;
+  gs.push_back(ConvGeometry::forward(1, 3, {9}, 4, 9, {3}, {1}, {1}, {0}, {-2}));
+  // 3-D transposed "valid" k3 (the ordinary conv of its input gradient pads by 2).
+  gs.push_back(ConvGeometry::explicit_sizes(3, 1, {5, 4, 5}, 3, {3, 2, 3}, 2, {3, 3, 3}, {1, 1, 1},
+                                            {1, 1, 1}, {0, 0, 0}));
   // 1x1x1 kernel, unit stride: the column matrix is the image itself.
   gs.push_back(ConvGeometry::forward(3, 2, {2, 3, 2}, 4, 3, {1, 1, 1}, {1, 1, 1}, {1, 1, 1},
                                      {0, 0, 0}, {0, 0, 0}));
