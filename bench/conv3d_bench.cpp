@@ -1,22 +1,30 @@
-// Conv3D: tapeflow against libtorch in one process, same shapes, same thread count.
+// Conv3D: tapeflow against libtorch and oneDNN's convolution primitives in one process, same
+// shapes, same thread count.
 //
 //   conv3d_bench [--reps N] [--warmup N] [--threads N] [--backend openblas|onednn|all]
-//                [--workload NAME] [--tapeflow-only]
+//                [--workload NAME] [--tapeflow-only] [--no-onednn-primitive]
 //
 // The ordinary convolutions of a 3-D U-Net (batch 2, stride 1, same padding), most of such a
-// network's work. For each GEMM backend and workload it alternates tapeflow and libtorch
-// (tapeflow channels_last, libtorch NCDHW; tensors are made once, layout changes are not timed)
-// and prints the median forward and forward+backward times, GFLOP/s, the libtorch/tapeflow
-// ratios, tapeflow's peak conv workspace and the backend's own sgemm GFLOP/s.
+// network's work. For each GEMM backend and workload it alternates tapeflow, libtorch and
+// oneDNN's primitives (tapeflow channels_last, libtorch NCDHW, oneDNN the blocked layouts it
+// chooses; tensors are made once, layout changes are not timed) and prints the median forward
+// and forward+backward times, GFLOP/s, the libtorch/tapeflow and oneDNN/tapeflow ratios,
+// tapeflow's peak conv workspace and the backend's own sgemm GFLOP/s; then the implementations
+// oneDNN chose. `--no-onednn-primitive` leaves oneDNN's primitives out (so does --tapeflow-only).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "conv_pair_timing.hpp"
 #include "harness.hpp"
+#include "onednn_primitive.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/runtime/gemm.hpp"
@@ -37,9 +45,10 @@ struct Workload {
 
 struct Row : ConvPairTimes {
   double gflop_fwd = 0;
+  std::string onednn_impls;  // when oneDNN's primitives were timed: the implementations chosen
 };
 
-Row run_workload(const Workload& w, const Args& args) {
+Row run_workload(const Workload& w, const Args& args, bool time_onednn) {
   const std::size_t n = std::size_t(w.batch), d = std::size_t(w.size), c = std::size_t(w.cin);
   // tapeflow: channels_last input, layer with bias, same padding.
   tf::Tensor x_cl = tf::random::uniform({n, d, d, d, c}, -1.f, 1.f, 1);
@@ -67,21 +76,47 @@ Row run_workload(const Workload& w, const Args& args) {
   tx.set_requires_grad(true);
   torch::Tensor tgy = torch::rand_like(conv->forward(tx.detach()));
 
+  // oneDNN: the same input, kernel, bias and output gradient; TF's same padding, the smaller
+  // half before.
+  std::unique_ptr<OnednnConv> onednn;
+  std::string impls;
+  if (time_onednn) {
+    const long before = (w.k - 1) / 2, after = w.k - 1 - before;
+    const Conv3DGeometry g{false,
+                           w.batch,
+                           w.cin,
+                           w.filters,
+                           {w.size, w.size, w.size},
+                           {w.k, w.k, w.k},
+                           {1, 1, 1},
+                           {before, before, before},
+                           {after, after, after}};
+    onednn =
+        std::make_unique<OnednnConv>(g, x_cl.data(), layer.kernel().value().data(),
+                                     layer.bias().value().data(), gy.value().data(), args.threads);
+    impls = "fwd " + onednn->forward_impl() + ", bwd data " + onednn->backward_data_impl() +
+            ", bwd weights " + onednn->backward_weights_impl();
+  }
+
   const double gflop_fwd =
       2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
-  return Row{time_conv_pair(layer, x, gy, conv, tx, tgy, args), gflop_fwd};
+  return Row{time_conv_pair(layer, x, gy, conv, tx, tgy, args, onednn.get(), w.name), gflop_fwd,
+             impls};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  restart_with_short_blas_spin(argv);
-  const Args args = parse_args(argc, argv, "conv3d_bench");
+  restart_with_short_spin_waits(argv);
+  const Args args = parse_args(argc, argv, "conv3d_bench", {"--no-onednn-primitive"});
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
   tf::set_num_threads(args.threads);
   tf::set_random_seed(1);
   torch::manual_seed(1);
   const std::vector<std::string> backends = backends_to_run(args, "conv3d_bench");
+  const bool onednn = args.torch && !args.has("--no-onednn-primitive");
+  if (onednn && !onednn_primitives_available())
+    std::printf("(oneDNN primitives: tapeflow was built without oneDNN, left out)\n");
 
   // The U-Net's convolutions (issue 20's shapes): two levels of 3x3x3 pairs and the 1x1x1 head.
   const std::vector<Workload> workloads = {
@@ -92,27 +127,46 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "conv3d_bench: %d threads, %d warm-up + %d timed rounds (median), tapeflow channels_last "
-      "vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d threads and at 1 thread; "
-      "'ratio' = libtorch ms / tapeflow ms)\n%s\n",
-      args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads,
+      "vs libtorch %s NCDHW vs oneDNN %s primitives (blocked layouts)\n(libtorch: the faster of "
+      "OpenBLAS at %d threads and at 1 thread; 'torch/tf', 'dnnl/tf' = libtorch's, oneDNN's "
+      "ms / tapeflow ms, above 1: tapeflow faster; oneDNN timed in the first backend's rounds)"
+      "\n%s\n",
+      args.threads, args.warmup, args.reps, TORCH_VERSION, onednn_version().c_str(), args.threads,
       default_backend_line().c_str());
+  // oneDNN's primitives do not use tapeflow's GEMM backend, so each workload's are timed once,
+  // in the same alternate() round as tapeflow and libtorch under the first backend; the later
+  // backends' rows repeat those times (libtorch, which shares tapeflow's OpenBLAS, is re-timed).
+  std::map<std::string, std::pair<double, double>> onednn_ms;
+  std::vector<std::string> onednn_impls;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);
     const double peak = sgemm_gflops(args.warmup, args.reps);
     std::printf("\nbackend %s: sgemm 2048^3 %.0f GFLOP/s\n", b.c_str(), peak);
-    std::printf("%-5s | %9s %9s %7s %6s | %9s %9s %7s %6s | %6s %7s\n", "", "tf fwd", "torch fwd",
-                "tf GF/s", "ratio", "tf f+b", "torch f+b", "tf GF/s", "ratio", "%peak", "ws MiB");
+    std::printf("%-5s | %9s %9s %9s %7s %8s %7s | %9s %9s %9s %7s %8s %7s | %6s %7s\n", "",
+                "tf fwd", "torch fwd", "dnnl fwd", "tf GF/s", "torch/tf", "dnnl/tf", "tf f+b",
+                "torch f+b", "dnnl f+b", "tf GF/s", "torch/tf", "dnnl/tf", "%peak", "ws MiB");
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
-      const Row r = run_workload(w, args);
+      const bool time_onednn = onednn && onednn_primitives_available() && !onednn_ms.count(w.name);
+      Row r = run_workload(w, args, time_onednn);
+      if (time_onednn) {
+        onednn_ms[w.name] = {r.dnnl_fwd, r.dnnl_fb};
+        onednn_impls.push_back(w.name + ": " + r.onednn_impls);
+      } else if (onednn_ms.count(w.name)) {
+        std::tie(r.dnnl_fwd, r.dnnl_fb) = onednn_ms[w.name];
+      }
       std::printf(
-          "%-5s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %7s\n",
-          w.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3, r.th_fwd / r.tf_fwd,
-          r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb,
+          "%-5s | %7.2fms %7.2fms %7.2fms %7.0f %7.2fx %6.2fx | %7.2fms %7.2fms %7.2fms %7.0f "
+          "%7.2fx %6.2fx | %5.0f%% %7s\n",
+          w.name.c_str(), r.tf_fwd, r.th_fwd, r.dnnl_fwd, r.gflop_fwd / r.tf_fwd * 1e3,
+          r.th_fwd / r.tf_fwd, r.dnnl_fwd / r.tf_fwd, r.tf_fb, r.th_fb, r.dnnl_fb,
+          3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb, r.dnnl_fb / r.tf_fb,
           100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
       std::fflush(stdout);
     }
   }
+  if (!onednn_impls.empty()) std::printf("\noneDNN's implementations:\n");
+  for (const auto& line : onednn_impls) std::printf("  %s\n", line.c_str());
   std::printf("\npeak RSS of the process: %ld MiB\n", peak_rss_mib());
   return 0;
 }

@@ -1,24 +1,33 @@
-// Conv3DTranspose: tapeflow against libtorch in one process, same shapes, same thread count.
+// Conv3DTranspose: tapeflow against libtorch and oneDNN's deconvolution primitives in one
+// process, same shapes, same thread count.
 //
 //   conv3d_transpose_bench [--reps N] [--warmup N] [--threads N] [--backend openblas|onednn|all]
-//                          [--workload NAME] [--no-generator]
+//                          [--workload NAME] [--tapeflow-only] [--no-generator]
+//                          [--no-onednn-primitive]
 //
-// For each GEMM backend and workload it alternates tapeflow and libtorch (tapeflow channels_last,
-// libtorch NCDHW; tensors are made once, layout changes are not timed) and prints the median
-// forward and forward+backward times, GFLOP/s, the libtorch/tapeflow ratios, tapeflow's peak
-// conv workspace, and the backend's own sgemm GFLOP/s. Then one training step of a small 3-D
-// generator in both frameworks.
+// For each GEMM backend and workload it alternates tapeflow, libtorch and oneDNN's primitives
+// (tapeflow channels_last, libtorch NCDHW, oneDNN the blocked layouts it chooses; tensors are
+// made once, layout changes are not timed) and prints the median forward and forward+backward
+// times, GFLOP/s, the libtorch/tapeflow and oneDNN/tapeflow ratios, tapeflow's peak conv
+// workspace, and the backend's own sgemm GFLOP/s; then the implementations oneDNN chose. Then
+// one training step of a small 3-D generator in tapeflow and libtorch.
+// `--no-onednn-primitive` leaves oneDNN's primitives out (so does --tapeflow-only).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "conv_pair_timing.hpp"
 #include "harness.hpp"
+#include "onednn_primitive.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
@@ -61,9 +70,11 @@ void torch_padding(const Workload& w, long& pad, long& out_pad) {
 struct Row : ConvPairTimes {
   std::string backend, name;
   double gflop_fwd = 0;
+  std::string onednn_impls;  // when oneDNN's primitives were timed: the implementations chosen
 };
 
-Row run_workload(const Workload& w, const Args& args, const std::string& backend) {
+Row run_workload(const Workload& w, const Args& args, const std::string& backend,
+                 bool time_onednn) {
   // tapeflow: channels_last input, layer with bias.
   tf::Tensor x_cl =
       tf::random::uniform({std::size_t(w.batch), std::size_t(w.size), std::size_t(w.size),
@@ -106,9 +117,36 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
     std::fprintf(stderr, "warning: %s: libtorch output size differs from tapeflow's\n",
                  w.name.c_str());
 
+  // oneDNN: the same input, kernel, bias and output gradient. A deconvolution's pads are those
+  // of the convolution it is the input gradient of: (in - 1) * s + k - out in all, placed as
+  // tapeflow places them (the smaller half before, framework/ops/conv.hpp), not as libtorch.
+  std::unique_ptr<OnednnConv> onednn;
+  std::string impls;
+  if (time_onednn) {
+    Conv3DGeometry g;
+    g.transposed = true;
+    g.batch = w.batch;
+    g.in_channels = w.cin;
+    g.out_channels = w.filters;
+    for (std::size_t a = 0; a < 3; ++a) {
+      const long total = (w.size - 1) * w.s + w.k - long(yshape[a + 1]);
+      g.in_size[a] = w.size;
+      g.kernel[a] = w.k;
+      g.stride[a] = w.s;
+      g.pad_before[a] = total / 2;
+      g.pad_after[a] = total - total / 2;
+    }
+    onednn =
+        std::make_unique<OnednnConv>(g, x_cl.data(), layer.kernel().value().data(),
+                                     layer.bias().value().data(), gy.value().data(), args.threads);
+    impls = "fwd " + onednn->forward_impl() + ", bwd data " + onednn->backward_data_impl() +
+            ", bwd weights " + onednn->backward_weights_impl();
+  }
+
   const double gflop_fwd =
       2.0 * w.batch * w.size * w.size * w.size * w.cin * w.filters * w.k * w.k * w.k / 1e9;
-  return Row{time_conv_pair(layer, x, gy, conv, tx, tgy, args), backend, w.name, gflop_fwd};
+  return Row{time_conv_pair(layer, x, gy, conv, tx, tgy, args, onednn.get(), w.name), backend,
+             w.name, gflop_fwd, impls};
 }
 
 // ---- generator training step --------------------------------------------------------------
@@ -172,14 +210,18 @@ GenResult run_generator(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  restart_with_short_blas_spin(argv);
-  const Args args = parse_args(argc, argv, "conv3d_transpose_bench", {"--no-generator"});
+  restart_with_short_spin_waits(argv);
+  const Args args =
+      parse_args(argc, argv, "conv3d_transpose_bench", {"--no-generator", "--no-onednn-primitive"});
   torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
   tf::set_num_threads(args.threads);
   tf::set_random_seed(1);
   torch::manual_seed(1);
 
   const std::vector<std::string> backends = backends_to_run(args, "conv3d_transpose_bench");
+  const bool onednn = args.torch && !args.has("--no-onednn-primitive");
+  if (onednn && !onednn_primitives_available())
+    std::printf("(oneDNN primitives: tapeflow was built without oneDNN, left out)\n");
 
   const std::vector<Workload> workloads = {
       {"gan", 8, 8, 128, 64, 4, 2, "same"},  {"unet", 2, 16, 64, 32, 2, 2, "valid"},
@@ -189,26 +231,42 @@ int main(int argc, char** argv) {
 
   std::printf(
       "conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
-      "tapeflow channels_last vs libtorch %s NCDHW\n(libtorch: the faster of OpenBLAS at %d "
-      "threads "
-      "and at 1 thread; 'ratio' = libtorch ms / tapeflow ms)\n",
-      args.threads, args.warmup, args.reps, TORCH_VERSION, args.threads);
+      "tapeflow channels_last vs libtorch %s NCDHW vs oneDNN %s primitives (blocked layouts)\n"
+      "(libtorch: the faster of OpenBLAS at %d threads and at 1 thread; 'torch/tf', 'dnnl/tf' = "
+      "libtorch's, oneDNN's ms / tapeflow ms, above 1: tapeflow faster; oneDNN timed in the first "
+      "backend's rounds)\n",
+      args.threads, args.warmup, args.reps, TORCH_VERSION, onednn_version().c_str(), args.threads);
   std::printf("%s\n", default_backend_line().c_str());
+  // oneDNN's primitives do not use tapeflow's GEMM backend, so each workload's are timed once,
+  // in the same alternate() round as tapeflow and libtorch under the first backend; the later
+  // backends' rows repeat those times (libtorch, which shares tapeflow's OpenBLAS, is re-timed).
+  std::map<std::string, std::pair<double, double>> onednn_ms;
+  std::vector<std::string> onednn_impls;
   std::vector<Row> rows;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);
     double peak = sgemm_gflops(args.warmup, args.reps);
     std::printf("\nbackend %s: sgemm 2048^3 %.0f GFLOP/s\n", b.c_str(), peak);
-    std::printf("%-6s | %9s %9s %7s %6s | %9s %9s %7s %6s | %6s %9s\n", "", "tf fwd", "torch fwd",
-                "tf GF/s", "ratio", "tf f+b", "torch f+b", "tf GF/s", "ratio", "%peak", "ws MiB");
+    std::printf("%-6s | %9s %9s %9s %7s %8s %7s | %9s %9s %9s %7s %8s %7s | %6s %9s\n", "",
+                "tf fwd", "torch fwd", "dnnl fwd", "tf GF/s", "torch/tf", "dnnl/tf", "tf f+b",
+                "torch f+b", "dnnl f+b", "tf GF/s", "torch/tf", "dnnl/tf", "%peak", "ws MiB");
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
-      Row r = run_workload(w, args, b);
+      const bool time_onednn = onednn && onednn_primitives_available() && !onednn_ms.count(w.name);
+      Row r = run_workload(w, args, b, time_onednn);
+      if (time_onednn) {
+        onednn_ms[w.name] = {r.dnnl_fwd, r.dnnl_fb};
+        onednn_impls.push_back(w.name + ": " + r.onednn_impls);
+      } else if (onednn_ms.count(w.name)) {
+        std::tie(r.dnnl_fwd, r.dnnl_fb) = onednn_ms[w.name];
+      }
       rows.push_back(r);
       std::printf(
-          "%-6s | %7.2fms %7.2fms %7.0f %5.2fx | %7.2fms %7.2fms %7.0f %5.2fx | %5.0f%% %9s\n",
-          r.name.c_str(), r.tf_fwd, r.th_fwd, r.gflop_fwd / r.tf_fwd * 1e3, r.th_fwd / r.tf_fwd,
-          r.tf_fb, r.th_fb, 3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb,
+          "%-6s | %7.2fms %7.2fms %7.2fms %7.0f %7.2fx %6.2fx | %7.2fms %7.2fms %7.2fms %7.0f "
+          "%7.2fx %6.2fx | %5.0f%% %9s\n",
+          r.name.c_str(), r.tf_fwd, r.th_fwd, r.dnnl_fwd, r.gflop_fwd / r.tf_fwd * 1e3,
+          r.th_fwd / r.tf_fwd, r.dnnl_fwd / r.tf_fwd, r.tf_fb, r.th_fb, r.dnnl_fb,
+          3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb, r.dnnl_fb / r.tf_fb,
           100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
       std::fflush(stdout);
     }
@@ -220,6 +278,8 @@ int main(int argc, char** argv) {
           g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
     }
   }
+  if (!onednn_impls.empty()) std::printf("\noneDNN's implementations:\n");
+  for (const auto& line : onednn_impls) std::printf("  %s\n", line.c_str());
   // Workspace must not grow with the batch: the gan layer at three batch sizes.
   std::printf("\nworkspace vs batch (gan shape, fwd+bwd):");
   for (long batch : {1L, 8L, 32L}) {

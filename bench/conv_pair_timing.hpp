@@ -1,31 +1,61 @@
 #pragma once
-// Times one tapeflow convolution layer against the same libtorch module, the comparison both
-// conv3d_bench and conv3d_transpose_bench make (header-only: it needs libtorch, the harness
-// does not).
+// Times one tapeflow convolution layer against the same libtorch module and, when given, oneDNN's
+// primitives for the same convolution: the comparison both conv3d_bench and
+// conv3d_transpose_bench make (header-only: it needs libtorch, the harness does not).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
 
 #include "harness.hpp"
+#include "onednn_primitive.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 
 namespace tapeflow::bench {
 
 /// Median ms of each side, forward and forward+backward, and tapeflow's peak conv workspace.
+/// A side not timed has 0 ms.
 struct ConvPairTimes {
   double tf_fwd = 0, th_fwd = 0, tf_fb = 0, th_fb = 0;
+  double dnnl_fwd = 0, dnnl_fb = 0;  // oneDNN's convolution / deconvolution primitives
   std::size_t workspace = 0;
 };
 
+/// Exits with an error unless oneDNN's forward equals tapeflow `layer`'s on `x` (same kernel and
+/// bias) to 1e-4 of the output's largest magnitude: both sides time the same convolution.
+template <class Layer>
+void require_same_forward(OnednnConv& onednn, Layer& layer, const Variable& x,
+                          const std::string& workload) {
+  const Variable y = [&] {
+    StopRecording pause;
+    return layer(x);
+  }();
+  const double diff = onednn.forward_relative_difference(y.value().data());
+  if (!(diff < 1e-4)) {
+    std::fprintf(stderr,
+                 "error: %s: oneDNN's forward differs from tapeflow's by %.3g of the output's "
+                 "largest magnitude: not the same convolution\n",
+                 workload.c_str(), diff);
+    std::exit(1);
+  }
+}
+
 /// tapeflow `layer` on `x` (its gradients of the input, kernel and bias from output gradient
-/// `gy`) against libtorch `module` on `tx` (which requires grad) with output gradient `tgy`,
-/// alternating as `alternate`. libtorch is timed with OpenBLAS at `args.threads` threads and at
-/// one (see `torch_side`); the faster is reported. With `--tapeflow-only` libtorch's times are 0.
+/// `gy`) against libtorch `module` on `tx` (which requires grad) with output gradient `tgy`, and
+/// against `onednn` (the same convolution's oneDNN primitives, first checked against tapeflow's
+/// output by `require_same_forward`; nullptr: not timed), all in one `alternate` round-robin, so
+/// every side runs in the same state of the machine. libtorch is timed with OpenBLAS at
+/// `args.threads` threads and at one (see `torch_side`); the faster is reported. With
+/// `--tapeflow-only` libtorch's times are 0.
 template <class Layer, class Module>
 ConvPairTimes time_conv_pair(Layer& layer, const Variable& x, const Variable& gy, Module& module,
-                             torch::Tensor& tx, const torch::Tensor& tgy, const Args& args) {
+                             torch::Tensor& tx, const torch::Tensor& tgy, const Args& args,
+                             OnednnConv* onednn, const std::string& workload) {
   auto tf_fwd = [&] {
     StopRecording pause;
     Variable y = layer(x);
@@ -46,19 +76,28 @@ ConvPairTimes time_conv_pair(Layer& layer, const Variable& x, const Variable& gy
     tx.mutable_grad() = torch::Tensor();
     module->zero_grad(/*set_to_none=*/true);
   };
+  const std::function<void()> skip = [] {};
+  std::function<void()> dnnl_fwd = skip, dnnl_fb = skip;
+  if (onednn) {
+    require_same_forward(*onednn, layer, x, workload);
+    dnnl_fwd = [onednn] { onednn->forward(); };
+    dnnl_fb = [onednn] { onednn->forward_backward(); };
+  }
   kernels::reset_conv_workspace_peak();
-  auto skip = [] {};
   const int bt = args.threads;
   const auto t = args.torch
-                     ? alternate({tf_fwd, torch_side(th_fwd, bt), torch_side(th_fwd, 1), tf_fb,
-                                  torch_side(th_fb, bt), torch_side(th_fb, 1)},
+                     ? alternate({tf_fwd, torch_side(th_fwd, bt), torch_side(th_fwd, 1), dnnl_fwd,
+                                  tf_fb, torch_side(th_fb, bt), torch_side(th_fb, 1), dnnl_fb},
                                  args.warmup, args.reps)
-                     : alternate({tf_fwd, skip, skip, tf_fb, skip, skip}, args.warmup, args.reps);
+                     : alternate({tf_fwd, skip, skip, dnnl_fwd, tf_fb, skip, skip, dnnl_fb},
+                                 args.warmup, args.reps);
   ConvPairTimes r;
   r.tf_fwd = t[0];
   r.th_fwd = args.torch ? std::min(t[1], t[2]) : 0.0;
-  r.tf_fb = t[3];
-  r.th_fb = args.torch ? std::min(t[4], t[5]) : 0.0;
+  r.dnnl_fwd = onednn ? t[3] : 0.0;
+  r.tf_fb = t[4];
+  r.th_fb = args.torch ? std::min(t[5], t[6]) : 0.0;
+  r.dnnl_fb = onednn ? t[7] : 0.0;
   r.workspace = kernels::conv_workspace_peak_bytes();
   return r;
 }

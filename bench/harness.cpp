@@ -145,11 +145,15 @@ long peak_rss_mib() {
   return u.ru_maxrss / 1024;
 }
 
-void restart_with_short_blas_spin(char** argv) {
-  if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
-  setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
+void restart_with_short_spin_waits(char** argv) {
+  // Set only what the environment leaves unset; once both are set the restarted program goes on.
+  const bool blas = !std::getenv("OPENBLAS_THREAD_TIMEOUT"), omp = !std::getenv("GOMP_SPINCOUNT");
+  if (!blas && !omp) return;
+  if (blas) setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
+  if (omp) setenv("GOMP_SPINCOUNT", "1000", 1);
   execv("/proc/self/exe", argv);
-  std::fprintf(stderr, "warning: could not restart with OPENBLAS_THREAD_TIMEOUT=20\n");
+  std::fprintf(stderr,
+               "warning: could not restart with OPENBLAS_THREAD_TIMEOUT=20 GOMP_SPINCOUNT=1000\n");
 }
 
 std::string default_backend_line() {

@@ -42,7 +42,8 @@ double median(std::vector<double> values);
 /// time), then `reps` rounds in which each function runs a short burst of back-to-back calls,
 /// every call timed: the steady state of a training loop. A call under 50 ms is preceded by one
 /// untimed call, which absorbs the other framework's threads still spinning from its previous
-/// burst (libtorch's OpenMP threads busy-wait for a while after each op). There is no rest
+/// burst (libtorch's and oneDNN's OpenMP threads busy-wait for a while after each op; see
+/// `restart_with_short_spin_waits` for why that is not enough alone). There is no rest
 /// between calls: on the VM this was measured on, a core left idle for 20 ms runs the next
 /// few milliseconds about twice as slow, which would dominate the small workloads of both
 /// frameworks. Returns the median ms of each function.
@@ -69,12 +70,21 @@ std::string mib(std::size_t bytes);
 /// The process's peak resident set so far, MiB.
 long peak_rss_mib();
 
-/// OpenBLAS's worker threads (used here by libtorch only) busy-wait about 2^28 cycles (~0.1 s)
-/// after each product before sleeping; in a process that alternates two frameworks they would
-/// take the cores from the next call of the other one. Restarts the program once with a
-/// 2^20-cycle wait (OpenBLAS reads it when it is loaded; libtorch's own bursts of calls keep its
-/// threads hot). Call first in main.
-void restart_with_short_blas_spin(char** argv);
+/// Idle worker threads that busy-wait take the cores from the next call of another framework in a
+/// process that alternates frameworks. Restarts the program once with shorter waits (both
+/// libraries read them when they are loaded; a side's own bursts of back-to-back calls keep its
+/// threads hot), unless the environment already sets them:
+/// - OpenBLAS's workers (used here by libtorch only) wait about 2^28 cycles (~0.1 s) after each
+///   product by default: `OPENBLAS_THREAD_TIMEOUT=20`, 2^20 cycles.
+/// - libgomp's workers (libtorch's and oneDNN's OpenMP threads, one pool shared by both) spin
+///   300000 rounds of `pause` after each parallel region by default, longer than the untimed
+///   call before each timed one absorbs: measured on this 2-vCPU VM, a 9 ms two-thread job
+///   right after an OpenMP region took 18 ms (the spin lasted through all of it, already at
+///   30000 rounds), and tapeflow's 0.9 ms k3s2 transposed convolution took 1.3-1.7 ms after
+///   libtorch's and oneDNN's calls. `GOMP_SPINCOUNT=1000`: the job takes its 9.3 ms, k3s2 its
+///   0.9 ms, and neither libtorch's nor oneDNN's own times change (k3s1, u16, k3s2, head).
+/// Call first in main.
+void restart_with_short_spin_waits(char** argv);
 
 /// "default GEMM backend on this processor: onednn (AVX2: yes, AVX-512F: no)".
 std::string default_backend_line();
