@@ -291,12 +291,17 @@ void direct_conv_forward(const ConvGeometry& g, const float* image, const float*
       float* out_slab = grid + (n * G0 + z0) * G1 * G2 * Co;
       parallel_for(tiles, 1, [&](std::size_t begin, std::size_t end) {
         const float* rows[kTileRows];
+        // The padded base of output position (line, x) of the slab, stepped along.
+        std::size_t x = begin * kTileRows % G2, line = begin * kTileRows / G2;
         for (std::size_t t = begin; t < end; ++t) {
           const std::size_t p0 = t * kTileRows, count = std::min(kTileRows, positions - p0);
           for (std::size_t r = 0; r < count; ++r) {
-            const std::size_t q = p0 + r, x = q % G2, line = q / G2;
             rows[r] =
                 slab.get() + ((line / G1) * p.extent[1] + line % G1) * p.row_floats() + x * Ci;
+            if (++x == G2) {
+              x = 0;
+              ++line;
+            }
           }
           for (std::size_t b = 0; b < blocks; ++b) {
             const std::size_t cols = std::min(kTileCols, Co - b * kTileCols);
