@@ -18,11 +18,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 #include "conv_pair_timing.hpp"
@@ -233,14 +231,14 @@ int main(int argc, char** argv) {
       "conv3d_transpose_bench: %d threads, %d warm-up + %d timed rounds (median), "
       "tapeflow channels_last vs libtorch %s NCDHW vs oneDNN %s primitives (blocked layouts)\n"
       "(libtorch: the faster of OpenBLAS at %d threads and at 1 thread; 'torch/tf', 'dnnl/tf' = "
-      "libtorch's, oneDNN's ms / tapeflow ms, above 1: tapeflow faster; oneDNN timed in the first "
+      "libtorch's, oneDNN's ms / tapeflow ms, above 1: tapeflow faster; oneDNN timed in each "
       "backend's rounds)\n",
       args.threads, args.warmup, args.reps, TORCH_VERSION, onednn_version().c_str(), args.threads);
   std::printf("%s\n", default_backend_line().c_str());
-  // oneDNN's primitives do not use tapeflow's GEMM backend, so each workload's are timed once,
-  // in the same alternate() round as tapeflow and libtorch under the first backend; the later
-  // backends' rows repeat those times (libtorch, which shares tapeflow's OpenBLAS, is re-timed).
-  std::map<std::string, std::pair<double, double>> onednn_ms;
+  // oneDNN's primitives do not use tapeflow's GEMM backend, but they are timed again in each
+  // backend's rounds: this VM's speed drifts over minutes, and only sides timed in the same
+  // round compare. Their implementations are listed once.
+  std::set<std::string> impls_listed;
   std::vector<std::string> onednn_impls;
   std::vector<Row> rows;
   for (const auto& b : backends) {
@@ -252,14 +250,10 @@ int main(int argc, char** argv) {
                 "torch f+b", "dnnl f+b", "tf GF/s", "torch/tf", "dnnl/tf", "%peak", "ws MiB");
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
-      const bool time_onednn = onednn && onednn_primitives_available() && !onednn_ms.count(w.name);
+      const bool time_onednn = onednn && onednn_primitives_available();
       Row r = run_workload(w, args, b, time_onednn);
-      if (time_onednn) {
-        onednn_ms[w.name] = {r.dnnl_fwd, r.dnnl_fb};
+      if (time_onednn && impls_listed.insert(w.name).second)
         onednn_impls.push_back(w.name + ": " + r.onednn_impls);
-      } else if (onednn_ms.count(w.name)) {
-        std::tie(r.dnnl_fwd, r.dnnl_fb) = onednn_ms[w.name];
-      }
       rows.push_back(r);
       std::printf(
           "%-6s | %7.2fms %7.2fms %7.2fms %7.0f %7.2fx %6.2fx | %7.2fms %7.2fms %7.2fms %7.0f "
