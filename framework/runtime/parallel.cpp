@@ -55,7 +55,12 @@ class Pool {
       return;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      // No worker may still be inside work() when the next region's counters are reset: one
+      // that was would claim the new region's parts before `pending_` counts them, and the
+      // caller would then wait for them forever (seen as a hang of a small conv's two short
+      // back-to-back regions on a loaded 2-vCPU machine).
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_done_.wait(lock, [&] { return active_ == 0; });
       job_ = &f;
       parts_ = parts;
       next_ = 0;
@@ -68,7 +73,7 @@ class Pool {
     work();
     in_region = false;
     std::unique_lock<std::mutex> lock(mu_);
-    cv_done_.wait(lock, [&] { return pending_.load() == 0; });
+    cv_done_.wait(lock, [&] { return pending_.load() == 0 && active_ == 0; });
     job_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -116,8 +121,11 @@ class Pool {
         cv_work_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
         if (stopping_) return;
         seen = generation_.load();
+        ++active_;
       }
       work();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--active_ == 0) cv_done_.notify_all();
     }
   }
 
@@ -132,6 +140,7 @@ class Pool {
   std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
+  int active_ = 0;  // workers inside work(), guarded by mu_
   std::exception_ptr error_;
 };
 
