@@ -19,7 +19,6 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -238,31 +237,20 @@ int main(int argc, char** argv) {
   // oneDNN's primitives do not use tapeflow's GEMM backend, but they are timed again in each
   // backend's rounds: this VM's speed drifts over minutes, and only sides timed in the same
   // round compare. Their implementations are listed once.
-  std::set<std::string> impls_listed;
-  std::vector<std::string> onednn_impls;
+  OnednnImplList onednn_impls;
   std::vector<Row> rows;
   for (const auto& b : backends) {
     tf::gemm::set_backend(b);
     double peak = sgemm_gflops(args.warmup, args.reps);
     std::printf("\nbackend %s: sgemm 2048^3 %.0f GFLOP/s\n", b.c_str(), peak);
-    std::printf("%-6s | %9s %9s %9s %7s %8s %7s | %9s %9s %9s %7s %8s %7s | %6s %9s\n", "",
-                "tf fwd", "torch fwd", "dnnl fwd", "tf GF/s", "torch/tf", "dnnl/tf", "tf f+b",
-                "torch f+b", "dnnl f+b", "tf GF/s", "torch/tf", "dnnl/tf", "%peak", "ws MiB");
+    print_pair_header(6, 9);
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
       const bool time_onednn = onednn && onednn_primitives_available();
       Row r = run_workload(w, args, b, time_onednn);
-      if (time_onednn && impls_listed.insert(w.name).second)
-        onednn_impls.push_back(w.name + ": " + r.onednn_impls);
+      onednn_impls.add(w.name, r.onednn_impls);
       rows.push_back(r);
-      std::printf(
-          "%-6s | %7.2fms %7.2fms %7.2fms %7.0f %7.2fx %6.2fx | %7.2fms %7.2fms %7.2fms %7.0f "
-          "%7.2fx %6.2fx | %5.0f%% %9s\n",
-          r.name.c_str(), r.tf_fwd, r.th_fwd, r.dnnl_fwd, r.gflop_fwd / r.tf_fwd * 1e3,
-          r.th_fwd / r.tf_fwd, r.dnnl_fwd / r.tf_fwd, r.tf_fb, r.th_fb, r.dnnl_fb,
-          3 * r.gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb, r.dnnl_fb / r.tf_fb,
-          100.0 * r.gflop_fwd / r.tf_fwd * 1e3 / peak, mib(r.workspace).c_str());
-      std::fflush(stdout);
+      print_pair_row(r.name, r, r.gflop_fwd, peak, 6, 9);
     }
     if (!args.has("--no-generator")) {
       GenResult g = run_generator(args);
@@ -272,8 +260,7 @@ int main(int argc, char** argv) {
           g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
     }
   }
-  if (!onednn_impls.empty()) std::printf("\noneDNN's implementations:\n");
-  for (const auto& line : onednn_impls) std::printf("  %s\n", line.c_str());
+  onednn_impls.print();
   // Workspace must not grow with the batch: the gan layer at three batch sizes.
   std::printf("\nworkspace vs batch (gan shape, fwd+bwd):");
   for (long batch : {1L, 8L, 32L}) {

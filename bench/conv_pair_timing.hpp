@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
 #include "onednn_primitive.hpp"
@@ -101,5 +103,43 @@ ConvPairTimes time_conv_pair(Layer& layer, const Variable& x, const Variable& gy
   r.workspace = kernels::conv_workspace_peak_bytes();
   return r;
 }
+
+/// The comparison table both benchmarks print: its header, then one row per workload
+/// (`name_width` and `ws_width` size the name and workspace columns). `gflop_fwd` is the
+/// workload's forward GFLOP; `peak` the backend's sgemm GFLOP/s.
+inline void print_pair_header(int name_width, int ws_width) {
+  std::printf("%-*s | %9s %9s %9s %7s %8s %7s | %9s %9s %9s %7s %8s %7s | %6s %*s\n", name_width,
+              "", "tf fwd", "torch fwd", "dnnl fwd", "tf GF/s", "torch/tf", "dnnl/tf", "tf f+b",
+              "torch f+b", "dnnl f+b", "tf GF/s", "torch/tf", "dnnl/tf", "%peak", ws_width,
+              "ws MiB");
+}
+inline void print_pair_row(const std::string& name, const ConvPairTimes& r, double gflop_fwd,
+                           double peak, int name_width, int ws_width) {
+  std::printf(
+      "%-*s | %7.2fms %7.2fms %7.2fms %7.0f %7.2fx %6.2fx | %7.2fms %7.2fms %7.2fms %7.0f "
+      "%7.2fx %6.2fx | %5.0f%% %*s\n",
+      name_width, name.c_str(), r.tf_fwd, r.th_fwd, r.dnnl_fwd, gflop_fwd / r.tf_fwd * 1e3,
+      r.th_fwd / r.tf_fwd, r.dnnl_fwd / r.tf_fwd, r.tf_fb, r.th_fb, r.dnnl_fb,
+      3 * gflop_fwd / r.tf_fb * 1e3, r.th_fb / r.tf_fb, r.dnnl_fb / r.tf_fb,
+      100.0 * gflop_fwd / r.tf_fwd * 1e3 / peak, ws_width, mib(r.workspace).c_str());
+  std::fflush(stdout);
+}
+
+/// The implementations oneDNN chose, one line per workload however many backends time it.
+class OnednnImplList {
+ public:
+  void add(const std::string& workload, const std::string& impls) {
+    if (!impls.empty() && listed_.insert(workload).second)
+      lines_.push_back(workload + ": " + impls);
+  }
+  void print() const {
+    if (!lines_.empty()) std::printf("\noneDNN's implementations:\n");
+    for (const auto& line : lines_) std::printf("  %s\n", line.c_str());
+  }
+
+ private:
+  std::set<std::string> listed_;
+  std::vector<std::string> lines_;
+};
 
 }  // namespace tapeflow::bench
