@@ -1,6 +1,8 @@
 #pragma once
 /// Convolution kernels shared by every conv layer (1 to 3 spatial axes, forward and transposed):
-/// `vol2col` / `col2vol` over channels_last data plus GEMMs through `gemm::sgemm`.
+/// `vol2col` / `col2vol` over channels_last data plus GEMMs through `gemm::sgemm`, except where
+/// `direct_conv_applies` (unit strides on AVX2, direct_conv.hpp): there `conv_forward` and
+/// `conv_kernel_grad` run the direct kernels, with no column buffer.
 ///
 /// Everything is described from the point of view of the ordinary (strided) convolution: the
 /// `image` is its input, the `grid` its output. A transposed convolution maps a grid back onto
@@ -111,7 +113,8 @@ void col2vol(const ConvGeometry& g, const float* cols, std::size_t p0, std::size
 /// are used as they are, with a multiply-add over each row instead of the (too thin) GEMMs.
 /// `groups == 1` runs the ungrouped code unchanged.
 ///
-/// `grid = conv(image, kernel) (+ bias)`: vol2col per slab, then one GEMM per slab. `bias`
+/// `grid = conv(image, kernel) (+ bias)`: vol2col per slab, then one GEMM per slab (or the
+/// direct kernel). `bias`
 /// (`grid_channels` values, or null for none) is added to each slab while it is in cache.
 void conv_forward(const ConvGeometry& g, const float* image, const float* kernel, float* grid,
                   const float* bias = nullptr);
