@@ -91,8 +91,7 @@ Row run_workload(const Workload& w, const Args& args, bool time_onednn) {
     onednn =
         std::make_unique<OnednnConv>(g, x_cl.data(), layer.kernel().value().data(),
                                      layer.bias().value().data(), gy.value().data(), args.threads);
-    impls = "fwd " + onednn->forward_impl() + ", bwd data " + onednn->backward_data_impl() +
-            ", bwd weights " + onednn->backward_weights_impl();
+    impls = onednn->implementations();
   }
 
   const double gflop_fwd =
@@ -106,14 +105,8 @@ Row run_workload(const Workload& w, const Args& args, bool time_onednn) {
 int main(int argc, char** argv) {
   restart_with_short_spin_waits(argv);
   const Args args = parse_args(argc, argv, "conv3d_bench", {"--no-onednn-primitive"});
-  torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
-  tf::set_num_threads(args.threads);
-  tf::set_random_seed(1);
-  torch::manual_seed(1);
+  const bool onednn = start_comparison(args);
   const std::vector<std::string> backends = backends_to_run(args, "conv3d_bench");
-  const bool onednn = args.torch && !args.has("--no-onednn-primitive");
-  if (onednn && !onednn_primitives_available())
-    std::printf("(oneDNN primitives: tapeflow was built without oneDNN, left out)\n");
 
   // The U-Net's convolutions (issue 20's shapes): two levels of 3x3x3 pairs and the 1x1x1 head.
   const std::vector<Workload> workloads = {
@@ -141,8 +134,7 @@ int main(int argc, char** argv) {
     print_pair_header(5, 7);
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
-      const bool time_onednn = onednn && onednn_primitives_available();
-      Row r = run_workload(w, args, time_onednn);
+      Row r = run_workload(w, args, onednn);
       onednn_impls.add(w.name, r.onednn_impls);
       print_pair_row(w.name, r, r.gflop_fwd, peak, 5, 7);
     }

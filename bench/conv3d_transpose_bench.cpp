@@ -136,8 +136,7 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
     onednn =
         std::make_unique<OnednnConv>(g, x_cl.data(), layer.kernel().value().data(),
                                      layer.bias().value().data(), gy.value().data(), args.threads);
-    impls = "fwd " + onednn->forward_impl() + ", bwd data " + onednn->backward_data_impl() +
-            ", bwd weights " + onednn->backward_weights_impl();
+    impls = onednn->implementations();
   }
 
   const double gflop_fwd =
@@ -210,15 +209,8 @@ int main(int argc, char** argv) {
   restart_with_short_spin_waits(argv);
   const Args args =
       parse_args(argc, argv, "conv3d_transpose_bench", {"--no-generator", "--no-onednn-primitive"});
-  torch::set_num_threads(args.threads);  // libtorch's intra-op pool (OpenMP, shared with oneDNN)
-  tf::set_num_threads(args.threads);
-  tf::set_random_seed(1);
-  torch::manual_seed(1);
-
+  const bool onednn = start_comparison(args);
   const std::vector<std::string> backends = backends_to_run(args, "conv3d_transpose_bench");
-  const bool onednn = args.torch && !args.has("--no-onednn-primitive");
-  if (onednn && !onednn_primitives_available())
-    std::printf("(oneDNN primitives: tapeflow was built without oneDNN, left out)\n");
 
   const std::vector<Workload> workloads = {
       {"gan", 8, 8, 128, 64, 4, 2, "same"},  {"unet", 2, 16, 64, 32, 2, 2, "valid"},
@@ -246,8 +238,7 @@ int main(int argc, char** argv) {
     print_pair_header(6, 9);
     for (const auto& w : workloads) {
       if (!args.workload.empty() && args.workload != w.name) continue;
-      const bool time_onednn = onednn && onednn_primitives_available();
-      Row r = run_workload(w, args, b, time_onednn);
+      Row r = run_workload(w, args, b, onednn);
       onednn_impls.add(w.name, r.onednn_impls);
       rows.push_back(r);
       print_pair_row(r.name, r, r.gflop_fwd, peak, 6, 9);

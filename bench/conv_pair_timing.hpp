@@ -17,6 +17,8 @@
 #include "onednn_primitive.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
+#include "tapeflow/framework/runtime/random.hpp"
 
 namespace tapeflow::bench {
 
@@ -102,6 +104,21 @@ ConvPairTimes time_conv_pair(Layer& layer, const Variable& x, const Variable& gy
   r.dnnl_fb = onednn ? t[7] : 0.0;
   r.workspace = kernels::conv_workspace_peak_bytes();
   return r;
+}
+
+/// What both comparison benchmarks do first after parsing their arguments: both frameworks on
+/// `args.threads` threads (libtorch's intra-op pool is OpenMP, shared with oneDNN), both seeded
+/// with 1. Returns whether oneDNN's primitives are to be timed (not with `--tapeflow-only` or
+/// `--no-onednn-primitive`, nor in a build without oneDNN, which it says).
+inline bool start_comparison(const Args& args) {
+  torch::set_num_threads(args.threads);
+  set_num_threads(args.threads);
+  set_random_seed(1);
+  torch::manual_seed(1);
+  if (!args.torch || args.has("--no-onednn-primitive")) return false;
+  if (!onednn_primitives_available())
+    std::printf("(oneDNN primitives: tapeflow was built without oneDNN, left out)\n");
+  return onednn_primitives_available();
 }
 
 /// The comparison table both benchmarks print: its header, then one row per workload

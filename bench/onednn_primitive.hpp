@@ -65,6 +65,11 @@ class OnednnConv {
   std::string forward_impl() const;
   std::string backward_data_impl() const;
   std::string backward_weights_impl() const;
+  /// The three in one line: "fwd jit:avx2, bwd data jit:avx2, bwd weights x64:gemm:jit".
+  std::string implementations() const {
+    return "fwd " + forward_impl() + ", bwd data " + backward_data_impl() + ", bwd weights " +
+           backward_weights_impl();
+  }
 
   /// Largest |oneDNN forward - expected| over largest |expected|, `expected` channels_last
   /// (batch, od, oh, ow, out): how far oneDNN's forward is from tapeflow's on the same input.
