@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/layers/registry.hpp"
 
@@ -315,6 +316,7 @@ std::optional<Tensor> Layer::compute_mask(const Variable&,
 Variable Layer::run(const Variable& x, const Tensor* mask, bool training) {
   if (!x.defined()) fail(name_, "the input is undefined");
   DepthGuard depth;
+  profile::Scope profiled([&] { return class_name(); });
   const Shape s = x.shape();
   check_spec(s);
   // A layer made of sublayers builds them on its first call: under its name scope, their

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/layers/detail/layer_list_json.hpp"
 #include "tapeflow/layers/detail/summary_table.hpp"
 #include "tapeflow/layers/registry.hpp"
@@ -151,6 +152,7 @@ std::string Model::tensor_key(const SymbolicTensor& t) const {
 std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
                                  bool check_shapes) const {
   if (!has_graph()) fail(name(), "the model has no graph to run");
+  profile::Scope profiled([&] { return class_name(); });
   if (xs.size() != input_slots_.size())
     fail(name(), "the model takes " + std::to_string(input_slots_.size()) + " input(s), got " +
                      std::to_string(xs.size()));
@@ -179,6 +181,8 @@ std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
     std::vector<Variable> ins;
     for (std::size_t s : step.in_slots) ins.push_back(slots[s]);
     Layer& layer = step.node->layer.get(name());
+    // Layers of several inputs are timed here; one of one input merges this into its own call.
+    profile::Scope profiled_step([&] { return layer.class_name(); });
     const bool single = ins.size() == 1 && step.node->output_shapes.size() == 1;
     const std::optional<Tensor>* mask = single ? &masks[step.in_slots[0]] : nullptr;
     std::vector<Variable> outs =

@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <xtensor/xmath.hpp>
 
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/optim/clipping.hpp"
 
@@ -157,6 +158,7 @@ void Optimizer::build(const std::vector<Variable>& vars) {
 void Optimizer::apply_gradients(const std::vector<Variable>& grads,
                                 const std::vector<Variable>& vars) {
   const std::string where = name_ + ".apply_gradients";
+  profile::Scope profiled([&] { return where; });
   if (grads.size() != vars.size())
     fail(where, "got " + std::to_string(grads.size()) + " gradients for " +
                     std::to_string(vars.size()) +

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "tapeflow/framework/core/check_numerics.hpp"
+#include "tapeflow/framework/core/profile.hpp"
 
 namespace tapeflow {
 
@@ -14,6 +15,7 @@ struct GradientTape::Entry {
   std::vector<detail::SavedValue> inputs;
   detail::SavedValue output;
   detail::BackwardFn backward;  // reset once run, unless the tape is persistent
+  int profile_label = -1;       // the profile scope open when recorded (profile.hpp)
 };
 
 namespace {
@@ -47,7 +49,7 @@ struct TapeAccess {
   static bool listening(const GradientTape& t) { return !t.paused_; }
   static void add(GradientTape& t, const char* op, const std::vector<Variable>& inputs,
                   const Variable& output, const detail::BackwardFn& fn) {
-    GradientTape::Entry e{op, {}, {output.id(), output.version()}, fn};
+    GradientTape::Entry e{op, {}, {output.id(), output.version()}, fn, profile::current_label()};
     e.inputs.reserve(inputs.size());
     for (const auto& in : inputs) {
       e.inputs.push_back(in.defined() ? detail::SavedValue{in.id(), in.version()}
@@ -106,6 +108,9 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
                                             shape_str(output_gradient.shape()) +
                                             " but target has shape " + shape_str(target.shape()));
   used_ = true;
+  // The walk's own time; each op's backward is timed apart, under its op's label.
+  profile::Scope profile_walk([] { return "GradientTape (walk)"; }, profile::Phase::backward);
+  const bool profiling = profile::enabled();
 
   // The ops run below are recorded by the other active tapes, never by this one.
   struct Pause {
@@ -174,6 +179,7 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
            std::string("op '") + e.op + "' was already freed by an earlier gradient call");
     Variable gy = git->second;
     if (!source_ids.count(e.output.id)) grads.erase(git);
+    const double start_ms = profiling ? profile::now_ms() : 0.0;
     std::vector<Variable> gin;
     {
       // The backward reads its saved values live: any it reads must be as recorded.
@@ -190,6 +196,10 @@ std::vector<Variable> GradientTape::gradient(const Variable& target,
       else
         it->second = accumulate(it->second, gin[i]);
     }
+    if (profiling)
+      profile::add_backward(
+          e.profile_label >= 0 ? e.profile_label : profile::label_index(std::string("op ") + e.op),
+          profile::now_ms() - start_ms);
   };
 
   // Backward pass, iterative over the recording in reverse order: every consumer of a value

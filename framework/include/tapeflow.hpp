@@ -5,6 +5,7 @@
 #include "tapeflow/framework/core/check_numerics.hpp"
 #include "tapeflow/framework/core/errors.hpp"
 #include "tapeflow/framework/core/memory.hpp"
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/core/tensor.hpp"

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tapeflow/framework/core/errors.hpp"
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/runtime/communicator.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
@@ -126,11 +127,15 @@ void train_step(Model& model, T::detail::Compiled& compiled, const Samples& batc
     else
       local.emplace();
     y_pred = model.call_on_list(as_constants(batch.x), /*training=*/true);
-    total = compiled.total_loss(as_constants(batch.y), y_pred, model.losses(), &per_output);
+    {
+      profile::Scope profiled([] { return "loss"; });
+      total = compiled.total_loss(as_constants(batch.y), y_pred, model.losses(), &per_output);
+    }
     auto vars = model.trainable_variables();
     auto grads = reduction ? across_ranks->gradient(total, vars) : local->gradient(total, vars);
     compiled.optimizer().apply_gradients(grads, vars);
   }
+  profile::Scope profiled([] { return "metrics"; });
   compiled.update(total, per_output, batch.y, values_of(y_pred), batch.size());
 }
 

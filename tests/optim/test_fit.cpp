@@ -1,10 +1,13 @@
 // Model::compile / fit / evaluate / predict / train_on_batch / test_on_batch
 // (optim/training/model_training.cpp): fit is the hand-written tape loop, bit for bit; the logs,
-// the validation data, the batching; the errors of bad input.
+// the validation data, the batching; the errors of bad input; nothing recorded in inference,
+// buffers reused across training steps.
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "tapeflow/framework/core/memory.hpp"
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/data/dataset.hpp"
 #include "tapeflow/framework/metrics/accuracy_metrics.hpp"
@@ -365,4 +368,67 @@ TEST_CASE("fit / evaluate / predict over a Dataset equal the same over tensors")
                  "validation_data");
   auto x_only = data::Dataset::from_tensor_slices({d.x}).batch(4);
   TF_CHECK_ERROR(a->fit(x_only, TR::FitOptions().verbose(0)), "1 components", "1 target");
+}
+
+TEST_CASE("predict and evaluate record nothing on an active tape; training reuses its buffers") {
+  // Dense(16) over 16384 features, batches of 32: the inputs, the kernel, its gradient and
+  // Adam's slots are each at least 1 MiB (memory::kLargeBytes), the buffers the cache keeps.
+  set_random_seed(3);
+  auto inputs = Input({16384});
+  auto outputs = L::Dense(L::DenseOptions(16))(inputs);
+  Model m(inputs, outputs);
+  m.compile("adam", "mse");
+  const Tensor x = test::random_tensor({32, 16384}, 4), y = test::random_tensor({32, 16}, 5);
+
+  {
+    GradientTape tape;  // watches the model's trainable variables as soon as they are used
+    m.predict(x, TR::PredictOptions().batch_size(32).verbose(0));
+    m.evaluate(x, y, TR::EvaluateOptions().batch_size(32).verbose(0));
+    {
+      StopRecording no_tape;
+      m(Variable(x), false);
+    }
+    CHECK(tape.size() == 0);
+    CHECK(tape.watched_variables().empty());
+    m(Variable(x), false);  // the same call with the tape listening records the Dense's ops
+    CHECK(tape.size() > 0);
+  }
+
+#ifndef TAPEFLOW_MEMORY_NO_CACHE
+  // After a few steps every big buffer a step makes is one an earlier step freed: no new
+  // mappings, and the cache holds no more than it did, over 100 steps.
+  for (int step = 0; step < 10; ++step) m.train_on_batch(x, y);
+  const memory::Stats before = memory::stats();
+  const std::size_t cached = memory::cached_bytes();
+  for (int step = 10; step < 100; ++step) m.train_on_batch(x, y);
+  CHECK(memory::stats().mapped == before.mapped);
+  CHECK(memory::stats().reused > before.reused);
+  CHECK(memory::cached_bytes() <= cached);
+#endif
+}
+
+TEST_CASE("train_on_batch under the profiler: time by layer type, the loss and the update") {
+  Data d = regression_data(8);
+  auto m = small_model(11);  // Dense(4, relu) -> Dense(1)
+  m->compile(std::make_shared<optim::SGD>(optim::SGDOptions().learning_rate(0.1f)), "mse");
+  profile::enable();
+  m->train_on_batch(d.x, d.y);
+  profile::disable();
+  const std::vector<profile::Row> rows = profile::rows();
+  auto row = [&](const std::string& label) -> profile::Row {
+    for (const auto& r : rows)
+      if (r.label == label) return r;
+    FAIL("no profile row '" << label << "' in\n" << profile::summary());
+    return {};
+  };
+  // Both Dense calls under one label (their matmul, bias and relu backwards with them); the
+  // model's own glue apart.
+  CHECK(row("Dense").forward_calls == 2);
+  CHECK(row("Dense").backward_ops >= 4);
+  CHECK(row("Sequential").forward_calls == 1);
+  CHECK(row("loss").forward_calls == 1);
+  CHECK(row("loss").backward_ops >= 1);
+  CHECK(row("SGD.apply_gradients").forward_calls == 1);
+  CHECK(row("metrics").forward_calls == 1);
+  CHECK(row("GradientTape (walk)").backward_ops == 1);
 }
