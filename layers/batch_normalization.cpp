@@ -82,6 +82,15 @@ Variable BatchNormalization::call(const Variable& x, bool training) {
     Variable var = mean(square(centered), red, /*keepdims=*/true);
     y = mul(centered, rsqrt(add(var, eps)));
     if (count > 0) update_moving(mu.value(), var.value());
+  } else if (axes_.size() == 1 && axes_[0] + 1 == s.size()) {
+    // Channels last, fixed statistics: (x - mean) * rsqrt(variance + eps) * gamma + beta as
+    // x * scale + shift, one pass over x.
+    const long C = static_cast<long>(s.back());
+    Variable scale = rsqrt(add(reshape(moving_variance_, {C}), eps));
+    if (gamma_.defined()) scale = mul(scale, gamma_);
+    Variable shift = neg(mul(reshape(moving_mean_, {C}), scale));
+    if (beta_.defined()) shift = add(shift, beta_);
+    return channel_affine(x, scale, shift);
   } else {
     Variable mm = reshape(moving_mean_, bshape);
     Variable mv = reshape(moving_variance_, bshape);

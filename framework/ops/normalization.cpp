@@ -162,6 +162,48 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
   return {out, vector_tensor(mu), vector_tensor(var)};
 }
 
+// ---- channel_affine ----------------------------------------------------------------------------
+
+Variable channel_affine(const Variable& x, const Variable& scale, const Variable& shift) {
+  const char* where = "channel_affine";
+  const Shape s = x.shape();
+  if (s.empty()) fail_shape(where, "x must have rank >= 1 (..., channels), got a scalar");
+  const std::size_t C = s.back(), rows = x.value().size() / std::max<std::size_t>(1, C);
+  for (const auto* p : {&scale, &shift})
+    if (!p->defined() || p->shape() != Shape{C})
+      fail_shape(where, std::string(p == &scale ? "scale" : "shift") + " has shape " +
+                            (p->defined() ? shape_str(p->shape()) : std::string("undefined")) +
+                            ", expected (" + std::to_string(C) + ",): one value per channel of x " +
+                            shape_str(s));
+  const float* px = x.value().data();
+  const float* pa = scale.value().data();
+  const float* pb = shift.value().data();
+  Tensor y = Tensor::from_shape(s);
+  float* py = y.data();
+  parallel_for(rows, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, C)),
+               [&](std::size_t lo, std::size_t hi) {
+                 for (std::size_t r = lo; r < hi; ++r)
+                   for (std::size_t c = 0; c < C; ++c)
+                     py[r * C + c] = px[r * C + c] * pa[c] + pb[c];
+               });
+  Variable out = detail::result(std::move(y));
+  if (detail::recording({&x, &scale, &shift}))
+    detail::record("channel_affine", {x, scale, shift}, out,
+                   [x, scale, rank = s.size()](const Variable& gy) -> std::vector<Variable> {
+                     // dx is this op again (no shift); the per-channel sums run as ops, so a
+                     // tape recording this backward differentiates it.
+                     Axes rows_axes;
+                     for (std::size_t i = 0; i + 1 < rank; ++i) rows_axes.push_back(int(i));
+                     // (An empty axis list would sum over every axis: rank 1 has no rows.)
+                     const auto over_rows = [&](const Variable& v) {
+                       return rows_axes.empty() ? v : sum(v, rows_axes);
+                     };
+                     const Variable zero(Tensor(xt::zeros<float>({scale.shape()[0]})));
+                     return {channel_affine(gy, scale, zero), over_rows(mul(gy, x)), over_rows(gy)};
+                   });
+  return out;
+}
+
 // ---- group_norm ------------------------------------------------------------------------------
 
 namespace {

@@ -25,6 +25,15 @@ struct BatchNormResult {
 BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamma,
                                          const Variable& beta, float epsilon);
 
+/// `y = x * scale + shift` with one `scale` and one `shift` per channel (the last axis of `x`;
+/// both of shape `(channels,)`): a normalization with fixed statistics (BatchNormalization in
+/// inference) in one pass over `x`, split over threads, instead of a chain of broadcasting ops.
+/// Differentiable in all three (to any order). Errors (ShapeError naming "channel_affine"): `x`
+/// of rank < 1, `scale` or `shift` not of shape `(channels,)`.
+///
+/// Example: `Variable y = tapeflow::channel_affine(x, scale, shift);`
+Variable channel_affine(const Variable& x, const Variable& scale, const Variable& shift);
+
 /// Group normalization (Wu & He 2018, Keras' GroupNormalization): the channels of `x` (axis
 /// `axis`, 1 <= axis < rank; axis 0 is the batch) split into `groups` consecutive groups of
 /// equal size, each sample's group normalized with its own mean and biased variance over the
