@@ -8,6 +8,7 @@
 
 #include "tapeflow/framework/ops/conv.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow {
 
@@ -37,28 +38,52 @@ struct PoolGeometry {
 
 using ArgMax = std::shared_ptr<const std::vector<std::int64_t>>;
 
-// Calls f(o, b, lo, hi) for each output position o (flat, batch-major); [lo, hi) is its window
-// clipped to the input, per axis.
+// Calls f(o, b, lo, hi) for each output position o (flat, batch-major) of the output planes
+// [plane_lo, plane_hi) (a plane: one sample's positions of one index on axis 0, batch * out[0]
+// of them); [lo, hi) is its window clipped to the input, per axis.
 template <class F>
-void for_each_window(const PoolGeometry& g, F&& f) {
-  std::size_t o = 0;
+void for_each_window(const PoolGeometry& g, std::size_t plane_lo, std::size_t plane_hi, F&& f) {
+  const std::size_t plane = g.out[1] * g.out[2];
+  std::size_t o = plane_lo * plane;
   std::array<long, 3> lo{}, hi{};
   auto bounds = [&](std::size_t a, std::size_t i) {
     const long start = long(i) * g.s[a] - g.pad[a];
     lo[a] = std::max(start, 0L);
     hi[a] = std::min(start + g.k[a], long(g.in[a]));
   };
-  for (std::size_t b = 0; b < g.batch; ++b)
-    for (std::size_t o0 = 0; o0 < g.out[0]; ++o0) {
-      bounds(0, o0);
-      for (std::size_t o1 = 0; o1 < g.out[1]; ++o1) {
-        bounds(1, o1);
-        for (std::size_t o2 = 0; o2 < g.out[2]; ++o2, ++o) {
-          bounds(2, o2);
-          f(o, b, lo, hi);
-        }
+  for (std::size_t p = plane_lo; p < plane_hi; ++p) {
+    const std::size_t b = p / g.out[0];
+    bounds(0, p % g.out[0]);
+    for (std::size_t o1 = 0; o1 < g.out[1]; ++o1) {
+      bounds(1, o1);
+      for (std::size_t o2 = 0; o2 < g.out[2]; ++o2, ++o) {
+        bounds(2, o2);
+        f(o, b, lo, hi);
       }
     }
+  }
+}
+template <class F>
+void for_each_window(const PoolGeometry& g, F&& f) {
+  for_each_window(g, 0, g.batch * g.out[0], std::forward<F>(f));
+}
+
+// Runs f(plane_lo, plane_hi) over the output planes, split over threads (each plane writes
+// only its own outputs).
+template <class F>
+void for_plane_ranges(const PoolGeometry& g, F&& f) {
+  const std::size_t per_plane = g.out[1] * g.out[2] * g.channels;
+  parallel_for(g.batch * g.out[0],
+               std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, per_plane)),
+               [&](std::size_t lo, std::size_t hi) { f(lo, hi); });
+}
+
+// True when no two windows share an input position (pool size <= stride on every axis): then
+// scattering gradients to the inputs can be split over outputs.
+bool windows_disjoint(const PoolGeometry& g) {
+  for (std::size_t a = 0; a < 3; ++a)
+    if (g.k[a] > g.s[a]) return false;
+  return true;
 }
 
 // Calls f(base) with the offset of the first channel of each input position of a window.
@@ -81,23 +106,26 @@ std::size_t window_count(const std::array<long, 3>& lo, const std::array<long, 3
 
 Variable avg_pool_nd(const Variable& x, const PoolGeometry& g);
 Variable avg_pool_grad_nd(const Variable& gy, const PoolGeometry& g);
-Variable pool_scatter(const Variable& gy, const ArgMax& arg, const Shape& x_shape);
-Variable pool_gather(const Variable& gx, const ArgMax& arg, const Shape& y_shape);
+Variable pool_scatter(const Variable& gy, const ArgMax& arg, const Shape& x_shape, bool disjoint);
+Variable pool_gather(const Variable& gx, const ArgMax& arg, const Shape& y_shape, bool disjoint);
 
 Variable avg_pool_nd(const Variable& x, const PoolGeometry& g) {
   const std::size_t c = g.channels;
   Tensor y = xt::zeros<float>(g.out_shape());
   const float* xp = x.value().data();
   float* yp = y.data();
-  for_each_window(g, [&](std::size_t o, std::size_t b, const auto& lo, const auto& hi) {
-    float* out = yp + o * c;
-    for_each_in_window(g, b, lo, hi, [&](std::size_t base) {
-      const float* in = xp + base;
-      for (std::size_t ch = 0; ch < c; ++ch) out[ch] += in[ch];
-    });
-    const std::size_t n = window_count(lo, hi);
-    const float scale = n ? 1.f / float(n) : 0.f;
-    for (std::size_t ch = 0; ch < c; ++ch) out[ch] *= scale;
+  for_plane_ranges(g, [&](std::size_t plane_lo, std::size_t plane_hi) {
+    for_each_window(g, plane_lo, plane_hi,
+                    [&](std::size_t o, std::size_t b, const auto& lo, const auto& hi) {
+                      float* out = yp + o * c;
+                      for_each_in_window(g, b, lo, hi, [&](std::size_t base) {
+                        const float* in = xp + base;
+                        for (std::size_t ch = 0; ch < c; ++ch) out[ch] += in[ch];
+                      });
+                      const std::size_t n = window_count(lo, hi);
+                      const float scale = n ? 1.f / float(n) : 0.f;
+                      for (std::size_t ch = 0; ch < c; ++ch) out[ch] *= scale;
+                    });
   });
   Variable out = detail::result(std::move(y));
   if (detail::recording({&x}))
@@ -130,79 +158,104 @@ Variable avg_pool_grad_nd(const Variable& gy, const PoolGeometry& g) {
   return out;
 }
 
+// Strictly greater: ties keep the first element, which receives the gradient. A NaN wins over
+// any number and then stays (TF's max pool propagates it), so the first NaN of the window is
+// the output and receives the gradient.
+inline bool replaces(float candidate, float current) {
+  return candidate > current || (std::isnan(candidate) && !std::isnan(current));
+}
+
 Variable max_pool_nd(const Variable& x, const PoolGeometry& g) {
   const std::size_t c = g.channels;
   Tensor y = Tensor::from_shape(g.out_shape());
-  auto arg = std::make_shared<std::vector<std::int64_t>>(y.size());
+  // Where each output came from, for the backward: only when a tape will ask for it.
+  std::shared_ptr<std::vector<std::int64_t>> arg;
+  if (detail::recording({&x})) arg = std::make_shared<std::vector<std::int64_t>>(y.size());
   const float* xp = x.value().data();
   float* yp = y.data();
-  std::int64_t* ap = arg->data();
-  for_each_window(g, [&](std::size_t o, std::size_t b, const auto& lo, const auto& hi) {
-    float* out = yp + o * c;
-    std::int64_t* am = ap + o * c;
-    bool first = true;
-    for_each_in_window(g, b, lo, hi, [&](std::size_t base) {
-      const float* in = xp + base;
-      if (first) {
-        for (std::size_t ch = 0; ch < c; ++ch) {
-          out[ch] = in[ch];
-          am[ch] = std::int64_t(base + ch);
-        }
-        first = false;
-        return;
-      }
-      // Strictly greater: ties keep the first element, which receives the gradient. A NaN
-      // wins over any number and then stays (TF's max pool propagates it), so the first NaN
-      // of the window is the output and receives the gradient.
-      for (std::size_t ch = 0; ch < c; ++ch)
-        if (in[ch] > out[ch] || (std::isnan(in[ch]) && !std::isnan(out[ch]))) {
-          out[ch] = in[ch];
-          am[ch] = std::int64_t(base + ch);
-        }
-    });
-    if (first)  // an empty window (not produced by TF's rules): 0, no gradient
-      for (std::size_t ch = 0; ch < c; ++ch) {
-        out[ch] = 0.f;
-        am[ch] = -1;
-      }
+  std::int64_t* ap = arg ? arg->data() : nullptr;
+  for_plane_ranges(g, [&](std::size_t plane_lo, std::size_t plane_hi) {
+    for_each_window(g, plane_lo, plane_hi,
+                    [&](std::size_t o, std::size_t b, const auto& lo, const auto& hi) {
+                      float* out = yp + o * c;
+                      std::int64_t* am = ap ? ap + o * c : nullptr;
+                      bool first = true;
+                      for_each_in_window(g, b, lo, hi, [&](std::size_t base) {
+                        const float* in = xp + base;
+                        if (first) {
+                          std::copy(in, in + c, out);
+                          if (am)
+                            for (std::size_t ch = 0; ch < c; ++ch) am[ch] = std::int64_t(base + ch);
+                          first = false;
+                        } else if (am) {
+                          for (std::size_t ch = 0; ch < c; ++ch)
+                            if (replaces(in[ch], out[ch])) {
+                              out[ch] = in[ch];
+                              am[ch] = std::int64_t(base + ch);
+                            }
+                        } else {
+                          for (std::size_t ch = 0; ch < c; ++ch)
+                            out[ch] = replaces(in[ch], out[ch]) ? in[ch] : out[ch];
+                        }
+                      });
+                      if (first) {  // an empty window (not produced by TF's rules): 0, no gradient
+                        std::fill(out, out + c, 0.f);
+                        if (am) std::fill(am, am + c, std::int64_t(-1));
+                      }
+                    });
   });
   Variable out = detail::result(std::move(y));
+  // Asked again: check_numerics (detail::result) may now want the op recorded, to report it.
   if (detail::recording({&x}))
     detail::record("max_pool", {x}, out,
-                   [a = ArgMax(std::move(arg)), xs = g.in_shape()](const Variable& gy) {
-                     return std::vector<Variable>{pool_scatter(gy, a, xs)};
+                   [a = ArgMax(std::move(arg)), xs = g.in_shape(),
+                    disjoint = windows_disjoint(g)](const Variable& gy) {
+                     if (!a) fail("max_pool", "the op was recorded without its argmax");
+                     return std::vector<Variable>{pool_scatter(gy, a, xs, disjoint)};
                    });
   return out;
 }
 
-// gx[arg[o]] += gy[o]: the gradient of max pooling, linear in gy.
-Variable pool_scatter(const Variable& gy, const ArgMax& arg, const Shape& x_shape) {
-  Tensor gx = xt::zeros<float>(x_shape);
-  const float* gyp = gy.value().data();
+// gx[arg[o]] += gy[o]: the gradient of max pooling, linear in gy. `disjoint`: no two outputs
+// came from one input (windows_disjoint), so the outputs split over threads.
+Variable pool_scatter(const Variable& gy, const ArgMax& arg, const Shape& x_shape, bool disjoint) {
+  Tensor gx = Tensor::from_shape(x_shape);
   float* gxp = gx.data();
+  parallel_for(gx.size(), 1 << 16,
+               [&](std::size_t lo, std::size_t hi) { std::fill(gxp + lo, gxp + hi, 0.f); });
+  const float* gyp = gy.value().data();
   const std::vector<std::int64_t>& a = *arg;
-  for (std::size_t o = 0; o < a.size(); ++o)
-    if (a[o] >= 0) gxp[a[o]] += gyp[o];
+  auto scatter = [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t o = lo; o < hi; ++o)
+      if (a[o] >= 0) gxp[a[o]] += gyp[o];
+  };
+  if (disjoint)
+    parallel_for(a.size(), 1 << 14, scatter);
+  else
+    scatter(0, a.size());
   Variable out = detail::result(std::move(gx));
   if (detail::recording({&gy}))
-    detail::record("max_pool_grad", {gy}, out, [arg, ys = gy.shape()](const Variable& h) {
-      return std::vector<Variable>{pool_gather(h, arg, ys)};
+    detail::record("max_pool_grad", {gy}, out, [arg, ys = gy.shape(), disjoint](const Variable& h) {
+      return std::vector<Variable>{pool_gather(h, arg, ys, disjoint)};
     });
   return out;
 }
 
 // y[o] = gx[arg[o]]: the adjoint of pool_scatter.
-Variable pool_gather(const Variable& gx, const ArgMax& arg, const Shape& y_shape) {
+Variable pool_gather(const Variable& gx, const ArgMax& arg, const Shape& y_shape, bool disjoint) {
   Tensor y = Tensor::from_shape(y_shape);
   const float* gxp = gx.value().data();
   float* yp = y.data();
   const std::vector<std::int64_t>& a = *arg;
-  for (std::size_t o = 0; o < a.size(); ++o) yp[o] = a[o] >= 0 ? gxp[a[o]] : 0.f;
+  parallel_for(a.size(), 1 << 14, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t o = lo; o < hi; ++o) yp[o] = a[o] >= 0 ? gxp[a[o]] : 0.f;
+  });
   Variable out = detail::result(std::move(y));
   if (detail::recording({&gx}))
-    detail::record("max_pool_gather", {gx}, out, [arg, xs = gx.shape()](const Variable& g) {
-      return std::vector<Variable>{pool_scatter(g, arg, xs)};
-    });
+    detail::record("max_pool_gather", {gx}, out,
+                   [arg, xs = gx.shape(), disjoint](const Variable& g) {
+                     return std::vector<Variable>{pool_scatter(g, arg, xs, disjoint)};
+                   });
   return out;
 }
 

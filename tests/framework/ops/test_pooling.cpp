@@ -5,6 +5,7 @@
 
 #include "tapeflow/framework/ops/ops.hpp"
 #include "tapeflow/framework/ops/pooling.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;
@@ -180,6 +181,35 @@ TEST_CASE("pooling bad input") {
                  "NHWC");
   TF_CHECK_ERROR(max_pool(x, PoolOptions({5, 2})), "max_pool", "(1, 4, 4, 2)",
                  "shorter than the pool size 5");
+}
+
+TEST_CASE("3-D pooling: the same values and gradients at any thread count, taped or not") {
+  // Big enough that the output planes split over threads: 4 x 32^3 x 4.
+  Tensor x = random_tensor({4, 32, 32, 32, 4}, 31);
+  const std::vector<PoolOptions> cases = {PoolOptions(2),  // disjoint windows
+                                          PoolOptions(3).strides(2).padding("same")};
+  for (const PoolOptions& o : cases) {
+    for (bool is_max : {true, false}) {
+      CAPTURE(is_max);
+      CAPTURE(o.pool_size().front());
+      auto f = [&](const Variable& v) { return is_max ? max_pool(v, o) : avg_pool(v, o); };
+      set_num_threads(1);
+      const Tensor y1 = f(Variable(x)).value();
+      const Tensor gy = random_tensor(shape_of(y1), 32);
+      const Tensor g1 = grad_of(Variable(x), f, gy);
+      set_num_threads(3);
+      const Tensor y3 = f(Variable(x)).value();
+      const Tensor g3 = grad_of(Variable(x), f, gy);
+      set_num_threads(2);
+      CHECK(y1 == y3);
+      CHECK(g1 == g3);
+      // Under a tape (max pooling then keeps where each output came from): the same output.
+      GradientTape tape;
+      Variable xv(x);
+      tape.watch(xv);
+      CHECK(f(xv).value() == y1);
+    }
+  }
 }
 
 TEST_CASE("max_pool propagates NaN from anywhere in its window, the first NaN gets the gradient") {
