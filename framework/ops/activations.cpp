@@ -11,6 +11,7 @@
 #include <numbers>
 
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow::activations {
 
@@ -20,24 +21,58 @@ using tapeflow::detail::result;
 
 namespace {
 
-// Applies f to every element (Tensor is dense row-major).
+// Elements handed to one thread at least: below that a split costs more than it saves.
+constexpr std::size_t kElementGrain = std::size_t(1) << 15;
+
+// Applies f to every element (Tensor is dense row-major), split over threads.
 template <class F>
 Tensor map(const Tensor& x, F f) {
   Tensor y = Tensor::from_shape(x.shape());
   const float* in = x.data();
   float* out = y.data();
-  for (std::size_t i = 0, n = x.size(); i < n; ++i) out[i] = f(in[i]);
+  parallel_for(x.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+    // Restricted local pointers: the loop vectorizes (out could alias the captured pointers).
+    const float* __restrict src = in;
+    float* __restrict dst = out;
+    for (std::size_t i = lo; i < hi; ++i) dst[i] = f(src[i]);
+  });
   return y;
 }
 
-// A piecewise-linear activation: its derivative is a constant per element, so the backward is
-// an exact product with a recorded constant at every order (second derivative 0 a.e.).
+// g * slope(x) element by element, in one pass: the backward of a piecewise-linear activation
+// of x. Linear in g (recorded so, for any order); x is a constant here, as the slope is
+// constant between the kinks (second derivative 0 a.e.).
+template <class S>
+Variable times_slope(const char* op, const Variable& g, const Variable& x, S slope) {
+  if (g.shape() != x.shape())
+    fail_shape(op, "the gradient has shape " + shape_str(g.shape()) + " but the input has " +
+                       shape_str(x.shape()));
+  Tensor y = Tensor::from_shape(x.shape());
+  const float* pg = g.value().data();
+  const float* px = x.value().data();
+  float* out = y.data();
+  parallel_for(y.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+    const float* __restrict gs = pg;
+    const float* __restrict xs = px;
+    float* __restrict dst = out;
+    for (std::size_t i = lo; i < hi; ++i) dst[i] = gs[i] * slope(xs[i]);
+  });
+  Variable r = result(std::move(y));
+  if (recording({&g}))
+    record(op, {g}, r, [op, x, slope](const Variable& gg) {
+      return std::vector<Variable>{times_slope(op, gg, x, slope)};
+    });
+  return r;
+}
+
+// A piecewise-linear activation: its derivative is a constant per element, computed from the
+// saved input when the backward runs (no slope tensor is kept between the passes).
 template <class F, class S>
 Variable piecewise_linear(const char* op, const Variable& x, F value, S slope) {
   Variable y = result(map(x.value(), value));
   if (recording({&x}))
-    record(op, {x}, y, [s = Variable(map(x.value(), slope))](const Variable& g) {
-      return std::vector<Variable>{mul(g, s)};
+    record(op, {x}, y, [op, x, slope](const Variable& g) {
+      return std::vector<Variable>{times_slope(op, g, x, slope)};
     });
   return y;
 }

@@ -169,6 +169,31 @@ TEST_CASE("activations: gradcheck, away from kinks") {
   check("exponential", exponential, random_tensor({3, 4}, 12, -1.f, 1.f));
 }
 
+TEST_CASE("piecewise-linear activations: the backward is recorded, linear in the gradient") {
+  // d/dw of the gradient of sum(relu(x) * w) with respect to x is relu's slope at x: the
+  // backward's product with the slope is itself an op an outer tape differentiates.
+  Variable x(Tensor{-1.f, 2.f, 0.5f, -3.f});
+  Variable w(Tensor{1.f, 1.f, 1.f, 1.f}, /*trainable=*/true);
+  GradientTape outer;
+  Variable gx;
+  {
+    GradientTape inner;
+    inner.watch(x);
+    gx = inner.gradient(sum(mul(relu(x), w)), {x})[0];
+  }
+  Tensor slope = outer.gradient(sum(gx), {w})[0].value();
+  CHECK(slope == Tensor{0.f, 1.f, 1.f, 0.f});
+  // A NaN incoming gradient stays NaN where the slope is 0: the slope multiplies it.
+  GradientTape tape;
+  tape.watch(x);
+  Variable y = relu(x);
+  Tensor g = tape.gradient(y, {x}, V(Tensor{NAN, NAN, 1.f, 1.f}))[0].value();
+  CHECK(std::isnan(g(0)));
+  CHECK(std::isnan(g(1)));
+  CHECK(g(2) == 1.f);
+  CHECK(g(3) == 0.f);
+}
+
 TEST_CASE("smooth activations: second derivatives by gradcheck of the gradient") {
   // Each backward is built from recorded ops, so the gradient itself has a correct gradient.
   Tensor x = away_from(random_tensor({2, 3}, 21, -3.f, 3.f), {0.f});
