@@ -9,6 +9,7 @@
 
 #include "tapeflow/framework/ops/detail/axis_view.hpp"
 #include "tapeflow/framework/ops/ops.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow {
 
@@ -93,6 +94,19 @@ Variable box_scatter(const Variable& g, const Box& b, const Shape& full, float f
 
 Box whole(const Shape& s) {
   return Box{s, std::vector<long>(s.size(), 0), std::vector<long>(s.size(), 1)};
+}
+
+// Copies `outer` blocks of `block` floats, block o from src + o * src_stride to
+// dst + o * dst_stride, split over threads: concat and split along one axis (channels last:
+// many short blocks).
+void copy_blocks(std::size_t outer, std::size_t block, const float* src, std::size_t src_stride,
+                 float* dst, std::size_t dst_stride) {
+  parallel_for(outer, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, block)),
+               [&](std::size_t lo, std::size_t hi) {
+                 for (std::size_t o = lo; o < hi; ++o)
+                   std::copy(src + o * src_stride, src + o * src_stride + block,
+                             dst + o * dst_stride);
+               });
 }
 
 Variable scatter_add(const Variable& g, const IndexTensor& indices, std::size_t axis,
@@ -199,10 +213,9 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
   AxisView v(out, ax);
   std::size_t at = 0;
   for (std::size_t t = 0; t < xs.size(); ++t) {
-    const float* src = xs[t].value().data();
-    std::size_t block = sizes[t] * v.inner;
-    for (std::size_t o = 0; o < v.outer; ++o)
-      std::copy(src + o * block, src + (o + 1) * block, y.data() + (o * v.n + at) * v.inner);
+    const std::size_t block = sizes[t] * v.inner;
+    copy_blocks(v.outer, block, xs[t].value().data(), block, y.data() + at * v.inner,
+                v.n * v.inner);
     at += sizes[t];
   }
   Variable yv = result(std::move(y));
@@ -237,11 +250,22 @@ std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& s
                             ") has length " + std::to_string(xs[ax]));
   std::vector<Variable> out;
   Box b = whole(xs);
+  AxisView v(xs, ax);
   long at = 0;
   for (auto s : sizes) {
     b.out[ax] = s;
     b.begin[ax] = at;
-    out.push_back(box_gather(x, b, "split"));
+    // Each piece is a box of x (its backward a scatter into zeros), copied as blocks.
+    Tensor y = Tensor::from_shape(b.out);
+    const std::size_t block = s * v.inner;
+    copy_blocks(v.outer, block, x.value().data() + std::size_t(at) * v.inner, v.n * v.inner,
+                y.data(), block);
+    Variable piece = result(std::move(y));
+    if (detail::recording({&x}))
+      detail::record("split", {x}, piece, [b, xs](const Variable& g) {
+        return std::vector<Variable>{box_scatter(g, b, xs, 0.f)};
+      });
+    out.push_back(std::move(piece));
     at += static_cast<long>(s);
   }
   return out;
