@@ -1,6 +1,7 @@
 #include "tapeflow/framework/ops/normalization.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -11,23 +12,38 @@ namespace tapeflow {
 
 namespace {
 
-// Per-channel sums over `rows` rows of `C` channels, split over threads in fixed chunks (added
-// in chunk order: the result does not depend on the thread count). `f(row, c)` gives a term.
-template <class F>
-std::vector<double> channel_sums(std::size_t rows, std::size_t C, F f) {
-  constexpr std::size_t kChunk = 4096;
+// N per-channel sums at once over `rows` rows of `C` channels, split over threads in fixed
+// chunks (added in chunk order: the result does not depend on the thread count). `f(row, c)`
+// gives the N terms of an element. Each run of 256 rows sums in float (vectorizable; the
+// rounding of 256 terms), runs and chunks in double.
+template <std::size_t N, class F>
+std::array<std::vector<double>, N> channel_sums(std::size_t rows, std::size_t C, F f) {
+  constexpr std::size_t kChunk = 4096, kRun = 256;
   const std::size_t chunks = std::max<std::size_t>(1, (rows + kChunk - 1) / kChunk);
-  std::vector<std::vector<double>> partial(chunks, std::vector<double>(C, 0.0));
+  std::vector<std::array<std::vector<double>, N>> partial(chunks);
   parallel_for(chunks, 1, [&](std::size_t a, std::size_t b) {
+    std::array<std::vector<float>, N> run;
+    for (auto& v : run) v.resize(C);
     for (std::size_t k = a; k < b; ++k) {
-      double* acc = partial[k].data();
-      for (std::size_t r = k * kChunk; r < std::min(rows, (k + 1) * kChunk); ++r)
-        for (std::size_t c = 0; c < C; ++c) acc[c] += double(f(r, c));
+      for (auto& v : partial[k]) v.assign(C, 0.0);
+      const std::size_t end = std::min(rows, (k + 1) * kChunk);
+      for (std::size_t r0 = k * kChunk; r0 < end; r0 += kRun) {
+        for (auto& v : run) std::fill(v.begin(), v.end(), 0.f);
+        for (std::size_t r = r0; r < std::min(end, r0 + kRun); ++r)
+          for (std::size_t c = 0; c < C; ++c) {
+            const std::array<float, N> t = f(r, c);
+            for (std::size_t i = 0; i < N; ++i) run[i][c] += t[i];
+          }
+        for (std::size_t i = 0; i < N; ++i)
+          for (std::size_t c = 0; c < C; ++c) partial[k][i][c] += double(run[i][c]);
+      }
     }
   });
-  std::vector<double> total(C, 0.0);
+  std::array<std::vector<double>, N> total;
+  for (auto& v : total) v.assign(C, 0.0);
   for (const auto& p : partial)
-    for (std::size_t c = 0; c < C; ++c) total[c] += p[c];
+    for (std::size_t i = 0; i < N; ++i)
+      for (std::size_t c = 0; c < C; ++c) total[i][c] += p[i][c];
   return total;
 }
 
@@ -71,12 +87,14 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
   // Two passes for the statistics (mean, then squared deviations: no cancellation).
   std::vector<float> mu(C, 0.f), var(C, 0.f), inv(C, 0.f);
   if (rows > 0) {
-    auto sx = channel_sums(rows, C, [&](std::size_t r, std::size_t c) { return px[r * C + c]; });
+    const auto sx = channel_sums<1>(rows, C, [&](std::size_t r, std::size_t c) {
+      return std::array<float, 1>{px[r * C + c]};
+    })[0];
     for (std::size_t c = 0; c < C; ++c) mu[c] = float(sx[c] / double(rows));
-    auto sq = channel_sums(rows, C, [&](std::size_t r, std::size_t c) {
+    const auto sq = channel_sums<1>(rows, C, [&](std::size_t r, std::size_t c) {
       const float d = px[r * C + c] - mu[c];
-      return d * d;
-    });
+      return std::array<float, 1>{d * d};
+    })[0];
     for (std::size_t c = 0; c < C; ++c) var[c] = float(sq[c] / double(rows));
   }
   for (std::size_t c = 0; c < C; ++c) inv[c] = 1.f / std::sqrt(var[c] + epsilon);
@@ -125,12 +143,12 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
           const float* px = x.value().data();
           const float* pgy = gy.value().data();
           const float* pg = gamma.defined() ? gamma.value().data() : nullptr;
-          // sg = sum(gy), sgx = sum(gy * xhat) per channel.
-          auto sg =
-              channel_sums(rows, C, [&](std::size_t r, std::size_t c) { return pgy[r * C + c]; });
-          auto sgx = channel_sums(rows, C, [&](std::size_t r, std::size_t c) {
-            return pgy[r * C + c] * (px[r * C + c] - mu[c]) * inv[c];
+          // sg = sum(gy), sgx = sum(gy * xhat) per channel, in one pass.
+          const auto sums = channel_sums<2>(rows, C, [&](std::size_t r, std::size_t c) {
+            const float g = pgy[r * C + c];
+            return std::array<float, 2>{g, g * (px[r * C + c] - mu[c]) * inv[c]};
           });
+          const std::vector<double>&sg = sums[0], &sgx = sums[1];
           // dx = gamma * inv / N * (N * gy - sg - xhat * sgx).
           std::vector<float> a(C), b(C), k(C);
           const double n = double(std::max<std::size_t>(1, rows));
