@@ -10,11 +10,11 @@
 // training step (tapeflow: `train_on_batch`; libtorch: zero_grad, forward, mse_loss, backward,
 // Adam step) and inference step (tapeflow: `predict`; libtorch: eval mode under NoGradGuard),
 // then tapeflow's per-layer profile of both (tapeflow::profile: forward and backward ms per
-// layer type, per step). Before timing, it checks that both models give the same output for the
-// same weights. Then (unless --no-memory) the peak memory of each side, each in a process of
-// its own (this program restarted with --child-SIDE-MODE): the peak resident set above the
-// process's before the model was made, and, over 100 training steps, how much the resident set
-// and tapeflow's count of fresh big buffers grew after the first 10.
+// layer type, per step) and of the training step per layer. Before timing, it checks that both
+// models give the same output for the same weights. Then (unless --no-memory) the peak memory of
+// each side, each in a process of its own (this program restarted with --child-SIDE-MODE): the peak
+// resident set above the process's before the model was made, and, over 100 training steps, how
+// much the resident set and tapeflow's count of fresh big buffers grew after the first 10.
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -298,8 +298,9 @@ void print_memory(const std::string& backend, const Args& args) {
 
 // ---- the comparison ------------------------------------------------------------------------
 
-void print_profile(const char* what, int steps, const std::function<void()>& step) {
-  tf::profile::enable();
+void print_profile(const char* what, int steps, const std::function<void()>& step,
+                   tf::profile::GroupBy group_by = tf::profile::GroupBy::layer_type) {
+  tf::profile::enable(group_by);
   const double t0 = now_ms();
   for (int i = 0; i < steps; ++i) step();
   const double per_step = (now_ms() - t0) / steps;
@@ -341,6 +342,8 @@ void run_backend(const std::string& backend, const Args& args) {
       "inference", [&] { tf_side.infer(); }, [&] { th->infer(); });
   print_profile("training step", 5, [&] { tf_side.train(); });
   print_profile("inference", 5, [&] { tf_side.infer(); });
+  print_profile(
+      "training step by layer", 5, [&] { tf_side.train(); }, tf::profile::GroupBy::layer);
   if (!args.has("--no-memory")) print_memory(backend, args);
 }
 

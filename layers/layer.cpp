@@ -316,7 +316,7 @@ std::optional<Tensor> Layer::compute_mask(const Variable&,
 Variable Layer::run(const Variable& x, const Tensor* mask, bool training) {
   if (!x.defined()) fail(name_, "the input is undefined");
   DepthGuard depth;
-  profile::Scope profiled([&] { return class_name(); });
+  profile::Scope profiled([&] { return profile::layer_label(class_name(), name_); });
   const Shape s = x.shape();
   check_spec(s);
   // A layer made of sublayers builds them on its first call: under its name scope, their

@@ -152,7 +152,7 @@ std::string Model::tensor_key(const SymbolicTensor& t) const {
 std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
                                  bool check_shapes) const {
   if (!has_graph()) fail(name(), "the model has no graph to run");
-  profile::Scope profiled([&] { return class_name(); });
+  profile::Scope profiled([&] { return profile::layer_label(class_name(), name()); });
   if (xs.size() != input_slots_.size())
     fail(name(), "the model takes " + std::to_string(input_slots_.size()) + " input(s), got " +
                      std::to_string(xs.size()));
@@ -182,7 +182,8 @@ std::vector<Variable> Model::run(const std::vector<Variable>& xs, bool training,
     for (std::size_t s : step.in_slots) ins.push_back(slots[s]);
     Layer& layer = step.node->layer.get(name());
     // Layers of several inputs are timed here; one of one input merges this into its own call.
-    profile::Scope profiled_step([&] { return layer.class_name(); });
+    profile::Scope profiled_step(
+        [&] { return profile::layer_label(layer.class_name(), layer.name()); });
     const bool single = ins.size() == 1 && step.node->output_shapes.size() == 1;
     const std::optional<Tensor>* mask = single ? &masks[step.in_slots[0]] : nullptr;
     std::vector<Variable> outs =

@@ -11,6 +11,7 @@ namespace tapeflow::profile {
 
 namespace {
 std::atomic<bool> on{false};
+std::atomic<bool> by_layer{false};
 
 // Labels and their sums, one row per label index. Layers may run on several threads (a
 // dataset's map on the prefetch thread), so both sit under one mutex; it is taken only while
@@ -29,8 +30,9 @@ Table& table() {
 thread_local Scope* innermost = nullptr;
 }  // namespace
 
-void enable() {
+void enable(GroupBy group_by) {
   reset();
+  by_layer.store(group_by == GroupBy::layer, std::memory_order_relaxed);
   on.store(true, std::memory_order_relaxed);
 }
 void disable() { on.store(false, std::memory_order_relaxed); }
@@ -48,6 +50,10 @@ int label_index(const std::string& label) {
   auto [it, added] = t.index.emplace(label, static_cast<int>(t.rows.size()));
   if (added) t.rows.push_back(Row{label});
   return it->second;
+}
+
+std::string layer_label(const std::string& class_name, const std::string& name) {
+  return by_layer.load(std::memory_order_relaxed) ? class_name + " " + name : class_name;
 }
 
 int current_label() {

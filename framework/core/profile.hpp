@@ -1,7 +1,8 @@
 #pragma once
 /// Where a training step spends its time, by layer type: the forward time of each layer's calls
-/// and the backward time of the ops they recorded, summed per label (a layer's class name, an
-/// optimizer's update, an op run outside any layer by its op name). Off by default; while off,
+/// and the backward time of the ops they recorded, summed per label (a layer's class name, or
+/// its class and name with `GroupBy::layer`; an optimizer's update; an op run outside any layer
+/// by its op name). Off by default; while off,
 /// nothing is timed and a layer call costs one branch more.
 ///
 /// - Forward: a `Scope` times its own lifetime minus that of the scopes opened inside it (its
@@ -27,8 +28,12 @@
 
 namespace tapeflow::profile {
 
+/// How layer calls are labelled: by class ("Conv3D", the default: where a model's time goes by
+/// kind of layer) or by class and name ("Conv3D conv3d_8": which layer).
+enum class GroupBy { layer_type, layer };
+
 /// Starts timing (and clears what an earlier run summed).
-void enable();
+void enable(GroupBy group_by = GroupBy::layer_type);
 /// Stops timing; what was summed stays readable.
 void disable();
 bool enabled();
@@ -49,6 +54,9 @@ std::vector<Row> rows();
 /// The rows as a table (label, calls, forward ms, backward ops, backward ms, share of the total),
 /// each time divided by `per` (say the number of steps timed, for times per step).
 std::string summary(std::size_t per = 1);
+
+/// A layer call's label under the grouping `enable` chose.
+std::string layer_label(const std::string& class_name, const std::string& name);
 
 /// The label ops recorded now carry (an index into the labels; -1: profiling is off or no scope
 /// is open). For the tape.

@@ -431,4 +431,17 @@ TEST_CASE("train_on_batch under the profiler: time by layer type, the loss and t
   CHECK(row("SGD.apply_gradients").forward_calls == 1);
   CHECK(row("metrics").forward_calls == 1);
   CHECK(row("GradientTape (walk)").backward_ops == 1);
+
+  // By layer: each Dense apart, labelled with its name.
+  profile::enable(profile::GroupBy::layer);
+  m->train_on_batch(d.x, d.y);
+  profile::disable();
+  std::size_t dense_rows = 0;
+  for (const auto& r : profile::rows())
+    if (r.label.rfind("Dense ", 0) == 0) {
+      CHECK(r.forward_calls == 1);
+      CHECK(r.label.size() > 6);
+      ++dense_rows;
+    }
+  CHECK(dense_rows == 2);
 }
