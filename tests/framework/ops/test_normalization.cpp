@@ -60,6 +60,5 @@ TEST_CASE("channel_affine: scale and shift must have one value per channel") {
                   ShapeError);
   CHECK_THROWS_WITH(channel_affine(x, V(Tensor{1.f, 1.f, 1.f, 1.f}), Variable()),
                     doctest::Contains("shift has shape undefined, expected (4,)"));
-  CHECK_THROWS_AS(channel_affine(scalar(1.f), V(Tensor{1.f}), V(Tensor{0.f})),
-                  ShapeError);
+  CHECK_THROWS_AS(channel_affine(scalar(1.f), V(Tensor{1.f}), V(Tensor{0.f})), ShapeError);
 }
