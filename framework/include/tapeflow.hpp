@@ -21,6 +21,7 @@
 #include "tapeflow/framework/io/npz.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/kernels/direct_conv.hpp"
+#include "tapeflow/framework/kernels/winograd_conv.hpp"
 #include "tapeflow/framework/kernels/workspace.hpp"
 #include "tapeflow/framework/metrics/accuracy_metrics.hpp"
 #include "tapeflow/framework/metrics/confusion_metrics.hpp"

@@ -7,6 +7,7 @@
 
 #include "tapeflow/framework/core/tensor.hpp"
 #include "tapeflow/framework/kernels/direct_conv.hpp"
+#include "tapeflow/framework/kernels/winograd_conv.hpp"
 #include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 
@@ -747,6 +748,7 @@ void conv_forward(const ConvGeometry& g, const float* image, const float* kernel
   if (g.groups > 1) return grouped_conv_forward(g, image, kernel, grid, bias);
   const std::size_t P = g.grid_positions(), W = g.col_width(), Cg = g.grid_channels;
   if (P == 0 || Cg == 0) return;
+  if (winograd_conv_applies(g)) return winograd_conv_forward(g, image, kernel, grid, bias);
   if (direct_conv_applies(g)) return direct_conv_forward(g, image, kernel, grid, bias);
   if (g.identity_cols()) {
     gemm::sgemm(false, false, P, Cg, W, 1.f, image, W, kernel, Cg, 0.f, grid, Cg);

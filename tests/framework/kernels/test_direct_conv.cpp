@@ -1,38 +1,33 @@
 #include <cmath>
 #include <vector>
 
+#include "kernel_test_util.hpp"
 #include "tapeflow/framework/kernels/direct_conv.hpp"
+#include "tapeflow/framework/kernels/winograd_conv.hpp"
 #include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;
 using kernels::ConvGeometry;
+using test::max_rel_diff;
+using test::random_floats;
 
 namespace {
-
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  Tensor t = test::random_tensor({n}, seed);
-  return std::vector<float>(t.begin(), t.end());
-}
-
-// Largest |a - b| relative to 1 + |b|.
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double worst = a.size() == b.size() ? 0.0 : INFINITY;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (1 + std::abs(double(b[i]))));
-  return worst;
-}
 
 // Restores the settings a test changes.
 struct SettingsGuard {
   std::size_t limit = kernels::conv_workspace_limit();
   int threads = get_num_threads();
   bool direct = kernels::direct_conv_enabled();
+  bool winograd = kernels::winograd_conv_enabled();
+  // The direct kernel is what these tests compare: Winograd's (tested on its own) stays off.
+  SettingsGuard() { kernels::set_winograd_conv(false); }
   ~SettingsGuard() {
     kernels::set_conv_workspace_limit(limit);
     set_num_threads(threads);
     kernels::set_direct_conv(direct);
+    kernels::set_winograd_conv(winograd);
   }
 };
 
