@@ -2,7 +2,7 @@
 // shapes, same thread count.
 //
 //   conv3d_bench [--reps N] [--warmup N] [--threads N] [--backend openblas|onednn|all]
-//                [--workload NAME] [--tapeflow-only] [--no-onednn-primitive]
+//                [--workload NAME] [--tapeflow-only] [--no-onednn-primitive] [--no-winograd]
 //
 // The ordinary convolutions of a 3-D U-Net (batch 2, stride 1, same padding), most of such a
 // network's work. For each GEMM backend and workload it alternates tapeflow, libtorch and
@@ -10,7 +10,8 @@
 // chooses; tensors are made once, layout changes are not timed) and prints the median forward
 // and forward+backward times, GFLOP/s, the libtorch/tapeflow and oneDNN/tapeflow ratios,
 // tapeflow's peak conv workspace and the backend's own sgemm GFLOP/s; then the implementations
-// oneDNN chose. `--no-onednn-primitive` leaves oneDNN's primitives out (so does --tapeflow-only).
+// oneDNN chose. `--no-onednn-primitive` leaves oneDNN's primitives out (so does --tapeflow-only);
+// `--no-winograd` times tapeflow's direct kernel where Winograd's would run.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "onednn_primitive.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
+#include "tapeflow/framework/kernels/winograd_conv.hpp"
 #include "tapeflow/framework/runtime/gemm.hpp"
 #include "tapeflow/framework/runtime/parallel.hpp"
 #include "tapeflow/framework/runtime/random.hpp"
@@ -104,7 +106,9 @@ Row run_workload(const Workload& w, const Args& args, bool time_onednn) {
 
 int main(int argc, char** argv) {
   restart_with_short_spin_waits(argv);
-  const Args args = parse_args(argc, argv, "conv3d_bench", {"--no-onednn-primitive"});
+  const Args args =
+      parse_args(argc, argv, "conv3d_bench", {"--no-onednn-primitive", "--no-winograd"});
+  if (args.has("--no-winograd")) tf::kernels::set_winograd_conv(false);
   const bool onednn = start_comparison(args);
   const std::vector<std::string> backends = backends_to_run(args, "conv3d_bench");
 
