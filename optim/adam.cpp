@@ -2,7 +2,8 @@
 
 #include <cmath>
 #include <type_traits>
-#include <xtensor/xmath.hpp>
+
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow::optim {
 namespace detail {
@@ -43,15 +44,25 @@ void AdamBase<Options>::update_step(const Tensor& g, Tensor& w, SlotMap& slots,
   const float eps = static_cast<float>(o.epsilon());
   Tensor& m = slots.at("m");
   Tensor& v = slots.at("v");
-  m = b1 * m + one_minus_b1 * g;
-  v = b2 * v + one_minus_b2 * g * g;
-  const Tensor* vv = &v;
-  if (o.amsgrad()) {
-    Tensor& vhat = slots.at("vhat");
-    vhat = xt::maximum(vhat, v);
-    vv = &vhat;
-  }
-  w -= alpha * m / (xt::sqrt(*vv) + eps);
+  // One pass over the weight and its slots, split over threads, in Keras' float order:
+  // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; (vhat = max(vhat, v)); w -= alpha m /
+  // (sqrt(v or vhat) + eps).
+  float* pm = m.data();
+  float* pv = v.data();
+  float* ph = o.amsgrad() ? slots.at("vhat").data() : nullptr;
+  float* pw = w.data();
+  const float* pg = g.data();
+  parallel_for(w.size(), std::size_t(1) << 15, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
+      const float mi = b1 * pm[i] + one_minus_b1 * pg[i];
+      const float vi = b2 * pv[i] + one_minus_b2 * pg[i] * pg[i];
+      pm[i] = mi;
+      pv[i] = vi;
+      float denom = vi;
+      if (ph) denom = ph[i] = vi > ph[i] || std::isnan(vi) ? vi : ph[i];  // NaN propagates
+      pw[i] -= alpha * mi / (std::sqrt(denom) + eps);
+    }
+  });
 }
 
 template class AdamBase<AdamOptions>;
