@@ -1,5 +1,7 @@
 // Keras losses, built from differentiable ops (softplus and log_softmax are the stable fused
-// activations), so their gradients of any order come from the tape.
+// activations), so their gradients of any order come from the tape. The mean squared error is
+// one fused op (a training step's usual loss over whole volumes), whose backward runs as ops
+// when another tape records it.
 #include "tapeflow/framework/ops/losses.hpp"
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include "tapeflow/framework/core/strings.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
 #include "tapeflow/framework/ops/detail/axis_view.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 
 namespace tapeflow::losses {
 
@@ -84,9 +87,63 @@ Variable sparse_cce(const LabelTensor& labels, const Variable& y_pred, bool from
 
 }  // namespace
 
+namespace {
+// mean((p - t)^2) over every element, in one pass (chunks summed in double, in chunk order:
+// the same value at any thread count); the backward is 2 (p - t) / n times the incoming
+// gradient for p and its negation for t, in one pass, or as ops when another tape records it.
+Variable fused_mean_squared_error(const Variable& t, const Variable& p) {
+  const std::size_t n = p.value().size();
+  const float* pt = t.value().data();
+  const float* pp = p.value().data();
+  constexpr std::size_t kChunk = std::size_t(1) << 14;
+  const std::size_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(chunks, 0.0);
+  parallel_for(chunks, 1, [&](std::size_t a, std::size_t b) {
+    for (std::size_t k = a; k < b; ++k) {
+      float s = 0.f;
+      for (std::size_t i = k * kChunk; i < std::min(n, (k + 1) * kChunk); ++i) {
+        const float d = pp[i] - pt[i];
+        s += d * d;
+      }
+      partial[k] = s;
+    }
+  });
+  double total = 0;
+  for (double s : partial) total += s;
+  Tensor value = Tensor::from_shape({});
+  value() = n ? float(total / double(n)) : NAN;
+  Variable loss = detail::result(std::move(value), "mean_squared_error");
+  // Whether a tape wants t's gradient (the targets usually are constants: no pass for them).
+  const bool need_t = detail::recording({&t});
+  if (detail::recording({&t, &p}))
+    detail::record("mean_squared_error", {t, p}, loss, [t, p, n, need_t](const Variable& g) {
+      if (detail::recording({&g, &t, &p})) {
+        // Another tape records this backward: as ops (higher orders).
+        Variable d = mul(sub(p, t), mul(g, scalar(2.f / float(n))));
+        return std::vector<Variable>{neg(d), d};
+      }
+      const float k = 2.f * g.value()() / float(n);
+      Tensor dp = Tensor::from_shape(p.shape());
+      Tensor dt = need_t ? Tensor::from_shape(p.shape()) : Tensor();
+      const float* a = p.value().data();
+      const float* b = t.value().data();
+      float* op = dp.data();
+      float* ot = need_t ? dt.data() : nullptr;
+      parallel_for(n, kChunk, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) op[i] = k * (a[i] - b[i]);
+        if (ot)
+          for (std::size_t i = lo; i < hi; ++i) ot[i] = -op[i];
+      });
+      return std::vector<Variable>{need_t ? Variable(std::move(dt)) : Variable(),
+                                   Variable(std::move(dp))};
+    });
+  return loss;
+}
+}  // namespace
+
 Variable mean_squared_error(const Variable& y_true, const Variable& y_pred) {
   Variable t = align("mean_squared_error", y_true, y_pred);
-  return mean(square(sub(y_pred, t)));
+  return fused_mean_squared_error(t, y_pred);
 }
 
 Variable mean_absolute_error(const Variable& y_true, const Variable& y_pred) {

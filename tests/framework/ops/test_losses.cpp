@@ -2,6 +2,7 @@
 
 #include "tapeflow/framework/ops/activations.hpp"
 #include "tapeflow/framework/ops/losses.hpp"
+#include "tapeflow/framework/runtime/parallel.hpp"
 #include "test_util.hpp"
 
 using namespace tapeflow;
@@ -56,6 +57,39 @@ TEST_CASE("mean_squared_error and mean_absolute_error: values, aliases, gradchec
   TF_GRADCHECK([](auto& in) { return mean_squared_error(in[0], in[1]); }, {a, b});
   TF_GRADCHECK([](auto& in) { return mean_absolute_error(in[0], in[1]); },
                {a, Tensor(a + 0.3f * xt::sign(b))});  // |error| = 0.3: away from the kink
+}
+
+TEST_CASE("mean_squared_error (one fused op): large inputs, thread counts, NaN, second order") {
+  // 100000 elements: several chunks, split over threads; the same value at any count, and the
+  // value and gradients of the composed ops.
+  Tensor t = random_tensor({4, 25000}, 71), p = random_tensor({4, 25000}, 72);
+  set_num_threads(1);
+  const float one = value_of(mean_squared_error(V(t), V(p)));
+  set_num_threads(3);
+  const float three = value_of(mean_squared_error(V(t), V(p)));
+  set_num_threads(2);
+  CHECK(one == three);
+  CHECK(one == doctest::Approx(value_of(mean(square(sub(V(p), V(t)))))).epsilon(1e-5));
+  Variable tv(t), pv(p);
+  GradientTape tape;
+  tape.watch({tv, pv});
+  auto g = tape.gradient(mean_squared_error(tv, pv), {tv, pv});
+  Tensor expected = Tensor(2.f * (p - t) / 100000.f);
+  TF_CHECK_CLOSE(g[1].value(), expected);
+  TF_CHECK_CLOSE(g[0].value(), Tensor(-expected));
+  // A NaN anywhere makes the loss NaN.
+  p(2, 7) = NAN;
+  CHECK(std::isnan(value_of(mean_squared_error(V(t), V(p)))));
+  // The backward is itself differentiable: d/dp of d loss / dp . w is 2 w / n.
+  Tensor a = random_tensor({2, 3}, 73), b = random_tensor({2, 3}, 74);
+  TF_GRADCHECK(
+      [](auto& in) {
+        GradientTape inner;
+        inner.watch(in[1]);
+        Variable gp = inner.gradient(mean_squared_error(in[0], in[1]), {in[1]})[0];
+        return sum(mul(gp, gp));
+      },
+      {a, b});
 }
 
 TEST_CASE("losses accept a trailing axis of length 1 on either side, like Keras") {
