@@ -10,7 +10,8 @@
 // made once, layout changes are not timed) and prints the median forward and forward+backward
 // times, GFLOP/s, the libtorch/tapeflow and oneDNN/tapeflow ratios, tapeflow's peak conv
 // workspace, and the backend's own sgemm GFLOP/s; then the implementations oneDNN chose. Then
-// one training step of a small 3-D generator in tapeflow and libtorch.
+// one training step of a small 3-D generator in tapeflow and libtorch, and tapeflow's profile of
+// that step by layer type.
 // `--no-onednn-primitive` leaves oneDNN's primitives out (so does --tapeflow-only).
 #include <torch/torch.h>
 
@@ -25,6 +26,7 @@
 #include "conv_pair_timing.hpp"
 #include "harness.hpp"
 #include "onednn_primitive.hpp"
+#include "tapeflow/framework/core/profile.hpp"
 #include "tapeflow/framework/core/tape.hpp"
 #include "tapeflow/framework/kernels/conv_kernels.hpp"
 #include "tapeflow/framework/ops/activations.hpp"
@@ -148,7 +150,8 @@ Row run_workload(const Workload& w, const Args& args, const std::string& backend
 // ---- generator training step --------------------------------------------------------------
 
 struct GenResult {
-  double tf_ms, th_ms;
+  double tf_ms = 0, th_ms = 0;
+  std::string profile;  // tapeflow's step by layer type, per step
 };
 
 GenResult run_generator(const Args& args) {
@@ -197,10 +200,23 @@ GenResult run_generator(const Args& args) {
     loss.backward();
     topt.step();
   };
-  if (!args.torch) return {alternate({tf_step}, args.warmup, args.reps)[0], 0.0};
-  auto t = alternate({tf_step, torch_side(th_step, args.threads), torch_side(th_step, 1)},
-                     args.warmup, args.reps);
-  return {t[0], std::min(t[1], t[2])};
+  GenResult r;
+  if (!args.torch) {
+    r.tf_ms = alternate({tf_step}, args.warmup, args.reps)[0];
+  } else {
+    auto t = alternate({tf_step, torch_side(th_step, args.threads), torch_side(th_step, 1)},
+                       args.warmup, args.reps);
+    r.tf_ms = t[0];
+    r.th_ms = std::min(t[1], t[2]);
+  }
+  // Where tapeflow's step goes, by layer type (Dense, Conv3DTranspose, BatchNormalization; the
+  // ReLUs are ops outside any layer, listed by op name).
+  constexpr int kProfiled = 5;
+  tf::profile::enable();
+  for (int i = 0; i < kProfiled; ++i) tf_step();
+  tf::profile::disable();
+  r.profile = tf::profile::summary(kProfiled);
+  return r;
 }
 
 }  // namespace
@@ -249,6 +265,7 @@ int main(int argc, char** argv) {
           "generator training step (batch 8, 4^3 -> 32^3): tapeflow %.1f ms, libtorch %.1f ms, "
           "ratio %.2fx\n",
           g.tf_ms, g.th_ms, g.th_ms / g.tf_ms);
+      std::printf("tapeflow's generator step by layer type, per step:\n%s", g.profile.c_str());
     }
   }
   onednn_impls.print();
