@@ -8,6 +8,28 @@
 namespace tapeflow::optim {
 namespace detail {
 
+// (In detail, not an anonymous namespace: AdamBase's members, outside it, capture them.)
+struct AdamFactors {
+  float b1, b2, one_minus_b1, one_minus_b2, alpha, eps;
+};
+
+// Keras' update of n elements in its float order: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g;
+// with AMSGrad vhat = max(vhat, v) (NaN propagates); w -= alpha m / (sqrt(v or vhat) + eps).
+// Restricted pointers to distinct buffers, no branch in the plain loop: it vectorizes.
+template <bool Amsgrad>
+void adam_pass(const AdamFactors& f, const float* __restrict g, float* __restrict m,
+               float* __restrict v, float* __restrict vhat, float* __restrict w, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float mi = f.b1 * m[i] + f.one_minus_b1 * g[i];
+    const float vi = f.b2 * v[i] + f.one_minus_b2 * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    float d = vi;
+    if constexpr (Amsgrad) d = vhat[i] = vi > vhat[i] || std::isnan(vi) ? vi : vhat[i];
+    w[i] -= f.alpha * mi / (std::sqrt(d) + f.eps);
+  }
+}
+
 template <class Options>
 std::vector<std::string> AdamBase<Options>::slot_names() const {
   if (this->options().amsgrad()) return {"m", "v", "vhat"};
@@ -44,24 +66,18 @@ void AdamBase<Options>::update_step(const Tensor& g, Tensor& w, SlotMap& slots,
   const float eps = static_cast<float>(o.epsilon());
   Tensor& m = slots.at("m");
   Tensor& v = slots.at("v");
-  // One pass over the weight and its slots, split over threads, in Keras' float order:
-  // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; (vhat = max(vhat, v)); w -= alpha m /
-  // (sqrt(v or vhat) + eps).
+  // One pass over the weight and its slots, split over threads (see adam_pass).
   float* pm = m.data();
   float* pv = v.data();
   float* ph = o.amsgrad() ? slots.at("vhat").data() : nullptr;
   float* pw = w.data();
   const float* pg = g.data();
+  const AdamFactors f{b1, b2, one_minus_b1, one_minus_b2, alpha, eps};
   parallel_for(w.size(), std::size_t(1) << 15, [&](std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) {
-      const float mi = b1 * pm[i] + one_minus_b1 * pg[i];
-      const float vi = b2 * pv[i] + one_minus_b2 * pg[i] * pg[i];
-      pm[i] = mi;
-      pv[i] = vi;
-      float denom = vi;
-      if (ph) denom = ph[i] = vi > ph[i] || std::isnan(vi) ? vi : ph[i];  // NaN propagates
-      pw[i] -= alpha * mi / (std::sqrt(denom) + eps);
-    }
+    if (ph)
+      adam_pass<true>(f, pg + lo, pm + lo, pv + lo, ph + lo, pw + lo, hi - lo);
+    else
+      adam_pass<false>(f, pg + lo, pm + lo, pv + lo, nullptr, pw + lo, hi - lo);
   });
 }
 
