@@ -47,6 +47,21 @@ std::array<std::vector<double>, N> channel_sums(std::size_t rows, std::size_t C,
   return total;
 }
 
+// y = x * scale + shift per channel (the last axis of shape s), rows split over threads.
+Tensor affine_rows(const Shape& s, const float* px, const float* scale, const float* shift) {
+  const std::size_t C = s.empty() ? 1 : s.back();
+  Tensor y = Tensor::from_shape(s);
+  const std::size_t rows = y.size() / std::max<std::size_t>(1, C);
+  float* py = y.data();
+  parallel_for(rows, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, C)),
+               [&](std::size_t lo, std::size_t hi) {
+                 for (std::size_t r = lo; r < hi; ++r)
+                   for (std::size_t c = 0; c < C; ++c)
+                     py[r * C + c] = px[r * C + c] * scale[c] + shift[c];
+               });
+  return y;
+}
+
 Tensor vector_tensor(const std::vector<float>& v) {
   Tensor t = Tensor::from_shape({v.size()});
   std::copy(v.begin(), v.end(), t.data());
@@ -105,15 +120,7 @@ BatchNormResult batch_norm_channels_last(const Variable& x, const Variable& gamm
     scale[c] = inv[c] * (pg ? pg[c] : 1.f);
     shift[c] = (pb ? pb[c] : 0.f) - mu[c] * scale[c];
   }
-  Tensor y = Tensor::from_shape(s);
-  float* py = y.data();
-  parallel_for(rows, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, C)),
-               [&](std::size_t a, std::size_t b) {
-                 for (std::size_t r = a; r < b; ++r)
-                   for (std::size_t c = 0; c < C; ++c)
-                     py[r * C + c] = px[r * C + c] * scale[c] + shift[c];
-               });
-  Variable out = detail::result(std::move(y));
+  Variable out = detail::result(affine_rows(s, px, scale.data(), shift.data()));
 
   std::vector<Variable> inputs{x};
   if (gamma.defined()) inputs.push_back(gamma);
@@ -186,25 +193,15 @@ Variable channel_affine(const Variable& x, const Variable& scale, const Variable
   const char* where = "channel_affine";
   const Shape s = x.shape();
   if (s.empty()) fail_shape(where, "x must have rank >= 1 (..., channels), got a scalar");
-  const std::size_t C = s.back(), rows = x.value().size() / std::max<std::size_t>(1, C);
+  const std::size_t C = s.back();
   for (const auto* p : {&scale, &shift})
     if (!p->defined() || p->shape() != Shape{C})
       fail_shape(where, std::string(p == &scale ? "scale" : "shift") + " has shape " +
                             (p->defined() ? shape_str(p->shape()) : std::string("undefined")) +
                             ", expected (" + std::to_string(C) + ",): one value per channel of x " +
                             shape_str(s));
-  const float* px = x.value().data();
-  const float* pa = scale.value().data();
-  const float* pb = shift.value().data();
-  Tensor y = Tensor::from_shape(s);
-  float* py = y.data();
-  parallel_for(rows, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, C)),
-               [&](std::size_t lo, std::size_t hi) {
-                 for (std::size_t r = lo; r < hi; ++r)
-                   for (std::size_t c = 0; c < C; ++c)
-                     py[r * C + c] = px[r * C + c] * pa[c] + pb[c];
-               });
-  Variable out = detail::result(std::move(y));
+  Variable out =
+      detail::result(affine_rows(s, x.value().data(), scale.value().data(), shift.value().data()));
   if (detail::recording({&x, &scale, &shift}))
     detail::record("channel_affine", {x, scale, shift}, out,
                    [x, scale, rank = s.size()](const Variable& gy) -> std::vector<Variable> {
