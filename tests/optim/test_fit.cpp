@@ -370,7 +370,7 @@ TEST_CASE("fit / evaluate / predict over a Dataset equal the same over tensors")
   TF_CHECK_ERROR(a->fit(x_only, TR::FitOptions().verbose(0)), "1 components", "1 target");
 }
 
-TEST_CASE("predict and evaluate record nothing on an active tape; training reuses its buffers") {
+TEST_CASE("predict and evaluate record nothing on an active tape, training reuses its buffers") {
   // Dense(16) over 16384 features, batches of 32: the inputs, the kernel, its gradient and
   // Adam's slots are each at least 1 MiB (memory::kLargeBytes), the buffers the cache keeps.
   set_random_seed(3);

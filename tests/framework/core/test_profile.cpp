@@ -26,7 +26,7 @@ struct Profiling {
 
 }  // namespace
 
-TEST_CASE("profile: a scope's time excludes the scopes inside it; one of the same label merges") {
+TEST_CASE("profile: a scope's time excludes the scopes inside it, one of the same label merges") {
   Profiling on;
   {
     profile::Scope outer([] { return "test outer"; });
