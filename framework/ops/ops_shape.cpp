@@ -96,17 +96,19 @@ Box whole(const Shape& s) {
   return Box{s, std::vector<long>(s.size(), 0), std::vector<long>(s.size(), 1)};
 }
 
-// Copies `outer` blocks of `block` floats, block o from src + o * src_stride to
-// dst + o * dst_stride, split over threads: concat and split along one axis (channels last:
-// many short blocks).
-void copy_blocks(std::size_t outer, std::size_t block, const float* src, std::size_t src_stride,
-                 float* dst, std::size_t dst_stride) {
-  parallel_for(outer, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, block)),
-               [&](std::size_t lo, std::size_t hi) {
-                 for (std::size_t o = lo; o < hi; ++o)
-                   std::copy(src + o * src_stride, src + o * src_stride + block,
-                             dst + o * dst_stride);
-               });
+// Copies `outer` blocks of `block` floats, block o from src + src_at + o * src_stride to
+// dst + dst_at + o * dst_stride, split over threads: concat and split along one axis (channels
+// last: many short blocks). Offsets are applied only to blocks that exist (an empty tensor's
+// data may be null).
+void copy_blocks(std::size_t outer, std::size_t block, const float* src, std::size_t src_at,
+                 std::size_t src_stride, float* dst, std::size_t dst_at, std::size_t dst_stride) {
+  if (outer == 0 || block == 0) return;
+  parallel_for(outer, std::max<std::size_t>(1, 16384 / block), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t o = lo; o < hi; ++o) {
+      const float* from = src + src_at + o * src_stride;
+      std::copy(from, from + block, dst + dst_at + o * dst_stride);
+    }
+  });
 }
 
 Variable scatter_add(const Variable& g, const IndexTensor& indices, std::size_t axis,
@@ -214,7 +216,7 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
   std::size_t at = 0;
   for (std::size_t t = 0; t < xs.size(); ++t) {
     const std::size_t block = sizes[t] * v.inner;
-    copy_blocks(v.outer, block, xs[t].value().data(), block, y.data() + at * v.inner,
+    copy_blocks(v.outer, block, xs[t].value().data(), 0, block, y.data(), at * v.inner,
                 v.n * v.inner);
     at += sizes[t];
   }
@@ -258,8 +260,8 @@ std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& s
     // Each piece is a box of x (its backward a scatter into zeros), copied as blocks.
     Tensor y = Tensor::from_shape(b.out);
     const std::size_t block = s * v.inner;
-    copy_blocks(v.outer, block, x.value().data() + std::size_t(at) * v.inner, v.n * v.inner,
-                y.data(), block);
+    copy_blocks(v.outer, block, x.value().data(), std::size_t(at) * v.inner, v.n * v.inner,
+                y.data(), 0, block);
     Variable piece = result(std::move(y));
     if (detail::recording({&x}))
       detail::record("split", {x}, piece, [b, xs](const Variable& g) {

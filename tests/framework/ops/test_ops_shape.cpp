@@ -249,3 +249,14 @@ TEST_CASE("second order through the shape ops' backward closures") {
       },
       {random_tensor({3}, 19)});
 }
+
+TEST_CASE("concat and split of empty tensors along a non-empty axis") {
+  // No rows: nothing is copied, and no offset is applied to an empty tensor's data.
+  Variable a(Tensor::from_shape({0, 2})), b(Tensor::from_shape({0, 3}));
+  Variable c = concat({a, b}, 1);
+  CHECK(c.shape() == Shape{0, 5});
+  auto parts = split(c, std::vector<std::size_t>{2, 3}, 1);
+  REQUIRE(parts.size() == 2);
+  CHECK(parts[0].shape() == Shape{0, 2});
+  CHECK(parts[1].shape() == Shape{0, 3});
+}
